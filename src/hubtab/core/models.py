@@ -1,0 +1,114 @@
+"""Tenancy and people: hubs, users, per-hub roles and the hub's units of account."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone as dj_timezone
+from django_scopes import ScopedManager
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown timezone {value!r}.")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in; their role at each hub comes from Membership."""
+
+    email = models.EmailField(unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Platform staff: may use the Django admin.")
+    date_joined = models.DateTimeField(default=dj_timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class Hub(models.Model):
+    """A food hub: the tenant every other row belongs to."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    locale = models.CharField(max_length=16, default="en")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    FINANCE = "finance", "Finance"
+    SUPPORT = "support", "Support"
+    CUSTOMER = "customer", "Customer"
+
+
+class Membership(models.Model):
+    """A person's role at one hub; a person may hold roles at several hubs."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "user", "role"], name="membership_unique_role")]
+        indexes = [models.Index(fields=["hub", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} at {self.hub}"
+
+
+class CreditUnit(models.Model):
+    """A hub's named unit of credit ("credits"), counted in minor units like a currency."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="credit_units")
+    code = models.CharField(
+        max_length=12,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,11}$", "Use 3-12 capital letters, digits or _.")],
+    )
+    name = models.CharField(max_length=60)
+    decimals = models.PositiveSmallIntegerField(default=2)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "code"], name="creditunit_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

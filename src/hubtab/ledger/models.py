@@ -1,0 +1,199 @@
+"""The ledger's tables: accounts, their balance rows, transactions, entries, holds and lots.
+
+Only `hubtab.ledger.services` writes these; every other package reads them through selectors.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from hubtab.core.models import Hub, User
+
+
+class AccountKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    ORGANISATION = "organisation", "Organisation"
+    SYSTEM = "system", "Hub system account"
+
+
+# Customer and organisation accounts hold credit in lots; system accounts are the hub's own books.
+LOT_BEARING_KINDS = (AccountKind.CUSTOMER, AccountKind.ORGANISATION)
+
+
+class AccountStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Account(models.Model):
+    """A place value sits, in one unit. `floor_minor` is the lowest balance allowed (None: unbounded)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    code = models.CharField(max_length=64, null=True, blank=True, help_text="Stable name of a system account.")
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=12)
+    floor_minor = models.BigIntegerField(null=True, blank=True)
+    floor_changed_at = models.DateTimeField(null=True, blank=True)
+    shard_count = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=8, choices=AccountStatus.choices, default=AccountStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "code", "unit"], name="account_unique_system_code"),
+            # A floor needs every posting to see one balance, so bounded accounts have one shard.
+            models.CheckConstraint(
+                condition=Q(floor_minor__isnull=True) | Q(shard_count=1), name="account_bounded_has_one_shard"
+            ),
+            models.CheckConstraint(condition=Q(shard_count__gte=1), name="account_has_a_shard"),
+        ]
+        indexes = [models.Index(fields=["hub", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})"
+
+    @property
+    def bears_lots(self) -> bool:
+        return self.kind in LOT_BEARING_KINDS
+
+
+class Balance(models.Model):
+    """The lockable running total of one shard of an account. Bounded accounts have only shard 0."""
+
+    pk = models.CompositePrimaryKey("account_id", "shard")
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="balances")
+    shard = models.PositiveSmallIntegerField()
+    balance_minor = models.BigIntegerField(default=0)
+    held_minor = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(default=0)
+
+    objects = ScopedManager(hub="hub")
+
+
+class Transaction(models.Model):
+    """A set of entries that sum to zero per unit, posted at once under a client key unique per hub."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, default="transfer")
+    memo = models.TextField(blank=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.TextField(blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "key"], name="transaction_unique_key")]
+        indexes = [models.Index(fields=["hub", "posted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class LotKind(models.TextChoices):
+    PAID = "paid", "Paid credit"
+    GRANTED = "granted", "Granted credit"
+
+
+class Lot(models.Model):
+    """A parcel of credit in a customer or organisation account, paid or granted, maybe expiring."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
+    kind = models.CharField(max_length=8, choices=LotKind.choices)
+    amount_minor = models.BigIntegerField()
+    remaining_minor = models.BigIntegerField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lots_created")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining_minor__gte=0) & Q(remaining_minor__lte=models.F("amount_minor")),
+                name="lot_remaining_within_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "kind", "expires_at", "id"], condition=Q(remaining_minor__gt=0), name="lot_open_by_account"),
+            models.Index(fields=["expires_at"], condition=Q(remaining_minor__gt=0, expires_at__isnull=False), name="lot_open_expiring"),
+        ]
+
+
+class Entry(models.Model):
+    """One leg of a transaction on one account shard, with the shard's balance and version after it."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    shard = models.PositiveSmallIntegerField(default=0)
+    unit = models.CharField(max_length=12)
+    amount_minor = models.BigIntegerField()
+    balance_after_minor = models.BigIntegerField()
+    version = models.BigIntegerField()
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "shard", "version"], name="entry_unique_version"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "shard", "posted_at"], name="entry_account_time"),
+            models.Index(fields=["transaction"], name="entry_transaction"),
+            models.Index(fields=["lot"], name="entry_lot", condition=Q(lot__isnull=False)),
+        ]
+
+
+class HoldStatus(models.TextChoices):
+    HELD = "held", "Held"
+    CAPTURED = "captured", "Captured"
+    VOIDED = "voided", "Voided"
+    EXPIRED = "expired", "Expired"
+
+
+class Hold(models.Model):
+    """An amount reserved on an account (an order placed) until it is captured, voided or expires."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    amount_minor = models.BigIntegerField()
+    reference = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=8, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    captured_minor = models.BigIntegerField(null=True, blank=True)
+    capture_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="captured_hold"
+    )
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "key"], name="hold_unique_key"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="hold_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["account"], condition=Q(status="held"), name="hold_open_by_account"),
+            models.Index(fields=["expires_at"], condition=Q(status="held", expires_at__isnull=False), name="hold_open_expiring"),
+        ]

@@ -1,0 +1,325 @@
+"""The only code that writes balances: open accounts, post transactions, hold, reverse, expire.
+
+Every function checks its input first and raises DomainError with a stable code, so bad input
+writes nothing. The write itself runs in one engine call: a database function on PostgreSQL
+(one round trip), the portable engine elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import ModuleType
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from hubtab.core.errors import DomainError
+from hubtab.core.money import amount_check, unit_get
+from hubtab.ledger import engine_py, pg
+from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Hold, Lot, LotKind
+from hubtab.ledger.models import Transaction as LedgerTransaction
+from hubtab.ledger.types import HoldResult, Leg, Posted, PostRequest
+
+
+class SystemAccount:
+    """Codes of the hub's own accounts; each exists once per hub and unit, opened on first use."""
+
+    PAYMENTS_CLEARING = "payments_clearing"  # money received from a gateway, before it is credit
+    EXTERNAL_PAYMENTS = "external_payments"  # cash, bank transfer, point of sale
+    SALES = "sales"
+    GRANTED_CREDIT_EXPENSE = "granted_credit_expense"  # goodwill, vouchers, bonuses (and their expiry)
+    REFUNDS = "refunds"
+    ADJUSTMENTS = "adjustments"
+
+
+def _engine() -> ModuleType:
+    return pg if connection.vendor == "postgresql" else engine_py
+
+
+def _key_check(key: object) -> str:
+    if not isinstance(key, str) or not key.strip() or len(key) > 200:
+        raise DomainError("invalid_key", "An idempotency key of 1 to 200 characters is required.")
+    return key
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, separators=(",", ":")).encode()).hexdigest()
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise DomainError("invalid_datetime", f"{name} must be a timezone-aware date and time.")
+    return value
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+def account_open(
+    *, hub_id: int, kind: str, unit: str, name: str, floor_minor: int | None = 0, code: str | None = None,
+    shard_count: int = 1,
+) -> Account:
+    """Open an account with its balance rows. Customer and organisation accounts always have a floor."""
+    kind = AccountKind(kind)
+    unit_get(hub_id=hub_id, code=unit)
+    if floor_minor is not None:
+        amount_check(floor_minor, allow_zero=True, allow_negative=True)
+        if floor_minor > 0:
+            raise DomainError("invalid_floor", "A floor is zero or negative (the most debt allowed).")
+        shard_count = 1
+    elif kind in LOT_BEARING_KINDS:
+        raise DomainError("invalid_floor", "Customer and organisation accounts need a floor.")
+    with transaction.atomic():
+        account = Account.objects.with_scopes_disabled().create(
+            hub_id=hub_id, kind=kind, unit=unit, name=name, floor_minor=floor_minor, code=code,
+            shard_count=shard_count,
+        )
+        Balance.objects.with_scopes_disabled().bulk_create(
+            [Balance(hub_id=hub_id, account=account, shard=shard) for shard in range(shard_count)]
+        )
+    return account
+
+
+def account_system_get(*, hub_id: int, code: str, unit: str) -> Account:
+    """The hub's system account `code` in `unit`, opened (unbounded, sharded) the first time it is asked for."""
+    accounts = Account.objects.with_scopes_disabled()
+    account = accounts.filter(hub_id=hub_id, code=code, unit=unit).first()
+    if account is not None:
+        return account
+    try:
+        return account_open(
+            hub_id=hub_id, kind=AccountKind.SYSTEM, unit=unit, name=code.replace("_", " ").capitalize(),
+            floor_minor=None, code=code, shard_count=settings.HUBTAB_SYSTEM_ACCOUNT_SHARDS,
+        )
+    except IntegrityError:
+        return accounts.get(hub_id=hub_id, code=code, unit=unit)
+
+
+def account_floor_set(*, hub_id: int, account_id: int, floor_minor: int) -> Account:
+    """Change the lowest balance allowed. Taking the account's lock orders this with postings."""
+    amount_check(floor_minor, allow_zero=True, allow_negative=True)
+    if floor_minor > 0:
+        raise DomainError("invalid_floor", "A floor is zero or negative (the most debt allowed).")
+    with transaction.atomic():
+        account = _bounded_account_locked(hub_id=hub_id, account_id=account_id)
+        account.floor_minor = floor_minor
+        account.floor_changed_at = timezone.now()
+        account.save(update_fields=["floor_minor", "floor_changed_at"])
+    return account
+
+
+def account_close(*, hub_id: int, account_id: int) -> Account:
+    """Close an account that holds nothing: zero balance, no open holds."""
+    with transaction.atomic():
+        account = _bounded_account_locked(hub_id=hub_id, account_id=account_id)
+        balance = Balance.objects.with_scopes_disabled().get(account_id=account_id, shard=0)
+        if balance.balance_minor != 0 or balance.held_minor != 0:
+            raise DomainError("account_not_empty", "Only an account with a zero balance and no holds can be closed.")
+        account.status = AccountStatus.CLOSED
+        account.save(update_fields=["status"])
+    return account
+
+
+def _bounded_account_locked(*, hub_id: int, account_id: int) -> Account:
+    account = Account.objects.with_scopes_disabled().filter(id=account_id, hub_id=hub_id).first()
+    if account is None:
+        raise DomainError("account_not_found", "That account does not exist at this hub.")
+    if account.floor_minor is None and account.kind == AccountKind.SYSTEM:
+        raise DomainError("account_unbounded", "Hub system accounts have no floor.")
+    Balance.objects.with_scopes_disabled().select_for_update().filter(account_id=account_id, shard=0).get()
+    return account
+
+
+# --- transactions ---------------------------------------------------------------------------------
+
+
+def _legs_check(hub_id: int, legs: Sequence[Leg]) -> tuple[Leg, ...]:
+    if not isinstance(legs, Sequence) or len(legs) < 2:
+        raise DomainError("invalid_legs", "A transaction needs at least two legs.")
+    known_units: set[str] = set()
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        if not isinstance(leg, Leg):
+            raise DomainError("invalid_legs", "Each leg must be a Leg.")
+        if isinstance(leg.account_id, bool) or not isinstance(leg.account_id, int):
+            raise DomainError("account_not_found", "An account id is a whole number.")
+        amount_check(leg.amount_minor, allow_negative=True)
+        if leg.unit not in known_units:
+            unit_get(hub_id=hub_id, code=leg.unit)
+            known_units.add(leg.unit)
+        if leg.lot_kind is not None and leg.lot_kind not in LotKind.values:
+            raise DomainError("invalid_lot_kind", "A lot is either paid or granted credit.")
+        if leg.amount_minor < 0 and (leg.lot_kind is not None or leg.lot_expires_at is not None):
+            raise DomainError("invalid_legs", "Only a credit leg creates a lot.")
+        if leg.amount_minor > 0 and leg.draw_lot_id is not None:
+            raise DomainError("invalid_legs", "Only a debit leg draws from a lot.")
+        _aware(leg.lot_expires_at, "lot_expires_at")
+        totals[leg.unit] += leg.amount_minor
+    unbalanced = sorted(unit for unit, total in totals.items() if total != 0)
+    if unbalanced:
+        raise DomainError("unbalanced", f"The legs do not sum to zero in {', '.join(unbalanced)}.")
+    return tuple(legs)
+
+
+def _leg_fields(leg: Leg) -> list[object]:
+    return [leg.account_id, leg.amount_minor, leg.unit, leg.lot_kind, leg.lot_expires_at, leg.draw_lot_id]
+
+
+def transaction_post(
+    *, hub_id: int, key: str, legs: Sequence[Leg], kind: str = "transfer", memo: str = "",
+    actor_id: int | None = None, reason: str = "",
+) -> Posted:
+    """Post legs that sum to zero per unit, once per `key`: a replay returns the first result."""
+    key = _key_check(key)
+    legs = _legs_check(hub_id, legs)
+    request_hash = _hash(kind, memo, reason, [_leg_fields(leg) for leg in legs])
+    return _engine().post(
+        PostRequest(
+            hub_id=hub_id, key=key, request_hash=request_hash, kind=kind[:32], memo=memo, actor_id=actor_id,
+            reason=reason, reverses_id=None, legs=legs,
+        )
+    )
+
+
+def transaction_reverse(
+    *, hub_id: int, transaction_id: int, key: str, reason: str, actor_id: int | None = None
+) -> Posted:
+    """Post the exact opposite of a transaction, at most once. Credit it consumed comes back as
+    lots of the same kind and expiry; credit it created is taken back from that lot first."""
+    key = _key_check(key)
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("reason_required", "Say why the transaction is reversed.")
+    original = LedgerTransaction.objects.with_scopes_disabled().filter(id=transaction_id, hub_id=hub_id).first()
+    if original is None:
+        raise DomainError("transaction_not_found", "That transaction does not exist at this hub.")
+    if original.reverses_id is not None:
+        raise DomainError("cannot_reverse_reversal", "A reversal cannot itself be reversed; post a new transaction.")
+    legs = []
+    for entry in original.entries.select_related("lot").order_by("id"):
+        if entry.amount_minor < 0:
+            lot = entry.lot
+            legs.append(
+                Leg(
+                    account_id=entry.account_id, amount_minor=-entry.amount_minor, unit=entry.unit,
+                    lot_kind=lot.kind if lot else None, lot_expires_at=lot.expires_at if lot else None,
+                )
+            )
+        else:
+            legs.append(
+                Leg(account_id=entry.account_id, amount_minor=-entry.amount_minor, unit=entry.unit,
+                    draw_lot_id=entry.lot_id)
+            )
+    request_hash = _hash("reversal", transaction_id, reason)
+    return _engine().post(
+        PostRequest(
+            hub_id=hub_id, key=key, request_hash=request_hash, kind="reversal", memo=f"Reversal of {original.key}",
+            actor_id=actor_id, reason=reason, reverses_id=original.id, legs=tuple(legs),
+        )
+    )
+
+
+# --- holds ----------------------------------------------------------------------------------------
+
+
+def hold_place(
+    *, hub_id: int, key: str, account_id: int, amount_minor: int, expires_at: datetime | None = None,
+    reference: str = "",
+) -> HoldResult:
+    """Reserve `amount_minor` of what the account can spend; refused if spendable is short."""
+    key = _key_check(key)
+    amount_check(amount_minor)
+    _aware(expires_at, "expires_at")
+    request_hash = _hash("hold", account_id, amount_minor, expires_at, reference)
+    hold_id, replayed = _engine().hold_place(
+        hub_id=hub_id, key=key, request_hash=request_hash, account_id=account_id, amount_minor=amount_minor,
+        expires_at=expires_at, reference=reference[:200],
+    )
+    return HoldResult(hold_id=hold_id, replayed=replayed, status="held")
+
+
+def _hold_get(hub_id: int, hold_id: int) -> Hold:
+    hold = Hold.objects.with_scopes_disabled().filter(id=hold_id, hub_id=hub_id).first()
+    if hold is None:
+        raise DomainError("hold_not_found", "That hold does not exist at this hub.")
+    return hold
+
+
+def hold_capture(
+    *, hub_id: int, hold_id: int, to_account_id: int, amount_minor: int | None = None, key: str | None = None,
+    actor_id: int | None = None,
+) -> HoldResult:
+    """Take the final amount (the hold's, or less, or more within the floor) and release the hold."""
+    hold = _hold_get(hub_id, hold_id)
+    capture_minor = hold.amount_minor if amount_minor is None else amount_check(amount_minor)
+    key = _key_check(key or f"hold:{hold_id}:capture")
+    request_hash = _hash("capture", hold_id, capture_minor, to_account_id)
+    transaction_id, replayed = _engine().hold_finish(
+        hub_id=hub_id, hold_id=hold_id, action="capture", capture_minor=capture_minor, to_account_id=to_account_id,
+        key=key, request_hash=request_hash, actor_id=actor_id, now=timezone.now(),
+    )
+    return HoldResult(hold_id=hold_id, replayed=replayed, status="captured", transaction_id=transaction_id)
+
+
+def _hold_release(hub_id: int, hold_id: int, action: str, now: datetime | None) -> HoldResult:
+    _hold_get(hub_id, hold_id)
+    _, replayed = _engine().hold_finish(
+        hub_id=hub_id, hold_id=hold_id, action=action, capture_minor=None, to_account_id=None, key=None,
+        request_hash=None, actor_id=None, now=now or timezone.now(),
+    )
+    return HoldResult(hold_id=hold_id, replayed=replayed, status={"void": "voided", "expire": "expired"}[action])
+
+
+def hold_void(*, hub_id: int, hold_id: int) -> HoldResult:
+    return _hold_release(hub_id, hold_id, "void", None)
+
+
+def hold_expire(*, hub_id: int, hold_id: int, now: datetime | None = None) -> HoldResult:
+    return _hold_release(hub_id, hold_id, "expire", now)
+
+
+def holds_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -> int:
+    """Expire every hold past its time; safe to run twice or concurrently (a hold ends once)."""
+    now = now or timezone.now()
+    due = Hold.objects.with_scopes_disabled().filter(status="held", expires_at__lte=now)
+    if hub_id is not None:
+        due = due.filter(hub_id=hub_id)
+    expired = 0
+    for hold_hub_id, hold_id in due.values_list("hub_id", "id").order_by("id").iterator():
+        try:
+            result = hold_expire(hub_id=hold_hub_id, hold_id=hold_id, now=now)
+        except DomainError as exc:
+            if exc.code != "hold_not_active":  # captured or voided meanwhile: nothing to do
+                raise
+            continue
+        expired += 0 if result.replayed else 1
+    return expired
+
+
+# --- lots -----------------------------------------------------------------------------------------
+
+
+def lots_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -> int:
+    """Expire what is left of every lot past its expiry into the hub's granted-credit expense account.
+
+    The amount is read under the account's lock, so a crash and re-run, or two runners at once,
+    never expire the same credit twice."""
+    now = now or timezone.now()
+    due = Lot.objects.with_scopes_disabled().filter(remaining_minor__gt=0, expires_at__lte=now)
+    if hub_id is not None:
+        due = due.filter(hub_id=hub_id)
+    expired = 0
+    rows: Iterable[tuple[int, int, str]] = due.values_list("hub_id", "id", "account__unit").order_by("id")
+    for lot_hub_id, lot_id, unit in list(rows):
+        expense = account_system_get(hub_id=lot_hub_id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
+        transaction_id, _ = _engine().lot_expire(
+            hub_id=lot_hub_id, lot_id=lot_id, expense_account_id=expense.id, now=now
+        )
+        expired += 1 if transaction_id is not None else 0
+    return expired

@@ -1,0 +1,12 @@
+"""Periodic ledger work: holds and granted credit that reach their expiry."""
+
+from crontask import cron
+from django.tasks import task
+
+from hubtab.ledger import services
+
+
+@cron("*/5 * * * *")
+@task()
+def ledger_expire_due() -> dict[str, int]:
+    return {"holds": services.holds_expire_due(), "lots": services.lots_expire_due()}

@@ -1,0 +1,15 @@
+"""URL map of the whole app: the web pages, login and the platform admin."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from hubtab.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
+    path("admin/", admin.site.urls),
+]
