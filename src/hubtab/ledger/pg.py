@@ -37,10 +37,11 @@ def _domain_error(exc: DatabaseError) -> DomainError | None:
 
 def _call(sql: str, params: list[object]) -> tuple[Any, ...]:
     # Outside a transaction the single statement is its own atomic unit: one round trip.
-    # Inside the caller's transaction it joins it, and an error dooms that transaction loudly.
+    # Inside the caller's transaction it runs in a savepoint, so a refusal leaves the caller's
+    # transaction usable (the caller decides whether to go on or roll back).
     try:
         if connection.in_atomic_block:
-            with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         else:

@@ -145,7 +145,8 @@ def ledger_counts(*, hub_id: int | None = None) -> dict[str, int]:
     where = "" if hub_id is None else f" WHERE hub_id = {int(hub_id)}"
     counts = {}
     with connection.cursor() as cursor:
-        for table in ("account", "transaction", "entry", "hold", "lot"):
+        for table, label in (("account", "accounts"), ("transaction", "transactions"), ("entry", "entries"),
+                             ("hold", "holds"), ("lot", "lots")):
             cursor.execute(f"SELECT COUNT(*) FROM ledger_{table}{where}")
-            counts[table] = cursor.fetchone()[0]
+            counts[label] = cursor.fetchone()[0]
     return counts

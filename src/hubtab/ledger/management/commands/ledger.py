@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if options["action"] == "verify":
             breaches = ledger_verify(hub_id=hub_id)
             counts = ledger_counts(hub_id=hub_id)
-            summary = ", ".join(f"{n} {name}s" for name, n in counts.items())
+            summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             if breaches:
                 for breach in breaches:
                     self.stderr.write(f"BREACH {breach.check}: {breach.detail}")

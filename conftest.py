@@ -1,0 +1,101 @@
+"""Shared fixtures: a hub with customer accounts and the hub's system accounts."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from hubtab.core.services import hub_create
+from hubtab.ledger import services
+from hubtab.ledger.models import AccountKind
+from hubtab.ledger.services import SystemAccount
+
+
+@pytest.fixture(autouse=True)
+def _no_scope_needed_for_test_setup():
+    # Tests read models directly to assert what the database holds; the app code paths they
+    # call keep their own scoping.
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class Books:
+    """A hub and the accounts a test needs, with helpers that post through the services."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.unit = hub.currency
+        self.clearing = services.account_system_get(hub_id=hub.id, code=SystemAccount.PAYMENTS_CLEARING, unit=self.unit)
+        self.sales = services.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=self.unit)
+        self.expense = services.account_system_get(
+            hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=self.unit
+        )
+        self._n = 0
+
+    def key(self, prefix: str = "t") -> str:
+        self._n += 1
+        return f"{prefix}-{self._n}"
+
+    def customer(self, name: str = "Customer", floor_minor: int = 0):
+        return services.account_open(
+            hub_id=self.hub.id, kind=AccountKind.CUSTOMER, unit=self.unit, name=name, floor_minor=floor_minor
+        )
+
+    def top_up(self, account, amount_minor: int, **lot):
+        from hubtab.ledger.types import Leg
+
+        return services.transaction_post(
+            hub_id=self.hub.id, key=self.key("topup"), kind="top_up",
+            legs=[Leg(self.clearing.id, -amount_minor, self.unit), Leg(account.id, amount_minor, self.unit, **lot)],
+        )
+
+    def grant(self, account, amount_minor: int, expires_at=None):
+        from hubtab.ledger.types import Leg
+
+        return services.transaction_post(
+            hub_id=self.hub.id, key=self.key("grant"), kind="grant",
+            legs=[
+                Leg(self.expense.id, -amount_minor, self.unit),
+                Leg(account.id, amount_minor, self.unit, lot_kind="granted", lot_expires_at=expires_at),
+            ],
+        )
+
+    def spend(self, account, amount_minor: int, key: str | None = None):
+        from hubtab.ledger.types import Leg
+
+        return services.transaction_post(
+            hub_id=self.hub.id, key=key or self.key("spend"), kind="charge",
+            legs=[Leg(account.id, -amount_minor, self.unit), Leg(self.sales.id, amount_minor, self.unit)],
+        )
+
+
+@pytest.fixture
+def hub(db):
+    return hub_create(slug="green-valley", name="Green Valley Food Hub", currency="EUR", timezone="Europe/Paris", locale="fr")
+
+
+@pytest.fixture
+def other_hub(db):
+    return hub_create(slug="riverside", name="Riverside Co-op", currency="GBP", timezone="Europe/London")
+
+
+@pytest.fixture
+def books(hub):
+    return Books(hub)
