@@ -1,0 +1,34 @@
+# Hubtab: `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+UV = $(PYTHON) -m uv
+VENV = .venv/bin
+
+.PHONY: install demo test lint format bench clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+demo: install
+	@mkdir -p var
+	@env -u DATABASE_URL $(VENV)/hubtab migrate --noinput -v0
+	@env -u DATABASE_URL $(VENV)/hubtab demo
+	@env -u DATABASE_URL bash scripts/demo-run
+
+test: install lint
+	@bash scripts/run-tests
+
+lint: install
+	@$(VENV)/ruff check src tests bench conftest.py
+	@$(VENV)/ruff format --check --quiet src tests bench conftest.py
+	@$(VENV)/mypy src/hubtab --no-error-summary
+
+format: install
+	@$(VENV)/ruff check --fix src tests bench conftest.py
+	@$(VENV)/ruff format src tests bench conftest.py
+
+bench: install
+	@$(VENV)/python bench/ledger.py
+
+clean:
+	rm -rf var/*.sqlite3 var/static

@@ -1,0 +1,145 @@
+"""Many workers, each on its own PostgreSQL connection, hammering a few customers and one hub account."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter, defaultdict
+
+import pytest
+from django.db import connection, connections
+
+from hubtab.core.errors import DomainError
+from hubtab.ledger import selectors, services
+from hubtab.ledger.types import Leg
+from hubtab.ledger.verify import ledger_verify
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 8
+OPERATIONS_PER_WORKER = 150
+
+
+def _run_workers(target, count: int = WORKERS) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(worker: int) -> None:
+        try:
+            barrier.wait()
+            target(worker)
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()  # each thread had its own connection
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
+    hub_id, unit = books.hub.id, books.unit
+    customers = [books.customer(f"C{i}", floor_minor=-500 if i % 2 else 0) for i in range(4)]
+    for customer in customers:
+        books.top_up(customer, 2_000)
+    expected = defaultdict(int, {c.id: 2_000 for c in customers})
+    expected[books.clearing.id] = -2_000 * len(customers)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def acknowledge(effects: dict[int, int], outcome: str) -> None:
+        with lock:
+            outcomes[outcome] += 1
+            for account_id, change in effects.items():
+                expected[account_id] += change
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)
+        for i in range(OPERATIONS_PER_WORKER):
+            a, b = rng.sample(customers, 2)
+            amount = rng.randint(1, 400)
+            op = rng.choice(["spend", "spend", "transfer", "top_up", "hold", "duplicate"])
+            try:
+                if op == "spend":
+                    books.spend(a, amount, key=f"w{n}-{i}")
+                    acknowledge({a.id: -amount, books.sales.id: amount}, op)
+                elif op == "transfer":
+                    services.transaction_post(
+                        hub_id=hub_id, key=f"w{n}-{i}", legs=[Leg(a.id, -amount, unit), Leg(b.id, amount, unit)]
+                    )
+                    acknowledge({a.id: -amount, b.id: amount}, op)
+                elif op == "top_up":
+                    services.transaction_post(
+                        hub_id=hub_id, key=f"w{n}-{i}",
+                        legs=[Leg(books.clearing.id, -amount, unit), Leg(a.id, amount, unit)],
+                    )
+                    acknowledge({a.id: amount, books.clearing.id: -amount}, op)
+                elif op == "hold":
+                    hold = services.hold_place(hub_id=hub_id, key=f"w{n}-{i}", account_id=a.id, amount_minor=amount)
+                    if rng.random() < 0.6:
+                        final = rng.randint(1, amount + 50)
+                        try:
+                            services.hold_capture(
+                                hub_id=hub_id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=final
+                            )
+                            acknowledge({a.id: -final, books.sales.id: final}, "capture")
+                        except DomainError as exc:
+                            assert exc.code == "insufficient_funds"
+                            services.hold_void(hub_id=hub_id, hold_id=hold.hold_id)
+                            acknowledge({}, "refused")
+                    else:
+                        services.hold_void(hub_id=hub_id, hold_id=hold.hold_id)
+                        acknowledge({}, "void")
+                else:
+                    # Every worker races to post the same few requests: each must count once.
+                    k = rng.randint(0, 19)
+                    target = customers[k % len(customers)]
+                    posted = services.transaction_post(
+                        hub_id=hub_id, key=f"shared-{k}",
+                        legs=[Leg(books.clearing.id, -(100 + k), unit), Leg(target.id, 100 + k, unit)],
+                    )
+                    if posted.replayed:
+                        acknowledge({}, "replayed")
+                    else:
+                        acknowledge({target.id: 100 + k, books.clearing.id: -(100 + k)}, "duplicate")
+            except DomainError as exc:
+                assert exc.code == "insufficient_funds", exc
+                acknowledge({}, "refused")
+
+    errors = _run_workers(worker)
+    assert errors == []
+    assert ledger_verify(hub_id=hub_id) == []
+    for account in [*customers, books.sales, books.clearing]:
+        state = selectors.account_state(hub_id=hub_id, account_id=account.id)
+        assert state.balance_minor == expected[account.id], account.name
+        assert state.held_minor == 0
+    for customer in customers:
+        assert selectors.account_state(hub_id=hub_id, account_id=customer.id).spendable_minor >= 0
+    # The run really contended: floors refused some work, and shared keys were replayed.
+    assert outcomes["refused"] > 0 and outcomes["replayed"] > 0 and outcomes["duplicate"] <= 20
+    # The hub account was spread over several shards rather than one hot row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM ledger_balance WHERE account_id = %s AND version > 0", [books.sales.id])
+        assert cursor.fetchone()[0] > 1
+
+
+def test_two_tabs_spending_the_same_credit_at_once_spend_it_once(books):
+    alice = books.customer("Alice")
+    books.top_up(alice, 1000)
+    results: list[str] = []
+
+    def tab(n: int) -> None:
+        try:
+            books.spend(alice, 700, key=f"tab-{n}")
+            results.append("paid")
+        except DomainError as exc:
+            results.append(exc.code)
+
+    assert _run_workers(tab, count=WORKERS) == []
+    assert sorted(results) == ["insufficient_funds"] * (WORKERS - 1) + ["paid"]
+    assert selectors.account_state(hub_id=books.hub.id, account_id=alice.id).balance_minor == 300
+    assert ledger_verify(hub_id=books.hub.id) == []

@@ -1,0 +1,96 @@
+"""`hubtab demo`: seed a believable demo instance (once) and print how to log in."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from hubtab.core.models import Hub, Role, User
+from hubtab.core.services import hub_create, membership_grant
+from hubtab.ledger import services
+from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import Leg
+
+PASSWORD = "hubtab-demo"
+FIRST = ["Marie", "Lucas", "Emma", "Hugo", "Léa", "Louis", "Chloé", "Gabriel", "Inès", "Jules", "Manon", "Arthur",
+         "Olivia", "Noah", "Amelia", "George", "Isla", "Harry", "Ava", "Oscar", "Freya", "Jack", "Mia", "Leo"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy", "Moreau", "Smith", "Jones",
+        "Taylor", "Brown", "Williams", "Wilson", "Evans", "Walker", "Hughes"]
+
+HUBS = [
+    {"slug": "green-valley", "name": "Green Valley Food Hub", "currency": "EUR", "timezone": "Europe/Paris",
+     "locale": "fr", "customers": 40},
+    {"slug": "riverside", "name": "Riverside Co-op", "currency": "GBP", "timezone": "Europe/London",
+     "locale": "en", "customers": 30},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo hubs, crew and customers with account history (skipped if they exist)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not Hub.objects.filter(slug=HUBS[0]["slug"]).exists():
+            self.seed()
+        self.stdout.write(
+            "\nHubtab demo is ready. Log in at http://127.0.0.1:8000/login/ with password "
+            f"'{PASSWORD}' as:\n"
+            "  owner@green-valley.example    hub owner, Green Valley Food Hub (EUR, fr)\n"
+            "  finance@green-valley.example  finance crew\n"
+            "  support@green-valley.example  support crew\n"
+            "  owner@riverside.example       hub owner, Riverside Co-op (GBP, en)\n"
+            "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
+        )
+
+    def seed(self) -> None:
+        rng = random.Random(7)
+        if not User.objects.filter(email="admin@hubtab.example").exists():
+            User.objects.create_superuser("admin@hubtab.example", PASSWORD)
+        for spec in HUBS:
+            hub = hub_create(**{k: spec[k] for k in ("slug", "name", "currency", "timezone", "locale")})
+            roles = [Role.OWNER, Role.FINANCE, Role.SUPPORT] if spec["slug"] == "green-valley" else [Role.OWNER]
+            for role in roles:
+                user = User.objects.create_user(f"{role}@{spec['slug']}.example", PASSWORD, first_name=role.label)
+                membership_grant(hub=hub, user=user, role=role)
+            self.seed_accounts(hub, spec["customers"], rng)
+            self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")
+
+    def seed_accounts(self, hub: Hub, count: int, rng: random.Random) -> None:
+        unit = hub.currency
+        clearing = services.account_system_get(hub_id=hub.id, code=SystemAccount.PAYMENTS_CLEARING, unit=unit)
+        sales = services.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=unit)
+        goodwill = services.account_system_get(hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
+        now = timezone.now()
+        for n in range(count):
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            floor = -5000 if n % 4 == 0 else 0
+            account = services.account_open(hub_id=hub.id, kind="customer", unit=unit, name=name, floor_minor=floor)
+            key = f"demo-{account.id}"
+            services.transaction_post(
+                hub_id=hub.id, key=f"{key}-topup", kind="top_up", memo="Card top-up",
+                legs=[Leg(clearing.id, -(amount := rng.choice([2000, 3000, 5000, 10000])), unit),
+                      Leg(account.id, amount, unit)],
+            )
+            if n % 3 == 0:
+                services.transaction_post(
+                    hub_id=hub.id, key=f"{key}-welcome", kind="grant", memo="Welcome credit",
+                    legs=[Leg(goodwill.id, -500, unit),
+                          Leg(account.id, 500, unit, lot_kind="granted", lot_expires_at=now + timedelta(days=30))],
+                )
+            balance = amount + (500 if n % 3 == 0 else 0)
+            for week in range(rng.randint(1, 6)):
+                spend = rng.randint(800, 4500)
+                if balance - spend < floor:
+                    break
+                services.transaction_post(
+                    hub_id=hub.id, key=f"{key}-order-{week}", kind="charge", memo=f"Order week {week + 1}",
+                    legs=[Leg(account.id, -spend, unit), Leg(sales.id, spend, unit)],
+                )
+                balance -= spend
+            if n % 5 == 0 and balance - floor > 1500:
+                services.hold_place(hub_id=hub.id, key=f"{key}-open-order", account_id=account.id,
+                                    amount_minor=1500, reference="Open order, pickup Saturday",
+                                    expires_at=now + timedelta(days=5))
