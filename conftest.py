@@ -62,7 +62,9 @@ class Books:
         from hubtab.ledger.types import Leg
 
         return services.transaction_post(
-            hub_id=self.hub.id, key=self.key("topup"), kind="top_up",
+            hub_id=self.hub.id,
+            key=self.key("topup"),
+            kind="top_up",
             legs=[Leg(self.clearing.id, -amount_minor, self.unit), Leg(account.id, amount_minor, self.unit, **lot)],
         )
 
@@ -70,7 +72,9 @@ class Books:
         from hubtab.ledger.types import Leg
 
         return services.transaction_post(
-            hub_id=self.hub.id, key=self.key("grant"), kind="grant",
+            hub_id=self.hub.id,
+            key=self.key("grant"),
+            kind="grant",
             legs=[
                 Leg(self.expense.id, -amount_minor, self.unit),
                 Leg(account.id, amount_minor, self.unit, lot_kind="granted", lot_expires_at=expires_at),
@@ -81,14 +85,18 @@ class Books:
         from hubtab.ledger.types import Leg
 
         return services.transaction_post(
-            hub_id=self.hub.id, key=key or self.key("spend"), kind="charge",
+            hub_id=self.hub.id,
+            key=key or self.key("spend"),
+            kind="charge",
             legs=[Leg(account.id, -amount_minor, self.unit), Leg(self.sales.id, amount_minor, self.unit)],
         )
 
 
 @pytest.fixture
 def hub(db):
-    return hub_create(slug="green-valley", name="Green Valley Food Hub", currency="EUR", timezone="Europe/Paris", locale="fr")
+    return hub_create(
+        slug="green-valley", name="Green Valley Food Hub", currency="EUR", timezone="Europe/Paris", locale="fr"
+    )
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def hub_create(*, slug: str, name: str, currency: str, timezone: str = "UTC", lo
     except ValidationError as exc:
         if "slug" in exc.message_dict and Hub.objects.filter(slug=slug).exists():
             raise DomainError("hub_exists", f"A hub with slug {slug!r} already exists.") from exc
-        raise DomainError("validation_error", "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise DomainError("validation_error", detail) from exc
     try:
         with transaction.atomic():
             hub.save()

@@ -96,9 +96,16 @@ def _post_locked(request: PostRequest) -> Posted:
         balance.version += 1
         entries.append(
             Entry(
-                hub_id=request.hub_id, transaction=txn, account_id=balance.account_id, shard=balance.shard,
-                unit=accounts[balance.account_id].unit, amount_minor=amount_minor,
-                balance_after_minor=balance.balance_minor, version=balance.version, lot=lot, posted_at=now,
+                hub_id=request.hub_id,
+                transaction=txn,
+                account_id=balance.account_id,
+                shard=balance.shard,
+                unit=accounts[balance.account_id].unit,
+                amount_minor=amount_minor,
+                balance_after_minor=balance.balance_minor,
+                version=balance.version,
+                lot=lot,
+                posted_at=now,
             )
         )
 
@@ -141,9 +148,14 @@ def _credit_lots(request, txn, balance, leg: Leg, add_entry, now) -> None:
         amount -= repay
     if amount > 0:
         lot = _lots().create(
-            hub_id=request.hub_id, account_id=leg.account_id, kind=leg.lot_kind or "paid",
-            amount_minor=amount, remaining_minor=amount, expires_at=leg.lot_expires_at,
-            transaction=txn, created_at=now,
+            hub_id=request.hub_id,
+            account_id=leg.account_id,
+            kind=leg.lot_kind or "paid",
+            amount_minor=amount,
+            remaining_minor=amount,
+            expires_at=leg.lot_expires_at,
+            transaction=txn,
+            created_at=now,
         )
         add_entry(balance, amount, lot)
 
@@ -178,8 +190,14 @@ def _debit_lots(balance, leg: Leg, add_entry) -> None:
 
 
 def hold_place(
-    *, hub_id: int, key: str, request_hash: str, account_id: int, amount_minor: int,
-    expires_at: datetime | None, reference: str,
+    *,
+    hub_id: int,
+    key: str,
+    request_hash: str,
+    account_id: int,
+    amount_minor: int,
+    expires_at: datetime | None,
+    reference: str,
 ) -> tuple[int, bool]:
     with transaction.atomic():
         existing = _holds().filter(hub_id=hub_id, key=key).first()
@@ -199,8 +217,15 @@ def hold_place(
         if floor is not None and balance.balance_minor - balance.held_minor - floor < amount_minor:
             raise DomainError("insufficient_funds", "Not enough spendable credit to hold this amount.")
         hold = _holds().create(
-            hub_id=hub_id, account_id=account_id, key=key, request_hash=request_hash, amount_minor=amount_minor,
-            reference=reference, status=HoldStatus.HELD, expires_at=expires_at, created_at=timezone.now(),
+            hub_id=hub_id,
+            account_id=account_id,
+            key=key,
+            request_hash=request_hash,
+            amount_minor=amount_minor,
+            reference=reference,
+            status=HoldStatus.HELD,
+            expires_at=expires_at,
+            created_at=timezone.now(),
         )
         _balances().filter(account_id=account_id, shard=0).update(held_minor=F("held_minor") + amount_minor)
         return hold.id, False
@@ -210,8 +235,16 @@ _TERMINAL = {"capture": HoldStatus.CAPTURED, "void": HoldStatus.VOIDED, "expire"
 
 
 def hold_finish(
-    *, hub_id: int, hold_id: int, action: str, capture_minor: int | None, to_account_id: int | None,
-    key: str | None, request_hash: str | None, actor_id: int | None, now: datetime,
+    *,
+    hub_id: int,
+    hold_id: int,
+    action: str,
+    capture_minor: int | None,
+    to_account_id: int | None,
+    key: str | None,
+    request_hash: str | None,
+    actor_id: int | None,
+    now: datetime,
 ) -> tuple[int | None, bool]:
     with transaction.atomic():
         hold = _holds().select_for_update().filter(id=hold_id, hub_id=hub_id).first()
@@ -236,19 +269,28 @@ def hold_finish(
                 raise DomainError("account_not_found", "The capture account does not exist at this hub.")
             posted = _post_locked(
                 PostRequest(
-                    hub_id=hub_id, key=key, request_hash=request_hash, kind="hold_capture", memo=hold.reference,
-                    actor_id=actor_id, reason="", reverses_id=None,
+                    hub_id=hub_id,
+                    key=key,
+                    request_hash=request_hash,
+                    kind="hold_capture",
+                    memo=hold.reference,
+                    actor_id=actor_id,
+                    reason="",
+                    reverses_id=None,
                     legs=(
                         Leg(account_id=source.id, amount_minor=-capture_minor, unit=source.unit),
                         Leg(account_id=target.id, amount_minor=capture_minor, unit=target.unit),
                     ),
-                    release_account_id=source.id, release_minor=hold.amount_minor,
+                    release_account_id=source.id,
+                    release_minor=hold.amount_minor,
                 )
             )
             if posted.replayed:
                 raise DomainError("idempotency_conflict", f"The key {key} was already used for another transaction.")
             _holds().filter(id=hold.id).update(
-                status=status, captured_minor=capture_minor, capture_transaction_id=posted.transaction_id,
+                status=status,
+                captured_minor=capture_minor,
+                capture_transaction_id=posted.transaction_id,
                 finished_at=timezone.now(),
             )
             return posted.transaction_id, False
@@ -277,8 +319,14 @@ def lot_expire(*, hub_id: int, lot_id: int, expense_account_id: int, now: dateti
             return None, 0
         posted = _post_locked(
             PostRequest(
-                hub_id=hub_id, key=f"lot-expiry:{lot_id}:v{balance.version}", request_hash="lot-expiry",
-                kind="lot_expiry", memo="Credit expired", actor_id=None, reason="", reverses_id=None,
+                hub_id=hub_id,
+                key=f"lot-expiry:{lot_id}:v{balance.version}",
+                request_hash="lot-expiry",
+                kind="lot_expiry",
+                memo="Credit expired",
+                actor_id=None,
+                reason="",
+                reverses_id=None,
                 legs=(
                     Leg(account_id=account.id, amount_minor=-expired, unit=account.unit, draw_lot_id=lot_id),
                     Leg(account_id=expense_account_id, amount_minor=expired, unit=account.unit),
@@ -288,4 +336,4 @@ def lot_expire(*, hub_id: int, lot_id: int, expense_account_id: int, now: dateti
         return posted.transaction_id, expired
 
 
-__all__ = ["post", "hold_place", "hold_finish", "lot_expire", "lot_consumption_order", "Q"]
+__all__ = ["Q", "hold_finish", "hold_place", "lot_consumption_order", "lot_expire", "post"]

@@ -33,7 +33,8 @@ class Account(models.Model):
 
     hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=AccountKind.choices)
-    code = models.CharField(max_length=64, null=True, blank=True, help_text="Stable name of a system account.")
+    # NULL, not "", for customer accounts: the (hub, code, unit) uniqueness binds system accounts only.
+    code = models.CharField(max_length=64, null=True, blank=True, help_text="Stable name of a system account.")  # noqa: DJ001
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=12)
     floor_minor = models.BigIntegerField(null=True, blank=True)
@@ -76,6 +77,9 @@ class Balance(models.Model):
 
     objects = ScopedManager(hub="hub")
 
+    def __str__(self) -> str:
+        return f"account {self.account_id} shard {self.shard}: {self.balance_minor}"
+
 
 class Transaction(models.Model):
     """A set of entries that sum to zero per unit, posted at once under a client key unique per hub."""
@@ -87,9 +91,7 @@ class Transaction(models.Model):
     memo = models.TextField(blank=True)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reason = models.TextField(blank=True)
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
-    )
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     posted_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(hub="hub")
@@ -129,9 +131,20 @@ class Lot(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "kind", "expires_at", "id"], condition=Q(remaining_minor__gt=0), name="lot_open_by_account"),
-            models.Index(fields=["expires_at"], condition=Q(remaining_minor__gt=0, expires_at__isnull=False), name="lot_open_expiring"),
+            models.Index(
+                fields=["account", "kind", "expires_at", "id"],
+                condition=Q(remaining_minor__gt=0),
+                name="lot_open_by_account",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(remaining_minor__gt=0, expires_at__isnull=False),
+                name="lot_open_expiring",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lot {self.id}: {self.remaining_minor}/{self.amount_minor}"
 
 
 class Entry(models.Model):
@@ -159,6 +172,9 @@ class Entry(models.Model):
             models.Index(fields=["transaction"], name="entry_transaction"),
             models.Index(fields=["lot"], name="entry_lot", condition=Q(lot__isnull=False)),
         ]
+
+    def __str__(self) -> str:
+        return f"entry {self.id}: {self.amount_minor} {self.unit} on account {self.account_id}"
 
 
 class HoldStatus(models.TextChoices):
@@ -195,5 +211,10 @@ class Hold(models.Model):
         ]
         indexes = [
             models.Index(fields=["account"], condition=Q(status="held"), name="hold_open_by_account"),
-            models.Index(fields=["expires_at"], condition=Q(status="held", expires_at__isnull=False), name="hold_open_expiring"),
+            models.Index(
+                fields=["expires_at"], condition=Q(status="held", expires_at__isnull=False), name="hold_open_expiring"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"hold {self.id}: {self.amount_minor} {self.status}"

@@ -35,7 +35,7 @@ def _domain_error(exc: DatabaseError) -> DomainError | None:
     return DomainError(code, text)
 
 
-def _call(sql: str, params: list[object]) -> tuple[Any, ...]:
+def _call(sql: str, params: list[Any]) -> tuple[Any, ...]:
     # Outside a transaction the single statement is its own atomic unit: one round trip.
     # Inside the caller's transaction it runs in a savepoint, so a refusal leaves the caller's
     # transaction usable (the caller decides whether to go on or roll back).
@@ -85,8 +85,14 @@ def post(request: PostRequest) -> Posted:
 
 
 def hold_place(
-    *, hub_id: int, key: str, request_hash: str, account_id: int, amount_minor: int,
-    expires_at: datetime | None, reference: str,
+    *,
+    hub_id: int,
+    key: str,
+    request_hash: str,
+    account_id: int,
+    amount_minor: int,
+    expires_at: datetime | None,
+    reference: str,
 ) -> tuple[int, bool]:
     row = _call(
         "SELECT * FROM hubtab_hold_place(%s, %s, %s, %s, %s, %s, %s)",
@@ -96,8 +102,16 @@ def hold_place(
 
 
 def hold_finish(
-    *, hub_id: int, hold_id: int, action: str, capture_minor: int | None, to_account_id: int | None,
-    key: str | None, request_hash: str | None, actor_id: int | None, now: datetime,
+    *,
+    hub_id: int,
+    hold_id: int,
+    action: str,
+    capture_minor: int | None,
+    to_account_id: int | None,
+    key: str | None,
+    request_hash: str | None,
+    actor_id: int | None,
+    now: datetime,
 ) -> tuple[int | None, bool]:
     row = _call(
         "SELECT * FROM hubtab_hold_finish(%s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -21,12 +21,17 @@ def _account(hub_id: int, account_id: int) -> Account:
 
 def account_state(*, hub_id: int, account_id: int) -> AccountState:
     account = _account(hub_id, account_id)
-    totals = Balance.objects.with_scopes_disabled().filter(account_id=account_id).aggregate(
-        balance=Sum("balance_minor"), held=Sum("held_minor")
+    totals = (
+        Balance.objects.with_scopes_disabled()
+        .filter(account_id=account_id)
+        .aggregate(balance=Sum("balance_minor"), held=Sum("held_minor"))
     )
     return AccountState(
-        account_id=account.id, unit=account.unit, balance_minor=totals["balance"] or 0,
-        held_minor=totals["held"] or 0, floor_minor=account.floor_minor,
+        account_id=account.id,
+        unit=account.unit,
+        balance_minor=totals["balance"] or 0,
+        held_minor=totals["held"] or 0,
+        floor_minor=account.floor_minor,
     )
 
 
@@ -103,15 +108,24 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
         running += entry.amount_minor
         lines.append(
             StatementLine(
-                entry_id=entry.id, transaction_id=entry.transaction_id, posted_at=entry.posted_at,
-                kind=entry.transaction.kind, memo=entry.transaction.memo, amount_minor=entry.amount_minor,
+                entry_id=entry.id,
+                transaction_id=entry.transaction_id,
+                posted_at=entry.posted_at,
+                kind=entry.transaction.kind,
+                memo=entry.transaction.memo,
+                amount_minor=entry.amount_minor,
                 balance_after_minor=running if account.shard_count > 1 else entry.balance_after_minor,
                 lot_kind=entry.lot.kind if entry.lot else None,
             )
         )
     return Statement(
-        account_id=account_id, unit=account.unit, start=start, end=end, opening_minor=opening,
-        closing_minor=running, lines=lines,
+        account_id=account_id,
+        unit=account.unit,
+        start=start,
+        end=end,
+        opening_minor=opening,
+        closing_minor=running,
+        lines=lines,
     )
 
 

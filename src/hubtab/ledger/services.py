@@ -63,7 +63,13 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 
 def account_open(
-    *, hub_id: int, kind: str, unit: str, name: str, floor_minor: int | None = 0, code: str | None = None,
+    *,
+    hub_id: int,
+    kind: str,
+    unit: str,
+    name: str,
+    floor_minor: int | None = 0,
+    code: str | None = None,
     shard_count: int = 1,
 ) -> Account:
     """Open an account with its balance rows. Customer and organisation accounts always have a floor."""
@@ -78,7 +84,12 @@ def account_open(
         raise DomainError("invalid_floor", "Customer and organisation accounts need a floor.")
     with transaction.atomic():
         account = Account.objects.with_scopes_disabled().create(
-            hub_id=hub_id, kind=kind, unit=unit, name=name, floor_minor=floor_minor, code=code,
+            hub_id=hub_id,
+            kind=kind,
+            unit=unit,
+            name=name,
+            floor_minor=floor_minor,
+            code=code,
             shard_count=shard_count,
         )
         Balance.objects.with_scopes_disabled().bulk_create(
@@ -95,8 +106,13 @@ def account_system_get(*, hub_id: int, code: str, unit: str) -> Account:
         return account
     try:
         return account_open(
-            hub_id=hub_id, kind=AccountKind.SYSTEM, unit=unit, name=code.replace("_", " ").capitalize(),
-            floor_minor=None, code=code, shard_count=settings.HUBTAB_SYSTEM_ACCOUNT_SHARDS,
+            hub_id=hub_id,
+            kind=AccountKind.SYSTEM,
+            unit=unit,
+            name=code.replace("_", " ").capitalize(),
+            floor_minor=None,
+            code=code,
+            shard_count=settings.HUBTAB_SYSTEM_ACCOUNT_SHARDS,
         )
     except IntegrityError:
         return accounts.get(hub_id=hub_id, code=code, unit=unit)
@@ -173,8 +189,14 @@ def _leg_fields(leg: Leg) -> list[object]:
 
 
 def transaction_post(
-    *, hub_id: int, key: str, legs: Sequence[Leg], kind: str = "transfer", memo: str = "",
-    actor_id: int | None = None, reason: str = "",
+    *,
+    hub_id: int,
+    key: str,
+    legs: Sequence[Leg],
+    kind: str = "transfer",
+    memo: str = "",
+    actor_id: int | None = None,
+    reason: str = "",
 ) -> Posted:
     """Post legs that sum to zero per unit, once per `key`: a replay returns the first result."""
     key = _key_check(key)
@@ -182,8 +204,15 @@ def transaction_post(
     request_hash = _hash(kind, memo, reason, [_leg_fields(leg) for leg in legs])
     return _engine().post(
         PostRequest(
-            hub_id=hub_id, key=key, request_hash=request_hash, kind=kind[:32], memo=memo, actor_id=actor_id,
-            reason=reason, reverses_id=None, legs=legs,
+            hub_id=hub_id,
+            key=key,
+            request_hash=request_hash,
+            kind=kind[:32],
+            memo=memo,
+            actor_id=actor_id,
+            reason=reason,
+            reverses_id=None,
+            legs=legs,
         )
     )
 
@@ -207,20 +236,34 @@ def transaction_reverse(
             lot = entry.lot
             legs.append(
                 Leg(
-                    account_id=entry.account_id, amount_minor=-entry.amount_minor, unit=entry.unit,
-                    lot_kind=lot.kind if lot else None, lot_expires_at=lot.expires_at if lot else None,
+                    account_id=entry.account_id,
+                    amount_minor=-entry.amount_minor,
+                    unit=entry.unit,
+                    lot_kind=lot.kind if lot else None,
+                    lot_expires_at=lot.expires_at if lot else None,
                 )
             )
         else:
             legs.append(
-                Leg(account_id=entry.account_id, amount_minor=-entry.amount_minor, unit=entry.unit,
-                    draw_lot_id=entry.lot_id)
+                Leg(
+                    account_id=entry.account_id,
+                    amount_minor=-entry.amount_minor,
+                    unit=entry.unit,
+                    draw_lot_id=entry.lot_id,
+                )
             )
     request_hash = _hash("reversal", transaction_id, reason)
     return _engine().post(
         PostRequest(
-            hub_id=hub_id, key=key, request_hash=request_hash, kind="reversal", memo=f"Reversal of {original.key}",
-            actor_id=actor_id, reason=reason, reverses_id=original.id, legs=tuple(legs),
+            hub_id=hub_id,
+            key=key,
+            request_hash=request_hash,
+            kind="reversal",
+            memo=f"Reversal of {original.key}",
+            actor_id=actor_id,
+            reason=reason,
+            reverses_id=original.id,
+            legs=tuple(legs),
         )
     )
 
@@ -229,7 +272,12 @@ def transaction_reverse(
 
 
 def hold_place(
-    *, hub_id: int, key: str, account_id: int, amount_minor: int, expires_at: datetime | None = None,
+    *,
+    hub_id: int,
+    key: str,
+    account_id: int,
+    amount_minor: int,
+    expires_at: datetime | None = None,
     reference: str = "",
 ) -> HoldResult:
     """Reserve `amount_minor` of what the account can spend; refused if spendable is short."""
@@ -238,8 +286,13 @@ def hold_place(
     _aware(expires_at, "expires_at")
     request_hash = _hash("hold", account_id, amount_minor, expires_at, reference)
     hold_id, replayed = _engine().hold_place(
-        hub_id=hub_id, key=key, request_hash=request_hash, account_id=account_id, amount_minor=amount_minor,
-        expires_at=expires_at, reference=reference[:200],
+        hub_id=hub_id,
+        key=key,
+        request_hash=request_hash,
+        account_id=account_id,
+        amount_minor=amount_minor,
+        expires_at=expires_at,
+        reference=reference[:200],
     )
     return HoldResult(hold_id=hold_id, replayed=replayed, status="held")
 
@@ -252,7 +305,12 @@ def _hold_get(hub_id: int, hold_id: int) -> Hold:
 
 
 def hold_capture(
-    *, hub_id: int, hold_id: int, to_account_id: int, amount_minor: int | None = None, key: str | None = None,
+    *,
+    hub_id: int,
+    hold_id: int,
+    to_account_id: int,
+    amount_minor: int | None = None,
+    key: str | None = None,
     actor_id: int | None = None,
 ) -> HoldResult:
     """Take the final amount (the hold's, or less, or more within the floor) and release the hold."""
@@ -261,8 +319,15 @@ def hold_capture(
     key = _key_check(key or f"hold:{hold_id}:capture")
     request_hash = _hash("capture", hold_id, capture_minor, to_account_id)
     transaction_id, replayed = _engine().hold_finish(
-        hub_id=hub_id, hold_id=hold_id, action="capture", capture_minor=capture_minor, to_account_id=to_account_id,
-        key=key, request_hash=request_hash, actor_id=actor_id, now=timezone.now(),
+        hub_id=hub_id,
+        hold_id=hold_id,
+        action="capture",
+        capture_minor=capture_minor,
+        to_account_id=to_account_id,
+        key=key,
+        request_hash=request_hash,
+        actor_id=actor_id,
+        now=timezone.now(),
     )
     return HoldResult(hold_id=hold_id, replayed=replayed, status="captured", transaction_id=transaction_id)
 
@@ -270,8 +335,15 @@ def hold_capture(
 def _hold_release(hub_id: int, hold_id: int, action: str, now: datetime | None) -> HoldResult:
     _hold_get(hub_id, hold_id)
     _, replayed = _engine().hold_finish(
-        hub_id=hub_id, hold_id=hold_id, action=action, capture_minor=None, to_account_id=None, key=None,
-        request_hash=None, actor_id=None, now=now or timezone.now(),
+        hub_id=hub_id,
+        hold_id=hold_id,
+        action=action,
+        capture_minor=None,
+        to_account_id=None,
+        key=None,
+        request_hash=None,
+        actor_id=None,
+        now=now or timezone.now(),
     )
     return HoldResult(hold_id=hold_id, replayed=replayed, status={"void": "voided", "expire": "expired"}[action])
 

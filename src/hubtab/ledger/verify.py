@@ -7,6 +7,7 @@ PostgreSQL and SQLite.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -129,11 +130,12 @@ CHECKS: list[tuple[str, str, str]] = [
 def ledger_verify(*, hub_id: int | None = None) -> list[Breach]:
     breaches: list[Breach] = []
     aliases = {"hub": "e", "hub_t": "t", "hub_b": "b", "hub_a": "a", "hub_h": "h", "hub_l": "l", "hub_r": "r"}
-    params: list[object] = []
+    params: list[Any] = []
     with connection.cursor() as cursor:
         for name, message, sql in CHECKS:
             filters = {
-                key: ("1 = 1" if hub_id is None else f"{alias}.hub_id = {int(hub_id)}") for key, alias in aliases.items()
+                key: ("1 = 1" if hub_id is None else f"{alias}.hub_id = {int(hub_id)}")
+                for key, alias in aliases.items()
             }
             cursor.execute(sql % filters, params)
             for row in cursor.fetchall():
@@ -145,8 +147,13 @@ def ledger_counts(*, hub_id: int | None = None) -> dict[str, int]:
     where = "" if hub_id is None else f" WHERE hub_id = {int(hub_id)}"
     counts = {}
     with connection.cursor() as cursor:
-        for table, label in (("account", "accounts"), ("transaction", "transactions"), ("entry", "entries"),
-                             ("hold", "holds"), ("lot", "lots")):
+        for table, label in (
+            ("account", "accounts"),
+            ("transaction", "transactions"),
+            ("entry", "entries"),
+            ("hold", "holds"),
+            ("lot", "lots"),
+        ):
             cursor.execute(f"SELECT COUNT(*) FROM ledger_{table}{where}")
             counts[label] = cursor.fetchone()[0]
     return counts

@@ -3,80 +3,148 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import hubtab.core.models
 from django.conf import settings
 from django.db import migrations, models
 
+import hubtab.core.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Hub',
+            name="Hub",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('currency', models.CharField(help_text='ISO 4217 code, e.g. EUR.', max_length=3)),
-                ('timezone', models.CharField(default='UTC', max_length=64, validators=[hubtab.core.models.validate_timezone])),
-                ('locale', models.CharField(default='en', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("currency", models.CharField(help_text="ISO 4217 code, e.g. EUR.", max_length=3)),
+                (
+                    "timezone",
+                    models.CharField(default="UTC", max_length=64, validators=[hubtab.core.models.validate_timezone]),
+                ),
+                ("locale", models.CharField(default="en", max_length=16)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('first_name', models.CharField(blank=True, max_length=150)),
-                ('last_name', models.CharField(blank=True, max_length=150)),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_staff', models.BooleanField(default=False, help_text='Platform staff: may use the Django admin.')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("first_name", models.CharField(blank=True, max_length=150)),
+                ("last_name", models.CharField(blank=True, max_length=150)),
+                ("is_active", models.BooleanField(default=True)),
+                ("is_staff", models.BooleanField(default=False, help_text="Platform staff: may use the Django admin.")),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
             managers=[
-                ('objects', hubtab.core.models.UserManager()),
+                ("objects", hubtab.core.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='CreditUnit',
+            name="CreditUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9_]{2,11}$', 'Use 3-12 capital letters, digits or _.')])),
-                ('name', models.CharField(max_length=60)),
-                ('decimals', models.PositiveSmallIntegerField(default=2)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credit_units', to='core.hub')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z][A-Z0-9_]{2,11}$", "Use 3-12 capital letters, digits or _."
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=60)),
+                ("decimals", models.PositiveSmallIntegerField(default=2)),
+                (
+                    "hub",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="credit_units", to="core.hub"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('hub', 'code'), name='creditunit_unique_code')],
+                "constraints": [models.UniqueConstraint(fields=("hub", "code"), name="creditunit_unique_code")],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('finance', 'Finance'), ('support', 'Support'), ('customer', 'Customer')], max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='core.hub')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner"),
+                            ("finance", "Finance"),
+                            ("support", "Support"),
+                            ("customer", "Customer"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "hub",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="core.hub"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['hub', 'role'], name='core_member_hub_id_cd7f27_idx')],
-                'constraints': [models.UniqueConstraint(fields=('hub', 'user', 'role'), name='membership_unique_role')],
+                "indexes": [models.Index(fields=["hub", "role"], name="core_member_hub_id_cd7f27_idx")],
+                "constraints": [models.UniqueConstraint(fields=("hub", "user", "role"), name="membership_unique_role")],
             },
         ),
     ]

@@ -7,172 +7,313 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('customer', 'Customer'), ('organisation', 'Organisation'), ('system', 'Hub system account')], max_length=16)),
-                ('code', models.CharField(blank=True, help_text='Stable name of a system account.', max_length=64, null=True)),
-                ('name', models.CharField(max_length=200)),
-                ('unit', models.CharField(max_length=12)),
-                ('floor_minor', models.BigIntegerField(blank=True, null=True)),
-                ('floor_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('shard_count', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("organisation", "Organisation"),
+                            ("system", "Hub system account"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True, help_text="Stable name of a system account.", max_length=64, null=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("unit", models.CharField(max_length=12)),
+                ("floor_minor", models.BigIntegerField(blank=True, null=True)),
+                ("floor_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("shard_count", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "Open"), ("closed", "Closed")], default="open", max_length=8),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Balance',
+            name="Balance",
             fields=[
-                ('pk', models.CompositePrimaryKey('account_id', 'shard', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('shard', models.PositiveSmallIntegerField()),
-                ('balance_minor', models.BigIntegerField(default=0)),
-                ('held_minor', models.BigIntegerField(default=0)),
-                ('version', models.BigIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='balances', to='ledger.account')),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "account_id", "shard", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("shard", models.PositiveSmallIntegerField()),
+                ("balance_minor", models.BigIntegerField(default=0)),
+                ("held_minor", models.BigIntegerField(default=0)),
+                ("version", models.BigIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="balances", to="ledger.account"
+                    ),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('kind', models.CharField(default='transfer', max_length=32)),
-                ('memo', models.TextField(blank=True)),
-                ('reason', models.TextField(blank=True)),
-                ('posted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.transaction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("kind", models.CharField(default="transfer", max_length=32)),
+                ("memo", models.TextField(blank=True)),
+                ("reason", models.TextField(blank=True)),
+                ("posted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="ledger.transaction",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Lot',
+            name="Lot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('paid', 'Paid credit'), ('granted', 'Granted credit')], max_length=8)),
-                ('amount_minor', models.BigIntegerField()),
-                ('remaining_minor', models.BigIntegerField()),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lots', to='ledger.account')),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lots_created', to='ledger.transaction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("paid", "Paid credit"), ("granted", "Granted credit")], max_length=8),
+                ),
+                ("amount_minor", models.BigIntegerField()),
+                ("remaining_minor", models.BigIntegerField()),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="lots", to="ledger.account"
+                    ),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots_created",
+                        to="ledger.transaction",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Hold',
+            name="Hold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('amount_minor', models.BigIntegerField()),
-                ('reference', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('held', 'Held'), ('captured', 'Captured'), ('voided', 'Voided'), ('expired', 'Expired')], default='held', max_length=8)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('captured_minor', models.BigIntegerField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holds', to='ledger.account')),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
-                ('capture_transaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='captured_hold', to='ledger.transaction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("amount_minor", models.BigIntegerField()),
+                ("reference", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("held", "Held"),
+                            ("captured", "Captured"),
+                            ("voided", "Voided"),
+                            ("expired", "Expired"),
+                        ],
+                        default="held",
+                        max_length=8,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("captured_minor", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="holds", to="ledger.account"
+                    ),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
+                (
+                    "capture_transaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="captured_hold",
+                        to="ledger.transaction",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shard', models.PositiveSmallIntegerField(default=0)),
-                ('unit', models.CharField(max_length=12)),
-                ('amount_minor', models.BigIntegerField()),
-                ('balance_after_minor', models.BigIntegerField()),
-                ('version', models.BigIntegerField()),
-                ('posted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.account')),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hub')),
-                ('lot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.lot')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.transaction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("shard", models.PositiveSmallIntegerField(default=0)),
+                ("unit", models.CharField(max_length=12)),
+                ("amount_minor", models.BigIntegerField()),
+                ("balance_after_minor", models.BigIntegerField()),
+                ("version", models.BigIntegerField()),
+                ("posted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="entries", to="ledger.account"
+                    ),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.hub"),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="ledger.lot",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="entries", to="ledger.transaction"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['hub', 'kind'], name='ledger_acco_hub_id_f2452b_idx'),
+            model_name="account",
+            index=models.Index(fields=["hub", "kind"], name="ledger_acco_hub_id_f2452b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('hub', 'code', 'unit'), name='account_unique_system_code'),
+            model_name="account",
+            constraint=models.UniqueConstraint(fields=("hub", "code", "unit"), name="account_unique_system_code"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('floor_minor__isnull', True), ('shard_count', 1), _connector='OR'), name='account_bounded_has_one_shard'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("floor_minor__isnull", True), ("shard_count", 1), _connector="OR"),
+                name="account_bounded_has_one_shard",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('shard_count__gte', 1)), name='account_has_a_shard'),
+            model_name="account",
+            constraint=models.CheckConstraint(condition=models.Q(("shard_count__gte", 1)), name="account_has_a_shard"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['hub', 'posted_at'], name='ledger_tran_hub_id_1a8144_idx'),
+            model_name="transaction",
+            index=models.Index(fields=["hub", "posted_at"], name="ledger_tran_hub_id_1a8144_idx"),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.UniqueConstraint(fields=('hub', 'key'), name='transaction_unique_key'),
+            model_name="transaction",
+            constraint=models.UniqueConstraint(fields=("hub", "key"), name="transaction_unique_key"),
         ),
         migrations.AddIndex(
-            model_name='lot',
-            index=models.Index(condition=models.Q(('remaining_minor__gt', 0)), fields=['account', 'kind', 'expires_at', 'id'], name='lot_open_by_account'),
+            model_name="lot",
+            index=models.Index(
+                condition=models.Q(("remaining_minor__gt", 0)),
+                fields=["account", "kind", "expires_at", "id"],
+                name="lot_open_by_account",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lot',
-            index=models.Index(condition=models.Q(('expires_at__isnull', False), ('remaining_minor__gt', 0)), fields=['expires_at'], name='lot_open_expiring'),
+            model_name="lot",
+            index=models.Index(
+                condition=models.Q(("expires_at__isnull", False), ("remaining_minor__gt", 0)),
+                fields=["expires_at"],
+                name="lot_open_expiring",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lot',
-            constraint=models.CheckConstraint(condition=models.Q(('remaining_minor__gte', 0), ('remaining_minor__lte', models.F('amount_minor'))), name='lot_remaining_within_amount'),
+            model_name="lot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("remaining_minor__gte", 0), ("remaining_minor__lte", models.F("amount_minor"))),
+                name="lot_remaining_within_amount",
+            ),
         ),
         migrations.AddIndex(
-            model_name='hold',
-            index=models.Index(condition=models.Q(('status', 'held')), fields=['account'], name='hold_open_by_account'),
+            model_name="hold",
+            index=models.Index(condition=models.Q(("status", "held")), fields=["account"], name="hold_open_by_account"),
         ),
         migrations.AddIndex(
-            model_name='hold',
-            index=models.Index(condition=models.Q(('expires_at__isnull', False), ('status', 'held')), fields=['expires_at'], name='hold_open_expiring'),
+            model_name="hold",
+            index=models.Index(
+                condition=models.Q(("expires_at__isnull", False), ("status", "held")),
+                fields=["expires_at"],
+                name="hold_open_expiring",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.UniqueConstraint(fields=('hub', 'key'), name='hold_unique_key'),
+            model_name="hold",
+            constraint=models.UniqueConstraint(fields=("hub", "key"), name="hold_unique_key"),
         ),
         migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='hold_amount_positive'),
+            model_name="hold",
+            constraint=models.CheckConstraint(condition=models.Q(("amount_minor__gt", 0)), name="hold_amount_positive"),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['account', 'shard', 'posted_at'], name='entry_account_time'),
+            model_name="entry",
+            index=models.Index(fields=["account", "shard", "posted_at"], name="entry_account_time"),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['transaction'], name='entry_transaction'),
+            model_name="entry",
+            index=models.Index(fields=["transaction"], name="entry_transaction"),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(condition=models.Q(('lot__isnull', False)), fields=['lot'], name='entry_lot'),
+            model_name="entry",
+            index=models.Index(condition=models.Q(("lot__isnull", False)), fields=["lot"], name="entry_lot"),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('account', 'shard', 'version'), name='entry_unique_version'),
+            model_name="entry",
+            constraint=models.UniqueConstraint(fields=("account", "shard", "version"), name="entry_unique_version"),
         ),
     ]

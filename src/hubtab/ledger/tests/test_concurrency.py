@@ -74,7 +74,8 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
                     acknowledge({a.id: -amount, b.id: amount}, op)
                 elif op == "top_up":
                     services.transaction_post(
-                        hub_id=hub_id, key=f"w{n}-{i}",
+                        hub_id=hub_id,
+                        key=f"w{n}-{i}",
                         legs=[Leg(books.clearing.id, -amount, unit), Leg(a.id, amount, unit)],
                     )
                     acknowledge({a.id: amount, books.clearing.id: -amount}, op)
@@ -99,7 +100,8 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
                     k = rng.randint(0, 19)
                     target = customers[k % len(customers)]
                     posted = services.transaction_post(
-                        hub_id=hub_id, key=f"shared-{k}",
+                        hub_id=hub_id,
+                        key=f"shared-{k}",
                         legs=[Leg(books.clearing.id, -(100 + k), unit), Leg(target.id, 100 + k, unit)],
                     )
                     if posted.replayed:

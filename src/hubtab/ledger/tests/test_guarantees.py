@@ -69,10 +69,13 @@ def test_a_transaction_that_fails_on_its_last_leg_writes_nothing(books):
     before = snapshot(books.hub.id)
     with pytest.raises(DomainError) as error:
         services.transaction_post(
-            hub_id=books.hub.id, key="split",
+            hub_id=books.hub.id,
+            key="split",
             legs=[
-                Leg(books.clearing.id, -300, "EUR"), Leg(alice.id, 300, "EUR"),  # would succeed alone
-                Leg(bob.id, -100, "EUR"), Leg(books.sales.id, 100, "EUR"),  # bob has nothing
+                Leg(books.clearing.id, -300, "EUR"),
+                Leg(alice.id, 300, "EUR"),  # would succeed alone
+                Leg(bob.id, -100, "EUR"),
+                Leg(books.sales.id, 100, "EUR"),  # bob has nothing
             ],
         )
     assert error.value.code == "insufficient_funds"
@@ -138,7 +141,10 @@ def test_a_reversal_negates_every_entry_and_records_who_and_why(books, django_us
     alice = books.customer("Alice")
     posted = books.top_up(alice, 1500)
     reversal = services.transaction_reverse(
-        hub_id=books.hub.id, transaction_id=posted.transaction_id, key="rev-1", reason="Typed 15 instead of 1.50",
+        hub_id=books.hub.id,
+        transaction_id=posted.transaction_id,
+        key="rev-1",
+        reason="Typed 15 instead of 1.50",
         actor_id=crew.id,
     )
     assert balance(alice) == 0
@@ -171,7 +177,10 @@ def test_the_database_refuses_to_change_or_delete_an_entry(books):
     alice = books.customer("Alice")
     books.top_up(alice, 1500)
     entry = Entry.objects.filter(account=alice).first()
-    for statement in ("UPDATE ledger_entry SET amount_minor = 1 WHERE id = %s", "DELETE FROM ledger_entry WHERE id = %s"):
+    for statement in (
+        "UPDATE ledger_entry SET amount_minor = 1 WHERE id = %s",
+        "DELETE FROM ledger_entry WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(statement, [entry.id])
@@ -186,8 +195,9 @@ def test_a_hold_captured_for_less_releases_the_rest(books):
     books.top_up(alice, 2000)
     hold = services.hold_place(hub_id=books.hub.id, key="order-7", account_id=alice.id, amount_minor=1200)
     assert spendable(alice) == 800
-    captured = services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id,
-                                     amount_minor=1057)
+    captured = services.hold_capture(
+        hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1057
+    )
     state = selectors.account_state(hub_id=books.hub.id, account_id=alice.id)
     assert (state.balance_minor, state.held_minor, state.spendable_minor) == (943, 0, 943)
     assert Hold.objects.get(id=hold.hold_id).captured_minor == 1057
@@ -199,7 +209,9 @@ def test_a_hold_captured_for_more_takes_the_extra_within_the_floor(books):
     books.top_up(alice, 1000)
     hold = services.hold_place(hub_id=books.hub.id, key="order-8", account_id=alice.id, amount_minor=1000)
     with pytest.raises(DomainError):
-        services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1101)
+        services.hold_capture(
+            hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1101
+        )
     assert Hold.objects.get(id=hold.hold_id).status == "held"
     services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1057)
     assert balance(alice) == -57
@@ -231,8 +243,9 @@ def test_a_hold_expires_at_its_time_and_not_before(books):
     alice = books.customer("Alice")
     books.top_up(alice, 1000)
     now = timezone.now()
-    hold = services.hold_place(hub_id=books.hub.id, key="order-11", account_id=alice.id, amount_minor=400,
-                               expires_at=now + timedelta(hours=1))
+    hold = services.hold_place(
+        hub_id=books.hub.id, key="order-11", account_id=alice.id, amount_minor=400, expires_at=now + timedelta(hours=1)
+    )
     assert services.holds_expire_due(now=now) == 0
     with pytest.raises(DomainError) as error:
         services.hold_expire(hub_id=books.hub.id, hold_id=hold.hold_id, now=now)
@@ -294,15 +307,17 @@ def test_a_sharded_hub_account_balance_is_the_sum_of_its_shards(books):
 def test_spending_consumes_granted_credit_soonest_expiring_first_then_paid_oldest_first(books):
     alice = books.customer("Alice")
     now = timezone.now()
-    books.top_up(alice, 1000)                                   # paid, oldest
-    books.grant(alice, 300)                                     # granted, never expires
+    books.top_up(alice, 1000)  # paid, oldest
+    books.grant(alice, 300)  # granted, never expires
     books.grant(alice, 200, expires_at=now + timedelta(days=3))  # granted, expires first
-    books.top_up(alice, 500)                                    # paid, newest
+    books.top_up(alice, 500)  # paid, newest
     books.spend(alice, 1200)
     lots = {(lot.kind, lot.amount_minor): lot.remaining_minor for lot in Lot.objects.filter(account=alice)}
     assert lots == {("granted", 200): 0, ("granted", 300): 0, ("paid", 1000): 300, ("paid", 500): 500}
     paid_by = list(
-        Entry.objects.filter(account=alice, amount_minor__lt=0).order_by("version").values_list("lot__kind", "amount_minor")
+        Entry.objects.filter(account=alice, amount_minor__lt=0)
+        .order_by("version")
+        .values_list("lot__kind", "amount_minor")
     )
     assert paid_by == [("granted", -200), ("granted", -300), ("paid", -700)]
 
@@ -323,7 +338,8 @@ def test_reversing_a_spend_restores_credit_of_the_same_kind_and_expiry(books):
     spent = books.spend(alice, 500)
     services.transaction_reverse(hub_id=books.hub.id, transaction_id=spent.transaction_id, key="r", reason="refund")
     open_lots = sorted(
-        (lot.kind, lot.remaining_minor, lot.expires_at) for lot in Lot.objects.filter(account=alice, remaining_minor__gt=0)
+        (lot.kind, lot.remaining_minor, lot.expires_at)
+        for lot in Lot.objects.filter(account=alice, remaining_minor__gt=0)
     )
     assert open_lots == [("granted", 300, expiry), ("paid", 200, None), ("paid", 800, None)]
 
@@ -394,7 +410,7 @@ def test_credit_backing_an_open_order_is_kept_past_its_expiry(books):
         (lambda b, a: [Leg(b.clearing.id, -10.5, "EUR"), Leg(a.id, 10.5, "EUR")], "invalid_amount"),
         (lambda b, a: [Leg(b.clearing.id, -True, "EUR"), Leg(a.id, True, "EUR")], "invalid_amount"),
         (lambda b, a: [Leg(b.clearing.id, "-10", "EUR"), Leg(a.id, "10", "EUR")], "invalid_amount"),
-        (lambda b, a: [Leg(b.clearing.id, -10**13, "EUR"), Leg(a.id, 10**13, "EUR")], "invalid_amount"),
+        (lambda b, a: [Leg(b.clearing.id, -(10**13), "EUR"), Leg(a.id, 10**13, "EUR")], "invalid_amount"),
         (lambda b, a: [Leg(b.clearing.id, -10, "XXQ"), Leg(a.id, 10, "XXQ")], "unknown_unit"),
         (lambda b, a: [Leg(b.clearing.id, -10, "GBP"), Leg(a.id, 10, "GBP")], "unit_mismatch"),
         (lambda b, a: [Leg(b.clearing.id, -10, "EUR"), Leg(a.id, 11, "EUR")], "unbalanced"),
@@ -422,7 +438,8 @@ def test_another_hubs_account_is_not_found_and_nothing_is_written(books, other_h
     for account in (theirs, theirs_eur):
         with pytest.raises(DomainError) as error:
             services.transaction_post(
-                hub_id=books.hub.id, key=f"steal-{account.id}",
+                hub_id=books.hub.id,
+                key=f"steal-{account.id}",
                 legs=[Leg(account.id, -10, account.unit), Leg(books.sales.id, 10, account.unit)],
             )
         assert error.value.code in {"account_not_found", "unit_mismatch"}

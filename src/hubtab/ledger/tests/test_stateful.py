@@ -13,7 +13,14 @@ import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from hubtab.core.errors import DomainError
 from hubtab.core.services import hub_create
@@ -71,8 +78,12 @@ class LedgerMachine(RuleBasedStateMachine):
         c = self.customers[who]
         expires = None if expires_in_hours is None else self.now + timedelta(hours=expires_in_hours)
         self._post(
-            [Leg(self.books.expense.id, -amount, "EUR"), Leg(c.id, amount, "EUR", lot_kind="granted", lot_expires_at=expires)],
-            {c.id: amount}, "grant",
+            [
+                Leg(self.books.expense.id, -amount, "EUR"),
+                Leg(c.id, amount, "EUR", lot_kind="granted", lot_expires_at=expires),
+            ],
+            {c.id: amount},
+            "grant",
         )
 
     @rule(who=st.integers(0, 2), amount=st.integers(1, 2500))
@@ -127,7 +138,10 @@ class LedgerMachine(RuleBasedStateMachine):
         refused = self.spendable(c.id) < amount
         try:
             result = services.hold_place(
-                hub_id=self.books.hub.id, key=f"h{next(self.keys)}", account_id=c.id, amount_minor=amount,
+                hub_id=self.books.hub.id,
+                key=f"h{next(self.keys)}",
+                account_id=c.id,
+                amount_minor=amount,
                 expires_at=expires,
             )
         except DomainError as exc:
@@ -145,8 +159,9 @@ class LedgerMachine(RuleBasedStateMachine):
         final = max(1, int(amount * ratio))
         refused = self.balance[acc] - final - (self.held[acc] - amount) < self.floor[acc]
         try:
-            services.hold_capture(hub_id=self.books.hub.id, hold_id=hold_id, to_account_id=self.books.sales.id,
-                                  amount_minor=final)
+            services.hold_capture(
+                hub_id=self.books.hub.id, hold_id=hold_id, to_account_id=self.books.sales.id, amount_minor=final
+            )
         except DomainError as exc:
             assert refused and exc.code == "insufficient_funds", exc
             return
@@ -178,7 +193,7 @@ class LedgerMachine(RuleBasedStateMachine):
         expiries = Entry.objects.filter(
             hub_id=self.books.hub.id, transaction__kind="lot_expiry", account__kind="customer"
         ).order_by("id")
-        for entry in expiries[self.expired_seen:]:
+        for entry in expiries[self.expired_seen :]:
             self.balance[entry.account_id] += entry.amount_minor
             self.expired_seen += 1
 
@@ -204,7 +219,9 @@ def test_random_sequences_of_ledger_operations_keep_every_invariant():
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=20, stateful_step_count=25, deadline=None,
+            max_examples=20,
+            stateful_step_count=25,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from hubtab.ledger import services
-from hubtab.ledger.models import Entry, Hold, Lot, Transaction
+from hubtab.ledger.models import Entry, Lot, Transaction
 from hubtab.ledger.verify import ledger_verify
 
 pytestmark = pytest.mark.django_db
@@ -51,29 +51,41 @@ def _entry(account, version: int) -> Entry:
 
 
 CASES = {
-    "zero_sum": lambda l: tamper(
+    "zero_sum": lambda fx: tamper(
         "UPDATE ledger_entry SET amount_minor = amount_minor + 1, balance_after_minor = balance_after_minor + 1 "
-        "WHERE id = %s", [_entry(l["alice"], 2).id]),
-    "too_few_entries": lambda l: tamper(
+        "WHERE id = %s",
+        [_entry(fx["alice"], 2).id],
+    ),
+    "too_few_entries": lambda fx: tamper(
         "INSERT INTO ledger_transaction (hub_id, key, request_hash, kind, memo, reason, posted_at) "
-        "VALUES (%s, 'ghost', 'x', 'transfer', '', '', CURRENT_TIMESTAMP)", [l["books"].hub.id]),
-    "entry_mismatch": lambda l: tamper("UPDATE ledger_entry SET unit = 'GBP' WHERE id = %s", [_entry(l["alice"], 1).id]),
-    "running_balance": lambda l: tamper(
-        "UPDATE ledger_entry SET balance_after_minor = balance_after_minor + 5 WHERE id = %s", [_entry(l["alice"], 1).id]),
-    "balance_row": lambda l: tamper(
-        "UPDATE ledger_balance SET balance_minor = balance_minor + 5 WHERE account_id = %s", [l["alice"].id]),
-    "floor": lambda l: tamper("UPDATE ledger_account SET floor_minor = -100 WHERE id = %s", [l["alice"].id]),
-    "held_total": lambda l: tamper("UPDATE ledger_balance SET held_minor = 7 WHERE account_id = %s", [l["bob"].id]),
-    "hold_state": lambda l: tamper("UPDATE ledger_hold SET status = 'captured' WHERE id = %s", [l["hold"]]),
-    "lot_total": lambda l: tamper(
+        "VALUES (%s, 'ghost', 'x', 'transfer', '', '', CURRENT_TIMESTAMP)",
+        [fx["books"].hub.id],
+    ),
+    "entry_mismatch": lambda fx: tamper(
+        "UPDATE ledger_entry SET unit = 'GBP' WHERE id = %s", [_entry(fx["alice"], 1).id]
+    ),
+    "running_balance": lambda fx: tamper(
+        "UPDATE ledger_entry SET balance_after_minor = balance_after_minor + 5 WHERE id = %s",
+        [_entry(fx["alice"], 1).id],
+    ),
+    "balance_row": lambda fx: tamper(
+        "UPDATE ledger_balance SET balance_minor = balance_minor + 5 WHERE account_id = %s", [fx["alice"].id]
+    ),
+    "floor": lambda fx: tamper("UPDATE ledger_account SET floor_minor = -100 WHERE id = %s", [fx["alice"].id]),
+    "held_total": lambda fx: tamper("UPDATE ledger_balance SET held_minor = 7 WHERE account_id = %s", [fx["bob"].id]),
+    "hold_state": lambda fx: tamper("UPDATE ledger_hold SET status = 'captured' WHERE id = %s", [fx["hold"]]),
+    "lot_total": lambda fx: tamper(
         "UPDATE ledger_lot SET remaining_minor = remaining_minor - 1 WHERE id = %s",
-        [Lot.objects.filter(account=l["bob"], remaining_minor__gt=0).first().id]),
-    "lot_entries": lambda l: tamper(
+        [Lot.objects.filter(account=fx["bob"], remaining_minor__gt=0).first().id],
+    ),
+    "lot_entries": lambda fx: tamper(
         "UPDATE ledger_lot SET amount_minor = amount_minor + 100 WHERE id = %s",
-        [Lot.objects.filter(account=l["bob"]).first().id]),
-    "reversal": lambda l: tamper(
+        [Lot.objects.filter(account=fx["bob"]).first().id],
+    ),
+    "reversal": lambda fx: tamper(
         "UPDATE ledger_transaction SET reverses_id = %s WHERE kind = 'reversal'",
-        [Transaction.objects.filter(kind="grant").first().id]),
+        [Transaction.objects.filter(kind="grant").first().id],
+    ),
 }
 
 

@@ -25,8 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             hub = hub_create(
-                slug=options["slug"], name=options["name"], currency=options["currency"].upper(),
-                timezone=options["timezone"], locale=options["locale"],
+                slug=options["slug"],
+                name=options["name"],
+                currency=options["currency"].upper(),
+                timezone=options["timezone"],
+                locale=options["locale"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc

@@ -25,12 +25,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
         argv = [
-            sys.executable, "-m", "gunicorn", "hubtab.wsgi:application",
-            "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(options["workers"]),
-            "--threads", str(options["threads"]),
-            "--access-logfile", "-",
-            "--chdir", str(settings.PROJECT_DIR),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "hubtab.wsgi:application",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
+            "--access-logfile",
+            "-",
+            "--chdir",
+            str(settings.PROJECT_DIR),
         ]
-        self.stdout.write(f"Serving Hubtab on http://{options['host']}:{options['port']} with {options['workers']} workers")
+        self.stdout.write(
+            f"Serving Hubtab on http://{options['host']}:{options['port']} with {options['workers']} workers"
+        )
         os.execvp(argv[0], argv)

@@ -16,16 +16,70 @@ from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
 
 PASSWORD = "hubtab-demo"
-FIRST = ["Marie", "Lucas", "Emma", "Hugo", "Léa", "Louis", "Chloé", "Gabriel", "Inès", "Jules", "Manon", "Arthur",
-         "Olivia", "Noah", "Amelia", "George", "Isla", "Harry", "Ava", "Oscar", "Freya", "Jack", "Mia", "Leo"]
-LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy", "Moreau", "Smith", "Jones",
-        "Taylor", "Brown", "Williams", "Wilson", "Evans", "Walker", "Hughes"]
+FIRST = [
+    "Marie",
+    "Lucas",
+    "Emma",
+    "Hugo",
+    "Léa",
+    "Louis",
+    "Chloé",
+    "Gabriel",
+    "Inès",
+    "Jules",
+    "Manon",
+    "Arthur",
+    "Olivia",
+    "Noah",
+    "Amelia",
+    "George",
+    "Isla",
+    "Harry",
+    "Ava",
+    "Oscar",
+    "Freya",
+    "Jack",
+    "Mia",
+    "Leo",
+]
+LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Evans",
+    "Walker",
+    "Hughes",
+]
 
-HUBS = [
-    {"slug": "green-valley", "name": "Green Valley Food Hub", "currency": "EUR", "timezone": "Europe/Paris",
-     "locale": "fr", "customers": 40},
-    {"slug": "riverside", "name": "Riverside Co-op", "currency": "GBP", "timezone": "Europe/London",
-     "locale": "en", "customers": 30},
+HUBS: list[dict[str, Any]] = [
+    {
+        "slug": "green-valley",
+        "name": "Green Valley Food Hub",
+        "currency": "EUR",
+        "timezone": "Europe/Paris",
+        "locale": "fr",
+        "customers": 40,
+    },
+    {
+        "slug": "riverside",
+        "name": "Riverside Co-op",
+        "currency": "GBP",
+        "timezone": "Europe/London",
+        "locale": "en",
+        "customers": 30,
+    },
 ]
 
 
@@ -70,15 +124,25 @@ class Command(BaseCommand):
             account = services.account_open(hub_id=hub.id, kind="customer", unit=unit, name=name, floor_minor=floor)
             key = f"demo-{account.id}"
             services.transaction_post(
-                hub_id=hub.id, key=f"{key}-topup", kind="top_up", memo="Card top-up",
-                legs=[Leg(clearing.id, -(amount := rng.choice([2000, 3000, 5000, 10000])), unit),
-                      Leg(account.id, amount, unit)],
+                hub_id=hub.id,
+                key=f"{key}-topup",
+                kind="top_up",
+                memo="Card top-up",
+                legs=[
+                    Leg(clearing.id, -(amount := rng.choice([2000, 3000, 5000, 10000])), unit),
+                    Leg(account.id, amount, unit),
+                ],
             )
             if n % 3 == 0:
                 services.transaction_post(
-                    hub_id=hub.id, key=f"{key}-welcome", kind="grant", memo="Welcome credit",
-                    legs=[Leg(goodwill.id, -500, unit),
-                          Leg(account.id, 500, unit, lot_kind="granted", lot_expires_at=now + timedelta(days=30))],
+                    hub_id=hub.id,
+                    key=f"{key}-welcome",
+                    kind="grant",
+                    memo="Welcome credit",
+                    legs=[
+                        Leg(goodwill.id, -500, unit),
+                        Leg(account.id, 500, unit, lot_kind="granted", lot_expires_at=now + timedelta(days=30)),
+                    ],
                 )
             balance = amount + (500 if n % 3 == 0 else 0)
             for week in range(rng.randint(1, 6)):
@@ -86,11 +150,19 @@ class Command(BaseCommand):
                 if balance - spend < floor:
                     break
                 services.transaction_post(
-                    hub_id=hub.id, key=f"{key}-order-{week}", kind="charge", memo=f"Order week {week + 1}",
+                    hub_id=hub.id,
+                    key=f"{key}-order-{week}",
+                    kind="charge",
+                    memo=f"Order week {week + 1}",
                     legs=[Leg(account.id, -spend, unit), Leg(sales.id, spend, unit)],
                 )
                 balance -= spend
             if n % 5 == 0 and balance - floor > 1500:
-                services.hold_place(hub_id=hub.id, key=f"{key}-open-order", account_id=account.id,
-                                    amount_minor=1500, reference="Open order, pickup Saturday",
-                                    expires_at=now + timedelta(days=5))
+                services.hold_place(
+                    hub_id=hub.id,
+                    key=f"{key}-open-order",
+                    account_id=account.id,
+                    amount_minor=1500,
+                    reference="Open order, pickup Saturday",
+                    expires_at=now + timedelta(days=5),
+                )

@@ -1,0 +1,50 @@
+"""The hub's accounts page: crew see balances in the hub's locale; nobody else sees the hub at all."""
+
+import pytest
+from django.urls import reverse
+
+from hubtab.core.models import Role, User
+from hubtab.core.services import membership_grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(hub):
+    user = User.objects.create_user("owner@example.org", "pw-long-enough")
+    membership_grant(hub=hub, user=user, role=Role.OWNER)
+    return user
+
+
+def test_the_accounts_page_needs_a_login(client, hub):
+    response = client.get(reverse("hub_accounts", args=[hub.slug]))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_crew_see_each_account_with_its_balance_in_the_hubs_locale(client, books, owner):
+    alice = books.customer("Alice Martin", floor_minor=-5000)
+    books.top_up(alice, 1250)
+    books.spend(alice, 2000)
+    client.force_login(owner)
+    page = client.get(reverse("hub_accounts", args=[books.hub.slug])).content.decode()
+    assert "Alice Martin" in page
+    assert "-7,50\u00a0€" in page  # fr locale: comma decimals, euro sign after
+    assert "-50,00\u00a0€" in page  # the account's spending limit
+
+
+def test_login_with_email_and_password_lands_on_the_hub(client, hub, owner):
+    response = client.post(
+        reverse("login"), {"username": "owner@example.org", "password": "pw-long-enough"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("hub_accounts", args=[hub.slug])
+
+
+@pytest.mark.parametrize("role", [None, Role.CUSTOMER])
+def test_another_hub_or_a_customer_gets_404(client, hub, other_hub, role):
+    user = User.objects.create_user("someone@example.org", "pw-long-enough")
+    membership_grant(hub=other_hub, user=user, role=Role.OWNER)
+    if role:
+        membership_grant(hub=hub, user=user, role=role)
+    client.force_login(user)
+    assert client.get(reverse("hub_accounts", args=[hub.slug])).status_code == 404
+    assert client.get(reverse("hub_accounts", args=["no-such-hub"])).status_code == 404
