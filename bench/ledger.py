@@ -32,6 +32,7 @@ import queue
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -96,8 +97,14 @@ def database_drop(name: str) -> None:
 def server_facts() -> dict[str, str]:
     with _admin_connect() as conn:
         facts = {"version": conn.execute("SHOW server_version").fetchone()[0]}
-        for name in ("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections",
-                     "commit_delay"):
+        for name in (
+            "synchronous_commit",
+            "fsync",
+            "wal_sync_method",
+            "shared_buffers",
+            "max_connections",
+            "commit_delay",
+        ):
             facts[name] = conn.execute(f"SHOW {name}").fetchone()[0]
     return facts
 
@@ -130,12 +137,17 @@ def fixtures_create() -> dict[str, Any]:
             hub_id=hub.id, kind="customer", unit=UNIT, name=f"Bench customer {n + 1}", floor_minor=0
         )
         services.transaction_post(
-            hub_id=hub.id, key=f"bench-funding-{account.id}", kind="funding",
+            hub_id=hub.id,
+            key=f"bench-funding-{account.id}",
+            kind="funding",
             legs=[Leg(clearing.id, -FUNDING_MINOR, UNIT), Leg(account.id, FUNDING_MINOR, UNIT)],
         )
         customers.append(account.id)
     return {
-        "hub_id": hub.id, "customers": customers, "sales_id": sales.id, "clearing_id": clearing.id,
+        "hub_id": hub.id,
+        "customers": customers,
+        "sales_id": sales.id,
+        "clearing_id": clearing.id,
         "sales_shards": settings.HUBTAB_SYSTEM_ACCOUNT_SHARDS,
     }
 
@@ -153,9 +165,7 @@ def _poster(mode: str, ctx: dict[str, Any]) -> tuple[Any, Any]:
         from hubtab.ledger.types import Leg
 
         def post(key: str, src: int, dst: int, amount: int) -> None:
-            posted = transaction_post(
-                hub_id=hub_id, key=key, legs=(Leg(src, -amount, UNIT), Leg(dst, amount, UNIT))
-            )
+            posted = transaction_post(hub_id=hub_id, key=key, legs=(Leg(src, -amount, UNIT), Leg(dst, amount, UNIT)))
             if posted.replayed:
                 raise RuntimeError(f"key {key} unexpectedly replayed")
 
@@ -171,8 +181,24 @@ def _poster(mode: str, ctx: dict[str, Any]) -> tuple[Any, Any]:
         request_hash = hashlib.sha256(key.encode()).hexdigest()
         row = conn.execute(
             POST_SQL,
-            [hub_id, key, request_hash, "transfer", "", None, "", None, [src, dst], [-amount, amount],
-             [UNIT, UNIT], nulls, nulls, nulls, None, None],
+            [
+                hub_id,
+                key,
+                request_hash,
+                "transfer",
+                "",
+                None,
+                "",
+                None,
+                [src, dst],
+                [-amount, amount],
+                [UNIT, UNIT],
+                nulls,
+                nulls,
+                nulls,
+                None,
+                None,
+            ],
         ).fetchone()
         if row[1]:
             raise RuntimeError(f"key {key} unexpectedly replayed")
@@ -221,8 +247,12 @@ def _run_timed(index: int, task: dict[str, Any]) -> dict[str, Any]:
         cpu_to = time.process_time()
     finally:
         close()
-    return {"count": count, "latencies": latencies, "errors": dict(errors),
-            "cpu": (cpu_to - cpu_from) if cpu_from is not None else 0.0}
+    return {
+        "count": count,
+        "latencies": latencies,
+        "errors": dict(errors),
+        "cpu": (cpu_to - cpu_from) if cpu_from is not None else 0.0,
+    }
 
 
 def _run_batch(index: int, task: dict[str, Any]) -> dict[str, Any]:
@@ -355,6 +385,23 @@ class LockSampler:
         }
 
 
+def cpu_busy(seconds: float = 2.0) -> float | None:
+    """Share of CPU time spent busy over `seconds` (Linux /proc/stat), to flag a machine that is not idle."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(1 - (idle1 - idle0) / max(1, total1 - total0), 3)
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
@@ -369,9 +416,17 @@ def measure_timed(pool: Pool, mode: str, shape: str, ctx: dict[str, Any], warmup
     seed = random.randrange(1 << 30)
     sampler = LockSampler(BENCH_DB, measure_from, end)
     outs = pool.run(
-        lambda i: {"mode": mode, "shape": shape, "ctx": ctx, "start": start, "measure_from": measure_from,
-                   "end": end, "seed": seed + i},
-        deadline=end + 120, sampler=sampler,
+        lambda i: {
+            "mode": mode,
+            "shape": shape,
+            "ctx": ctx,
+            "start": start,
+            "measure_from": measure_from,
+            "end": end,
+            "seed": seed + i,
+        },
+        deadline=end + 120,
+        sampler=sampler,
     )
     latencies = [x for out in outs for x in out["latencies"]]
     errors: Counter[str] = Counter()
@@ -393,7 +448,9 @@ def pgbench_init(scale: int) -> None:
     database_recreate(PGBENCH_DB)
     subprocess.run(
         [_pgbench(), "-i", "-s", str(scale), "-q", "-h", HOST, "-p", str(PORT), "-U", USER, PGBENCH_DB],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -404,11 +461,14 @@ def _pgbench() -> str:
     return found
 
 
+def pgbench_command(clients: int, seconds: int) -> list[str]:
+    """The built-in TPC-B-like script, no vacuum, N clients on min(N, 2) threads, for `seconds`."""
+    base = [_pgbench(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n"]
+    return [*base, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), PGBENCH_DB]
+
+
 def pgbench_run(clients: int, duration: int) -> dict[str, Any]:
-    command = [
-        _pgbench(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n", "-c", str(clients), "-j", str(min(clients, 2)),
-        "-T", str(duration), PGBENCH_DB,
-    ]
+    command = pgbench_command(clients, duration)
     start = time.time()
     sampler = LockSampler(PGBENCH_DB, start + 1, start + duration)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -422,16 +482,19 @@ def pgbench_run(clients: int, duration: int) -> dict[str, Any]:
     if not match:
         raise SystemExit(f"could not read tps from pgbench output:\n{out}")
     latency = re.search(r"latency average = ([0-9.]+) ms", out)
-    return {"tps": round(float(match.group(1)), 1), "latency_avg_ms": float(latency.group(1)) if latency else None,
-            "command": " ".join(command), **sampler.summary()}
+    return {
+        "tps": round(float(match.group(1)), 1),
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+        "command": " ".join(command),
+        **sampler.summary(),
+    }
 
 
 def measure_batch(pool: Pool, ctx: dict[str, Any], total: int) -> dict[str, Any]:
     per_worker = total // pool.size
     start = time.time() + 0.5
     outs = pool.run(
-        lambda i: {"mode": "batch", "ctx": ctx, "start": start, "count": per_worker, "stride": pool.size,
-                   "seed": i},
+        lambda i: {"mode": "batch", "ctx": ctx, "start": start, "count": per_worker, "stride": pool.size, "seed": i},
         deadline=start + 3600,
     )
     errors: Counter[str] = Counter()
@@ -439,8 +502,13 @@ def measure_batch(pool: Pool, ctx: dict[str, Any], total: int) -> dict[str, Any]
         errors.update(out["errors"])
     elapsed = max(out["finished"] for out in outs) - start
     count = sum(out["count"] for out in outs)
-    return {"processes": pool.size, "charges": count, "elapsed_s": round(elapsed, 2),
-            "per_s": round(count / elapsed, 1), "errors": dict(errors)}
+    return {
+        "processes": pool.size,
+        "charges": count,
+        "elapsed_s": round(elapsed, 2),
+        "per_s": round(count / elapsed, 1),
+        "errors": dict(errors),
+    }
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -489,8 +557,10 @@ def _fmt(value: float | None, spec: str = ".0f") -> str:
 
 
 def table_print(rows: list[dict[str, Any]]) -> None:
-    header = (f"{'shape':<10} {'workers':>7} {'Hubtab/s':>9} {'pgbench tps':>11} {'ratio':>6}  {'target':<16}"
-              f" {'p50 ms':>7} {'p99 ms':>7} {'raw SQL/s':>9} {'py cpu ms':>9}")
+    header = (
+        f"{'shape':<10} {'workers':>7} {'Hubtab/s':>9} {'pgbench tps':>11} {'ratio':>6}  {'target':<16}"
+        f" {'p50 ms':>7} {'p99 ms':>7} {'raw SQL/s':>9} {'py cpu ms':>9}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -512,11 +582,14 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, help="warm-up seconds before each figure (default 2, 1 with --quick)")
     parser.add_argument("--workers", default="1,8,32", help="worker / client counts (default 1,8,32)")
     parser.add_argument("--scale", type=int, help="pgbench scale factor (default: the largest client count)")
-    parser.add_argument("--batch", type=int, help="charges in the billing-run figure (default 10000, 2000 with --quick)")
+    parser.add_argument(
+        "--batch", type=int, help="charges in the billing-run figure (default 10000, 2000 with --quick)"
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the raw `SELECT hubtab_post(...)` diagnostic")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--json", type=Path, default=JSON_PATH, help=f"result file (default {JSON_PATH})")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the worker processes are stopped too
     duration = args.duration or (3 if args.quick else 10)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     worker_counts = [int(n) for n in args.workers.split(",")]
@@ -529,8 +602,17 @@ def main() -> int:
     os.environ.setdefault("HUBTAB_LOG_LEVEL", "WARNING")
 
     facts = server_facts()
-    print(f"PostgreSQL {facts['version']} at {HOST}:{PORT}; synchronous_commit={facts['synchronous_commit']},"
-          f" fsync={facts['fsync']}; {os.cpu_count()} CPUs; {duration} s per figure after {warmup} s warm-up")
+    busy_before = cpu_busy()
+    if busy_before is not None and busy_before > 0.25:
+        print(
+            f"warning: the CPUs are {busy_before:.0%} busy before starting: other work on this machine will"
+            " lower the figures",
+            flush=True,
+        )
+    print(
+        f"PostgreSQL {facts['version']} at {HOST}:{PORT}; synchronous_commit={facts['synchronous_commit']},"
+        f" fsync={facts['fsync']}; {os.cpu_count()} CPUs; {duration} s per figure after {warmup} s warm-up"
+    )
 
     print(f"setup: {BENCH_DB} (migrate), {PGBENCH_DB} (pgbench -i -s {scale}) ...", flush=True)
     database_recreate(BENCH_DB)
@@ -555,16 +637,24 @@ def main() -> int:
             for shape, label in (("a", "transfers"), ("b", "hot hub")):
                 result = measure_timed(pool, "hubtab", shape, ctx, warmup, duration)
                 raw = None if args.no_raw else measure_timed(pool, "raw", shape, ctx, warmup, duration)
-                rows.append({"shape": f"{shape} {label}", "workers": workers, "hubtab_per_s": result["per_s"],
-                             **{k: v for k, v in result.items() if k != "per_s"},
-                             "raw_per_s": raw["per_s"] if raw else None, "raw": raw})
-                print(f"  shape {shape}: {result['per_s']:.0f} postings/s"
-                      + (f" (raw SQL {raw['per_s']:.0f}/s)" if raw else ""), flush=True)
+                rows.append(
+                    {
+                        "shape": f"{shape} {label}",
+                        "workers": workers,
+                        "hubtab_per_s": result["per_s"],
+                        **{k: v for k, v in result.items() if k != "per_s"},
+                        "raw_per_s": raw["per_s"] if raw else None,
+                        "raw": raw,
+                    }
+                )
+                print(
+                    f"  shape {shape}: {result['per_s']:.0f} postings/s"
+                    + (f" (raw SQL {raw['per_s']:.0f}/s)" if raw else ""),
+                    flush=True,
+                )
         finally:
             pool.close()
-        subprocess.run([_pgbench(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n", "-c", str(workers),
-                        "-j", str(min(workers, 2)), "-T", str(max(1, warmup)), PGBENCH_DB],
-                       check=True, capture_output=True)
+        subprocess.run(pgbench_command(workers, max(1, warmup)), check=True, capture_output=True)  # warm-up
         bench = pgbench_run(workers, duration)
         print(f"  pgbench: {bench['tps']:.0f} tps", flush=True)
         for row in rows:
@@ -590,35 +680,44 @@ def main() -> int:
 
     # Serialisation of the hot hub: shape b must scale with workers like shape a does.
     def figure(shape: str, workers: int) -> float | None:
-        return next((r["hubtab_per_s"] for r in rows if r["shape"].startswith(shape) and r["workers"] == workers),
-                    None)
+        return next((r["hubtab_per_s"] for r in rows if r["shape"].startswith(shape) and r["workers"] == workers), None)
 
     serial: dict[str, Any] = {}
     if figure("b", 1) and figure("b", TARGET_WORKERS):
         b_scale = figure("b", TARGET_WORKERS) / figure("b", 1)
         a_scale = figure("a", TARGET_WORKERS) / figure("a", 1)
         serial = {
-            "b_8_over_1": round(b_scale, 2), "a_8_over_1": round(a_scale, 2),
+            "b_8_over_1": round(b_scale, 2),
+            "a_8_over_1": round(a_scale, 2),
             "b_over_a_at_8": round(figure("b", TARGET_WORKERS) / figure("a", TARGET_WORKERS), 2),
-            "sales_shards_used": len(shards), "sales_shards": ctx["sales_shards"],
+            "sales_shards_used": len(shards),
+            "sales_shards": ctx["sales_shards"],
             "serialised": b_scale < 0.8 * a_scale,
         }
 
     print()
-    print(f"Hubtab ledger benchmark, {started_at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, PostgreSQL "
-          f"{facts['version']}, synchronous_commit={facts['synchronous_commit']}, {duration} s windows")
+    print(
+        f"Hubtab ledger benchmark, {started_at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, PostgreSQL "
+        f"{facts['version']}, synchronous_commit={facts['synchronous_commit']}, {duration} s windows"
+    )
     table_print(rows)
-    print("(ratio = Hubtab postings/s / pgbench TPC-B tps; raw SQL/s = the same workers calling"
-          " SELECT hubtab_post(...) through psycopg, a diagnostic; py cpu ms = client CPU per posting)")
+    print(
+        "(ratio = Hubtab postings/s / pgbench TPC-B tps; raw SQL/s = the same workers calling"
+        " SELECT hubtab_post(...) through psycopg, a diagnostic; py cpu ms = client CPU per posting)"
+    )
     print()
     for batch in batches:
-        print(f"batch: {batch['charges']} charges from {batch['processes']} process(es) in {batch['elapsed_s']} s"
-              f" = {batch['per_s']:.0f} postings/s")
+        print(
+            f"batch: {batch['charges']} charges from {batch['processes']} process(es) in {batch['elapsed_s']} s"
+            f" = {batch['per_s']:.0f} postings/s"
+        )
     if serial:
-        print(f"hot hub scaling: shape b at {TARGET_WORKERS} workers = {serial['b_8_over_1']}x its 1-worker figure"
-              f" (shape a: {serial['a_8_over_1']}x); b/a at {TARGET_WORKERS} = {serial['b_over_a_at_8']};"
-              f" sales shards used {serial['sales_shards_used']}/{serial['sales_shards']}"
-              f" -> {'SERIALISED' if serial['serialised'] else 'not serialised'}")
+        print(
+            f"hot hub scaling: shape b at {TARGET_WORKERS} workers = {serial['b_8_over_1']}x its 1-worker figure"
+            f" (shape a: {serial['a_8_over_1']}x); b/a at {TARGET_WORKERS} = {serial['b_over_a_at_8']};"
+            f" sales shards used {serial['sales_shards_used']}/{serial['sales_shards']}"
+            f" -> {'SERIALISED' if serial['serialised'] else 'not serialised'}"
+        )
     lock_rows = ", ".join(f"{r['shape'][0]}@{r['workers']}: {r['lock_waiting_avg']}" for r in rows)
     print(f"backends waiting on a lock (avg of samples): {lock_rows}")
     print(f"open lots per customer at the end: {lots}")
@@ -627,7 +726,7 @@ def main() -> int:
         errors.update(item["errors"])
     if errors:
         print(f"FAILED POSTINGS: {dict(errors)}")
-    counts = ", ".join(f"{n} {name}s" for name, n in check["counts"].items())
+    counts = ", ".join(f"{n} {name}" for name, n in check["counts"].items())
     if check["ok"]:
         print(f"ledger verify: all invariants hold over {counts} ({check['seconds']} s)")
     else:
@@ -638,11 +737,23 @@ def main() -> int:
     result = {
         "date": started_at.isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_busy_before": busy_before,
+        },
         "postgres": facts,
-        "config": {"duration_s": duration, "warmup_s": warmup, "workers": worker_counts, "pgbench_scale": scale,
-                   "customers": CUSTOMERS, "sales_shards": ctx["sales_shards"], "batch_charges": batch_total,
-                   "quick": args.quick},
+        "config": {
+            "duration_s": duration,
+            "warmup_s": warmup,
+            "workers": worker_counts,
+            "pgbench_scale": scale,
+            "customers": CUSTOMERS,
+            "sales_shards": ctx["sales_shards"],
+            "batch_charges": batch_total,
+            "quick": args.quick,
+        },
         "targets": {"ratio_at_8_workers": TARGET_RATIO},
         "results": rows,
         "batch": batches,

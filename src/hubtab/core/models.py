@@ -113,3 +113,12 @@ class CreditUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        from hubtab.core.errors import DomainError
+        from hubtab.core.money import credit_unit_code_check
+
+        try:
+            credit_unit_code_check(self.code)
+        except DomainError as exc:
+            raise ValidationError({"code": exc.message}) from exc

@@ -40,10 +40,19 @@ def unit_get(*, hub_id: int, code: str) -> Unit:
 
     if not isinstance(code, str) or not code:
         raise DomainError("unknown_unit", "A unit code is required.")
+    # ISO codes are answered without a query (this runs on every posting); credit units may
+    # not take an ISO code, so the two never shadow each other.
+    if code in _iso_currencies():
+        return currency_unit(code)
     credit = CreditUnit.objects.with_scopes_disabled().filter(hub_id=hub_id, code=code).first()
-    if credit is not None:
-        return Unit(code=credit.code, decimals=credit.decimals, name=credit.name, is_currency=False)
-    return currency_unit(code)
+    if credit is None:
+        raise DomainError("unknown_unit", f"{code!r} is neither an ISO 4217 currency nor a credit unit of this hub.")
+    return Unit(code=credit.code, decimals=credit.decimals, name=credit.name, is_currency=False)
+
+
+def credit_unit_code_check(code: str) -> None:
+    if code in _iso_currencies():
+        raise DomainError("invalid_unit_code", f"{code!r} is a currency code; choose another code for credits.")
 
 
 def amount_check(value: object, *, allow_zero: bool = False, allow_negative: bool = False) -> int:

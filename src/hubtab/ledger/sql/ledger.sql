@@ -84,12 +84,13 @@ BEGIN
     -- Unbounded accounts: take any free shard; wait only if every shard is busy.
     IF v_unbounded IS NOT NULL THEN
         FOREACH v_acc IN ARRAY v_unbounded LOOP
+            -- Each connection starts its search at its own shard, so workers rarely meet.
+            SELECT a.shard_count INTO v_shards FROM ledger_account a WHERE a.id = v_acc;
             SELECT b.shard INTO v_shard FROM ledger_balance b
               WHERE b.account_id = v_acc
-              ORDER BY (b.shard + pg_backend_pid()) % 1024
+              ORDER BY (b.shard - pg_backend_pid() % v_shards + v_shards) % v_shards
               FOR UPDATE SKIP LOCKED LIMIT 1;
             IF NOT FOUND THEN
-                SELECT a.shard_count INTO v_shards FROM ledger_account a WHERE a.id = v_acc;
                 v_shard := pg_backend_pid() % v_shards;
                 PERFORM 1 FROM ledger_balance b WHERE b.account_id = v_acc AND b.shard = v_shard FOR UPDATE;
             END IF;

@@ -42,7 +42,9 @@ def _run_workers(target, count: int = WORKERS) -> list[BaseException]:
 
 
 def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
+    """Every operation touches the hub's sales account; transfers between customers pay it a fee."""
     hub_id, unit = books.hub.id, books.unit
+    hub_account = books.sales
     customers = [books.customer(f"C{i}", floor_minor=-500 if i % 2 else 0) for i in range(4)]
     for customer in customers:
         books.top_up(customer, 2_000)
@@ -66,19 +68,21 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
             try:
                 if op == "spend":
                     books.spend(a, amount, key=f"w{n}-{i}")
-                    acknowledge({a.id: -amount, books.sales.id: amount}, op)
+                    acknowledge({a.id: -amount, hub_account.id: amount}, op)
                 elif op == "transfer":
-                    services.transaction_post(
-                        hub_id=hub_id, key=f"w{n}-{i}", legs=[Leg(a.id, -amount, unit), Leg(b.id, amount, unit)]
-                    )
-                    acknowledge({a.id: -amount, b.id: amount}, op)
-                elif op == "top_up":
                     services.transaction_post(
                         hub_id=hub_id,
                         key=f"w{n}-{i}",
-                        legs=[Leg(books.clearing.id, -amount, unit), Leg(a.id, amount, unit)],
+                        legs=[Leg(a.id, -amount - 1, unit), Leg(b.id, amount, unit), Leg(hub_account.id, 1, unit)],
                     )
-                    acknowledge({a.id: amount, books.clearing.id: -amount}, op)
+                    acknowledge({a.id: -amount - 1, b.id: amount, hub_account.id: 1}, op)
+                elif op == "top_up":  # a refund from the hub's takings
+                    services.transaction_post(
+                        hub_id=hub_id,
+                        key=f"w{n}-{i}",
+                        legs=[Leg(hub_account.id, -amount, unit), Leg(a.id, amount, unit)],
+                    )
+                    acknowledge({a.id: amount, hub_account.id: -amount}, op)
                 elif op == "hold":
                     hold = services.hold_place(hub_id=hub_id, key=f"w{n}-{i}", account_id=a.id, amount_minor=amount)
                     if rng.random() < 0.6:
@@ -87,14 +91,16 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
                             services.hold_capture(
                                 hub_id=hub_id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=final
                             )
-                            acknowledge({a.id: -final, books.sales.id: final}, "capture")
+                            acknowledge({a.id: -final, hub_account.id: final}, "capture")
                         except DomainError as exc:
                             assert exc.code == "insufficient_funds"
                             services.hold_void(hub_id=hub_id, hold_id=hold.hold_id)
                             acknowledge({}, "refused")
                     else:
                         services.hold_void(hub_id=hub_id, hold_id=hold.hold_id)
-                        acknowledge({}, "void")
+                        # the hold touched only the customer; pay the hub a fee so this op touches it too
+                        books.spend(a, 1, key=f"w{n}-{i}-fee")
+                        acknowledge({a.id: -1, hub_account.id: 1}, "void")
                 else:
                     # Every worker races to post the same few requests: each must count once.
                     k = rng.randint(0, 19)
@@ -102,12 +108,12 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
                     posted = services.transaction_post(
                         hub_id=hub_id,
                         key=f"shared-{k}",
-                        legs=[Leg(books.clearing.id, -(100 + k), unit), Leg(target.id, 100 + k, unit)],
+                        legs=[Leg(hub_account.id, -(100 + k), unit), Leg(target.id, 100 + k, unit)],
                     )
                     if posted.replayed:
                         acknowledge({}, "replayed")
                     else:
-                        acknowledge({target.id: 100 + k, books.clearing.id: -(100 + k)}, "duplicate")
+                        acknowledge({target.id: 100 + k, hub_account.id: -(100 + k)}, "duplicate")
             except DomainError as exc:
                 assert exc.code == "insufficient_funds", exc
                 acknowledge({}, "refused")
@@ -115,7 +121,7 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
     errors = _run_workers(worker)
     assert errors == []
     assert ledger_verify(hub_id=hub_id) == []
-    for account in [*customers, books.sales, books.clearing]:
+    for account in [*customers, hub_account, books.clearing]:
         state = selectors.account_state(hub_id=hub_id, account_id=account.id)
         assert state.balance_minor == expected[account.id], account.name
         assert state.held_minor == 0
@@ -125,7 +131,7 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
     assert outcomes["refused"] > 0 and outcomes["replayed"] > 0 and outcomes["duplicate"] <= 20
     # The hub account was spread over several shards rather than one hot row.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM ledger_balance WHERE account_id = %s AND version > 0", [books.sales.id])
+        cursor.execute("SELECT COUNT(*) FROM ledger_balance WHERE account_id = %s AND version > 0", [hub_account.id])
         assert cursor.fetchone()[0] > 1
 
 

@@ -476,3 +476,31 @@ def test_a_hold_with_a_bad_amount_is_refused(books, amount):
         services.hold_place(hub_id=books.hub.id, key="h", account_id=alice.id, amount_minor=amount)
     assert error.value.code == "invalid_amount"
     assert snapshot(books.hub.id) == before
+
+
+def test_a_hubs_credit_unit_is_a_unit_of_account_and_cannot_borrow_a_currency_code(books):
+    from django.core.exceptions import ValidationError
+
+    from hubtab.core.models import CreditUnit
+
+    CreditUnit.objects.create(hub=books.hub, code="CRD", name="credits", decimals=2)
+    with pytest.raises(ValidationError):
+        CreditUnit(hub=books.hub, code="GBP", name="fake pounds").full_clean()
+    pot = services.account_system_get(hub_id=books.hub.id, code="credits_issued", unit="CRD")
+    alice = services.account_open(hub_id=books.hub.id, kind="customer", unit="CRD", name="Alice credits")
+    services.transaction_post(
+        hub_id=books.hub.id, key="c", legs=[Leg(pot.id, -1000, "CRD"), Leg(alice.id, 1000, "CRD")]
+    )
+    assert balance(alice) == 1000
+    with pytest.raises(DomainError) as error:
+        services.transaction_post(
+            hub_id=other_hub_unit_probe(books), key="x", legs=[Leg(pot.id, -1, "CRD"), Leg(alice.id, 1, "CRD")]
+        )
+    assert error.value.code == "unknown_unit"
+
+
+def other_hub_unit_probe(books):
+    """A second hub that has no CRD unit: its postings in CRD are refused before any lookup of accounts."""
+    from hubtab.core.services import hub_create
+
+    return hub_create(slug="probe", name="Probe", currency="EUR").id
