@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from hubtab.core.errors import DomainError
@@ -140,40 +140,46 @@ def _post_locked(request: PostRequest) -> Posted:
 
 
 def _credit_lots(request, txn, balance, leg: Leg, add_entry, now) -> None:
-    """A credit repays debt first; the rest becomes a new lot."""
+    """A credit repays debt first; the rest tops up the paid lot, or becomes a granted lot."""
     amount = leg.amount_minor
     if balance.balance_minor < 0:
         repay = min(amount, -balance.balance_minor)
         add_entry(balance, repay, None)
         amount -= repay
-    if amount > 0:
+    if amount == 0:
+        return
+    kind = leg.lot_kind or "paid"
+    lot = _lots().filter(account_id=leg.account_id, kind="paid").first() if kind == "paid" else None
+    if lot is not None:
+        lot.amount_minor += amount
+        lot.remaining_minor += amount
+        lot.is_open = True
+        lot.save(update_fields=["amount_minor", "remaining_minor", "is_open"])
+    else:
         lot = _lots().create(
             hub_id=request.hub_id,
             account_id=leg.account_id,
-            kind=leg.lot_kind or "paid",
+            kind=kind,
             amount_minor=amount,
             remaining_minor=amount,
+            is_open=True,
             expires_at=leg.lot_expires_at,
             transaction=txn,
             created_at=now,
         )
-        add_entry(balance, amount, lot)
+    add_entry(balance, amount, lot)
 
 
-def lot_consumption_order(account_id: int, draw_lot_id: int | None):
+def lot_consumption_order(account_id: int, draw_lot_id: int | None) -> list[Lot]:
     """The stated order in which a debit consumes credit: the named lot, then granted lots
-    soonest-expiring first (never-expiring last), then paid lots oldest first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    return (
-        _lots()
-        .filter(account_id=account_id, remaining_minor__gt=0)
-        .annotate(
-            named_first=Case(When(id=draw_lot_id, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            paid_last=Case(When(kind="paid", then=Value(1)), default=Value(0), output_field=IntegerField()),
-        )
-        .order_by("named_first", "paid_last", F("expires_at").asc(nulls_last=True), "id")
+    soonest-expiring first (never-expiring last, oldest first), then the paid lot."""
+    open_lots = _lots().filter(account_id=account_id, is_open=True)
+    named = list(open_lots.filter(id=draw_lot_id)) if draw_lot_id is not None else []
+    granted = (
+        open_lots.filter(kind="granted").exclude(id=draw_lot_id).order_by(F("expires_at").asc(nulls_last=True), "id")
     )
+    paid = open_lots.filter(kind="paid").exclude(id=draw_lot_id)
+    return [*named, *granted, *paid]
 
 
 def _debit_lots(balance, leg: Leg, add_entry) -> None:
@@ -182,7 +188,9 @@ def _debit_lots(balance, leg: Leg, add_entry) -> None:
         if need == 0:
             break
         take = min(need, lot.remaining_minor)
-        _lots().filter(id=lot.id).update(remaining_minor=F("remaining_minor") - take)
+        lot.remaining_minor -= take
+        lot.is_open = lot.remaining_minor > 0
+        lot.save(update_fields=["remaining_minor", "is_open"])
         add_entry(balance, -take, lot)
         need -= take
     if need > 0:
@@ -334,6 +342,3 @@ def lot_expire(*, hub_id: int, lot_id: int, expense_account_id: int, now: dateti
             )
         )
         return posted.transaction_id, expired
-
-
-__all__ = ["Q", "hold_finish", "hold_place", "lot_consumption_order", "lot_expire", "post"]

@@ -64,16 +64,25 @@ class Account(models.Model):
         return self.kind in LOT_BEARING_KINDS
 
 
+# The hot tables below (balances, transactions, entries, lots) carry no database foreign keys and
+# only the indexes their reads need: every posting inserts into them, and each foreign key costs a
+# row lock on the referenced row, each index an insertion. The posting functions check every
+# reference, and `ledger verify` checks that none dangles (docs/decisions/0002).
+
+
 class Balance(models.Model):
     """The lockable running total of one shard of an account. Bounded accounts have only shard 0."""
 
     pk = models.CompositePrimaryKey("account_id", "shard")
-    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="balances")
+    hub = models.ForeignKey(Hub, related_name="+", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="balances", db_index=False)
     shard = models.PositiveSmallIntegerField()
     balance_minor = models.BigIntegerField(default=0)
     held_minor = models.BigIntegerField(default=0)
     version = models.BigIntegerField(default=0)
+    # The account's floor, kept on the row every posting locks so that it is read fresh under the
+    # lock at no extra cost; account_floor_set changes both together (verify checks they agree).
+    floor_minor = models.BigIntegerField(null=True, blank=True)
 
     objects = ScopedManager(hub="hub")
 
@@ -84,21 +93,36 @@ class Balance(models.Model):
 class Transaction(models.Model):
     """A set of entries that sum to zero per unit, posted at once under a client key unique per hub."""
 
-    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    hub = models.ForeignKey(Hub, related_name="+", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False)
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     kind = models.CharField(max_length=32, default="transfer")
     memo = models.TextField(blank=True)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        User, related_name="+", null=True, blank=True, db_index=False, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     reason = models.TextField(blank=True)
-    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    reverses = models.ForeignKey(
+        "self",
+        related_name="reversed_by",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+    )
     posted_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(hub="hub")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["hub", "key"], name="transaction_unique_key")]
-        indexes = [models.Index(fields=["hub", "posted_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "key"], name="transaction_unique_key"),
+            # A transaction is reversed at most once; the partial index costs nothing for the rest.
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="transaction_reversed_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
@@ -110,15 +134,26 @@ class LotKind(models.TextChoices):
 
 
 class Lot(models.Model):
-    """A parcel of credit in a customer or organisation account, paid or granted, maybe expiring."""
+    """A parcel of credit in a customer or organisation account.
 
-    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
+    Paid credit (the customer's money) never expires and sits in one lot per account, which
+    credits top up and debits draw down. Granted credit gets a lot per grant, with its expiry.
+    `is_open` is `remaining_minor > 0`, kept as its own column so that the indexes never
+    mention the remaining amount and its updates stay cheap (heap-only) in PostgreSQL.
+    """
+
+    hub = models.ForeignKey(Hub, related_name="+", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False)
+    account = models.ForeignKey(
+        Account, related_name="lots", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     kind = models.CharField(max_length=8, choices=LotKind.choices)
     amount_minor = models.BigIntegerField()
     remaining_minor = models.BigIntegerField()
+    is_open = models.BooleanField(default=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lots_created")
+    transaction = models.ForeignKey(
+        Transaction, related_name="lots_created", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(hub="hub")
@@ -129,18 +164,18 @@ class Lot(models.Model):
                 condition=Q(remaining_minor__gte=0) & Q(remaining_minor__lte=models.F("amount_minor")),
                 name="lot_remaining_within_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="granted") | Q(expires_at__isnull=True), name="lot_paid_never_expires"
+            ),
+            models.UniqueConstraint(fields=["account"], condition=Q(kind="paid"), name="lot_one_paid_lot_per_account"),
         ]
         indexes = [
+            # The stated order of consumption, as index order: granted lots ("granted" < "paid")
+            # soonest-expiring first (never-expiring last, oldest first), then the paid lot.
             models.Index(
-                fields=["account", "kind", "expires_at", "id"],
-                condition=Q(remaining_minor__gt=0),
-                name="lot_open_by_account",
+                fields=["account", "kind", "expires_at", "id"], condition=Q(is_open=True), name="lot_open_in_order"
             ),
-            models.Index(
-                fields=["expires_at"],
-                condition=Q(remaining_minor__gt=0, expires_at__isnull=False),
-                name="lot_open_expiring",
-            ),
+            models.Index(fields=["expires_at"], condition=Q(kind="granted", is_open=True), name="lot_granted_expiring"),
         ]
 
     def __str__(self) -> str:
@@ -150,15 +185,27 @@ class Lot(models.Model):
 class Entry(models.Model):
     """One leg of a transaction on one account shard, with the shard's balance and version after it."""
 
-    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    hub = models.ForeignKey(Hub, related_name="+", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False)
+    transaction = models.ForeignKey(
+        Transaction, related_name="entries", on_delete=models.DO_NOTHING, db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, related_name="entries", db_index=False, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     shard = models.PositiveSmallIntegerField(default=0)
     unit = models.CharField(max_length=12)
     amount_minor = models.BigIntegerField()
     balance_after_minor = models.BigIntegerField()
     version = models.BigIntegerField()
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    lot = models.ForeignKey(
+        Lot,
+        related_name="entries",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+    )
     posted_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(hub="hub")
@@ -169,7 +216,6 @@ class Entry(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "shard", "posted_at"], name="entry_account_time"),
-            models.Index(fields=["transaction"], name="entry_transaction"),
             models.Index(fields=["lot"], name="entry_lot", condition=Q(lot__isnull=False)),
         ]
 

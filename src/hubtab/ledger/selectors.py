@@ -132,5 +132,5 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
 def lot_list(*, hub_id: int, account_id: int, open_only: bool = True) -> QuerySet[Lot]:
     lots = Lot.objects.with_scopes_disabled().filter(hub_id=hub_id, account_id=account_id)
     if open_only:
-        lots = lots.filter(remaining_minor__gt=0)
+        lots = lots.filter(is_open=True)
     return lots.order_by("id")

@@ -93,7 +93,10 @@ def account_open(
             shard_count=shard_count,
         )
         Balance.objects.with_scopes_disabled().bulk_create(
-            [Balance(hub_id=hub_id, account=account, shard=shard) for shard in range(shard_count)]
+            [
+                Balance(hub_id=hub_id, account=account, shard=shard, floor_minor=floor_minor)
+                for shard in range(shard_count)
+            ]
         )
     return account
 
@@ -128,6 +131,7 @@ def account_floor_set(*, hub_id: int, account_id: int, floor_minor: int) -> Acco
         account.floor_minor = floor_minor
         account.floor_changed_at = timezone.now()
         account.save(update_fields=["floor_minor", "floor_changed_at"])
+        Balance.objects.with_scopes_disabled().filter(account_id=account_id, shard=0).update(floor_minor=floor_minor)
     return account
 
 
@@ -174,6 +178,8 @@ def _legs_check(hub_id: int, legs: Sequence[Leg]) -> tuple[Leg, ...]:
             raise DomainError("invalid_lot_kind", "A lot is either paid or granted credit.")
         if leg.amount_minor < 0 and (leg.lot_kind is not None or leg.lot_expires_at is not None):
             raise DomainError("invalid_legs", "Only a credit leg creates a lot.")
+        if leg.lot_expires_at is not None and leg.lot_kind != LotKind.GRANTED:
+            raise DomainError("invalid_legs", "Only granted credit expires; paid credit is the customer's money.")
         if leg.amount_minor > 0 and leg.draw_lot_id is not None:
             raise DomainError("invalid_legs", "Only a debit leg draws from a lot.")
         _aware(leg.lot_expires_at, "lot_expires_at")
@@ -383,7 +389,7 @@ def lots_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -
     The amount is read under the account's lock, so a crash and re-run, or two runners at once,
     never expire the same credit twice."""
     now = now or timezone.now()
-    due = Lot.objects.with_scopes_disabled().filter(remaining_minor__gt=0, expires_at__lte=now)
+    due = Lot.objects.with_scopes_disabled().filter(kind="granted", is_open=True, expires_at__lte=now)
     if hub_id is not None:
         due = due.filter(hub_id=hub_id)
     expired = 0

@@ -34,11 +34,25 @@ CHECKS: list[tuple[str, str, str]] = [
     ),
     (
         "entry_mismatch",
-        "entry {0} disagrees with its account or transaction (hub or unit)",
-        """SELECT e.id FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
-           JOIN ledger_transaction t ON t.id = e.transaction_id
-           WHERE %(hub)s AND (e.unit <> a.unit OR e.hub_id <> a.hub_id OR e.hub_id <> t.hub_id
-                 OR e.shard >= a.shard_count)""",
+        "entry {0} disagrees with its account or transaction (missing, other hub, other unit or no such shard)",
+        """SELECT e.id FROM ledger_entry e LEFT JOIN ledger_account a ON a.id = e.account_id
+           LEFT JOIN ledger_transaction t ON t.id = e.transaction_id
+           WHERE %(hub)s AND (a.id IS NULL OR t.id IS NULL OR e.unit <> a.unit OR e.hub_id <> a.hub_id
+                 OR e.hub_id <> t.hub_id OR e.shard >= a.shard_count
+                 OR (e.lot_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger_lot l WHERE l.id = e.lot_id)))""",
+    ),
+    (
+        "dangling_reference",
+        "{0} {1} points at a missing {2}",
+        """SELECT 'lot', l.id, 'account or transaction' FROM ledger_lot l
+           WHERE %(hub_l)s AND (NOT EXISTS (SELECT 1 FROM ledger_account a
+                                            WHERE a.id = l.account_id AND a.hub_id = l.hub_id)
+                 OR NOT EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.id = l.transaction_id))
+           UNION ALL
+           SELECT 'transaction', t.id, 'reversed transaction' FROM ledger_transaction t
+           WHERE %(hub_t)s AND t.reverses_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM ledger_transaction o
+                                 WHERE o.id = t.reverses_id AND o.hub_id = t.hub_id)""",
     ),
     (
         "running_balance",
@@ -62,6 +76,14 @@ CHECKS: list[tuple[str, str, str]] = [
                                     WHERE x.account_id = b.account_id AND x.shard = b.shard)
            WHERE %(hub_b)s AND (b.balance_minor <> COALESCE(last.balance_after_minor, 0)
                  OR b.version <> COALESCE(last.version, 0))""",
+    ),
+    (
+        "floor_copy",
+        "account {0}: the floor on its balance row ({1}) differs from the account's ({2})",
+        """SELECT a.id, b.floor_minor, a.floor_minor FROM ledger_account a
+           JOIN ledger_balance b ON b.account_id = a.id AND b.shard = 0
+           WHERE %(hub_a)s AND a.shard_count = 1
+             AND (b.floor_minor <> a.floor_minor OR (b.floor_minor IS NULL) <> (a.floor_minor IS NULL))""",
     ),
     (
         "floor",
@@ -111,6 +133,7 @@ CHECKS: list[tuple[str, str, str]] = [
              FROM ledger_entry WHERE lot_id IS NOT NULL GROUP BY lot_id) s ON s.lot_id = l.id
            WHERE %(hub_l)s AND (l.amount_minor <> COALESCE(s.credited, 0) OR l.remaining_minor <> COALESCE(s.net, 0)
                  OR l.remaining_minor < 0 OR l.remaining_minor > l.amount_minor
+                 OR l.is_open <> (l.remaining_minor > 0)
                  OR EXISTS (SELECT 1 FROM ledger_entry e WHERE e.lot_id = l.id AND e.account_id <> l.account_id))""",
     ),
     (

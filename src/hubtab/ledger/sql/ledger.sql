@@ -9,29 +9,36 @@ CREATE OR REPLACE FUNCTION hubtab_post(
     p_lot_expires timestamptz[], p_draw_lots bigint[], p_release_account bigint, p_release_minor bigint,
     OUT transaction_id bigint, OUT replayed boolean)
 LANGUAGE plpgsql AS $fn$
+-- Kept to few statements on purpose: every account's balance row is read once while it is
+-- locked, worked on in the arrays below, and written back in one UPDATE.
 DECLARE
     v_existing_hash text;
     v_n int := array_length(p_accounts, 1);
-    v_found int;
-    v_bad text;
+    a_ids bigint[] := '{}';
+    a_units text[] := '{}';
     v_bounded bigint[];
-    v_unbounded bigint[];
-    v_debited bigint[];
-    v_shard_of_acc bigint[] := '{}';
-    v_shard_val int[] := '{}';
+    v_unbounded bigint[];     -- account id * 1024 + shard count, sorted by account id
+    v_lot_bearing bigint[];
+    v_floors bigint[] := '{}';
+    v_row record;
+    -- working state, one slot per account touched
+    s_acc bigint[] := '{}';
+    s_shard int[] := '{}';
+    s_bal bigint[] := '{}';
+    s_held bigint[] := '{}';
+    s_ver bigint[] := '{}';
+    s_net bigint[] := '{}';
     v_acc bigint;
     v_shards int;
     v_shard int;
-    v_lot_bearing boolean;
+    v_k int;
     v_now timestamptz;
     v_i int;
     v_m bigint;
-    v_bal bigint;
-    v_ver bigint;
     v_take bigint;
     v_need bigint;
     v_lot_id bigint;
-    v_lot record;
+    v_lot_rem bigint;
     e_acc bigint[] := '{}';
     e_shard int[] := '{}';
     e_amt bigint[] := '{}';
@@ -57,45 +64,60 @@ BEGIN
     END IF;
     replayed := false;
 
-    -- Validate every account once: same hub, open, and in the unit the leg says.
-    SELECT count(a.id),
-           min(CASE WHEN a.status <> 'open' THEN 'account_closed'
-                    WHEN l.u <> a.unit THEN 'unit_mismatch' END),
-           array_agg(DISTINCT a.id) FILTER (WHERE a.shard_count = 1),
-           array_agg(DISTINCT a.id) FILTER (WHERE a.shard_count > 1)
-      INTO v_found, v_bad, v_bounded, v_unbounded
-      FROM unnest(p_accounts, p_units) AS l(a, u)
-      LEFT JOIN ledger_account a ON a.id = l.a AND a.hub_id = p_hub;
-    IF v_found <> v_n THEN
-        RAISE EXCEPTION 'hubtab:account_not_found:An account in this transaction does not exist at this hub.';
-    END IF;
-    IF v_bad = 'account_closed' THEN
-        RAISE EXCEPTION 'hubtab:account_closed:An account in this transaction is closed.';
-    ELSIF v_bad = 'unit_mismatch' THEN
-        RAISE EXCEPTION 'hubtab:unit_mismatch:A leg''s unit differs from its account''s unit.';
-    END IF;
+    -- Validate every account once (same hub, open, the leg's unit) and sort them by how they lock.
+    FOR v_row IN SELECT a.id, a.unit, a.status, a.kind, a.shard_count FROM ledger_account a
+                  WHERE a.id = ANY(p_accounts) AND a.hub_id = p_hub ORDER BY a.id LOOP
+        IF v_row.status <> 'open' THEN
+            RAISE EXCEPTION 'hubtab:account_closed:An account in this transaction is closed.';
+        END IF;
+        a_ids := a_ids || v_row.id;
+        a_units := a_units || v_row.unit;
+        IF v_row.shard_count = 1 THEN
+            v_bounded := v_bounded || v_row.id;
+        ELSE
+            v_unbounded := v_unbounded || (v_row.id * 1024 + v_row.shard_count);
+        END IF;
+        IF v_row.kind IN ('customer', 'organisation') THEN
+            v_lot_bearing := v_lot_bearing || v_row.id;
+        END IF;
+    END LOOP;
+    FOR v_i IN 1..v_n LOOP
+        v_k := array_position(a_ids, p_accounts[v_i]);
+        IF v_k IS NULL THEN
+            RAISE EXCEPTION 'hubtab:account_not_found:An account in this transaction does not exist at this hub.';
+        ELSIF a_units[v_k] <> p_units[v_i] THEN
+            RAISE EXCEPTION 'hubtab:unit_mismatch:A leg''s unit differs from its account''s unit.';
+        END IF;
+    END LOOP;
 
     -- Bounded accounts: wait for their single balance row, in account id order (no deadlocks).
     IF v_bounded IS NOT NULL THEN
-        PERFORM 1 FROM ledger_balance b
-          WHERE b.account_id = ANY(v_bounded) AND b.shard = 0
-          ORDER BY b.account_id FOR UPDATE;
+        -- The floor is read from the locked row: a floor changed while we waited is the one that applies.
+        FOR v_row IN SELECT b.account_id, b.balance_minor, b.held_minor, b.version, b.floor_minor
+                       FROM ledger_balance b
+                      WHERE b.account_id = ANY(v_bounded) AND b.shard = 0
+                      ORDER BY b.account_id FOR UPDATE LOOP
+            s_acc := s_acc || v_row.account_id; s_shard := s_shard || 0; s_bal := s_bal || v_row.balance_minor;
+            s_held := s_held || v_row.held_minor; s_ver := s_ver || v_row.version; s_net := s_net || 0::bigint;
+            v_floors := v_floors || v_row.floor_minor;
+        END LOOP;
     END IF;
-    -- Unbounded accounts: take any free shard; wait only if every shard is busy.
+    -- Unbounded accounts: take any free shard, each connection starting at its own; wait only
+    -- if every shard is busy, and only after every bounded lock is held.
     IF v_unbounded IS NOT NULL THEN
-        FOREACH v_acc IN ARRAY v_unbounded LOOP
-            -- Each connection starts its search at its own shard, so workers rarely meet.
-            SELECT a.shard_count INTO v_shards FROM ledger_account a WHERE a.id = v_acc;
-            SELECT b.shard INTO v_shard FROM ledger_balance b
+        FOREACH v_m IN ARRAY v_unbounded LOOP
+            v_acc := v_m / 1024;
+            v_shards := v_m % 1024;
+            SELECT b.shard, b.balance_minor, b.held_minor, b.version INTO v_row FROM ledger_balance b
               WHERE b.account_id = v_acc
               ORDER BY (b.shard - pg_backend_pid() % v_shards + v_shards) % v_shards
               FOR UPDATE SKIP LOCKED LIMIT 1;
             IF NOT FOUND THEN
-                v_shard := pg_backend_pid() % v_shards;
-                PERFORM 1 FROM ledger_balance b WHERE b.account_id = v_acc AND b.shard = v_shard FOR UPDATE;
+                SELECT b.shard, b.balance_minor, b.held_minor, b.version INTO v_row FROM ledger_balance b
+                 WHERE b.account_id = v_acc AND b.shard = pg_backend_pid() % v_shards FOR UPDATE;
             END IF;
-            v_shard_of_acc := v_shard_of_acc || v_acc;
-            v_shard_val := v_shard_val || v_shard;
+            s_acc := s_acc || v_acc; s_shard := s_shard || v_row.shard; s_bal := s_bal || v_row.balance_minor;
+            s_held := s_held || v_row.held_minor; s_ver := s_ver || v_row.version; s_net := s_net || 0::bigint;
         END LOOP;
     END IF;
     v_now := clock_timestamp();
@@ -103,78 +125,97 @@ BEGIN
     FOR v_i IN 1..v_n LOOP
         v_acc := p_accounts[v_i];
         v_m := p_amounts[v_i];
-        v_shard := coalesce(v_shard_val[array_position(v_shard_of_acc, v_acc)], 0);
-        SELECT a.kind IN ('customer', 'organisation') INTO v_lot_bearing FROM ledger_account a WHERE a.id = v_acc;
-        SELECT b.balance_minor, b.version INTO v_bal, v_ver FROM ledger_balance b
-          WHERE b.account_id = v_acc AND b.shard = v_shard;
-        IF NOT v_lot_bearing THEN
-            v_bal := v_bal + v_m; v_ver := v_ver + 1;
+        v_k := array_position(s_acc, v_acc);
+        v_shard := s_shard[v_k];
+        s_net[v_k] := s_net[v_k] + v_m;
+        IF v_lot_bearing IS NULL OR NOT v_acc = ANY(v_lot_bearing) THEN
+            s_bal[v_k] := s_bal[v_k] + v_m; s_ver[v_k] := s_ver[v_k] + 1;
             e_acc := e_acc || v_acc; e_shard := e_shard || v_shard; e_amt := e_amt || v_m;
-            e_bal := e_bal || v_bal; e_ver := e_ver || v_ver; e_lot := e_lot || NULL::bigint;
+            e_bal := e_bal || s_bal[v_k]; e_ver := e_ver || s_ver[v_k]; e_lot := e_lot || NULL::bigint;
         ELSIF v_m > 0 THEN
-            -- Credit repays debt first; the rest becomes a new lot.
-            IF v_bal < 0 THEN
-                v_take := least(v_m, -v_bal);
-                v_bal := v_bal + v_take; v_ver := v_ver + 1; v_m := v_m - v_take;
+            -- A credit repays debt first; the rest tops up the paid lot, or becomes a granted lot.
+            IF s_bal[v_k] < 0 THEN
+                v_take := least(v_m, -s_bal[v_k]);
+                s_bal[v_k] := s_bal[v_k] + v_take; s_ver[v_k] := s_ver[v_k] + 1; v_m := v_m - v_take;
                 e_acc := e_acc || v_acc; e_shard := e_shard || 0; e_amt := e_amt || v_take;
-                e_bal := e_bal || v_bal; e_ver := e_ver || v_ver; e_lot := e_lot || NULL::bigint;
+                e_bal := e_bal || s_bal[v_k]; e_ver := e_ver || s_ver[v_k]; e_lot := e_lot || NULL::bigint;
             END IF;
             IF v_m > 0 THEN
-                INSERT INTO ledger_lot (hub_id, account_id, kind, amount_minor, remaining_minor, expires_at, transaction_id, created_at)
-                VALUES (p_hub, v_acc, coalesce(p_lot_kinds[v_i], 'paid'), v_m, v_m, p_lot_expires[v_i], transaction_id, v_now)
-                RETURNING id INTO v_lot_id;
-                v_bal := v_bal + v_m; v_ver := v_ver + 1;
+                v_lot_id := NULL;
+                IF coalesce(p_lot_kinds[v_i], 'paid') = 'paid' THEN
+                    UPDATE ledger_lot SET amount_minor = amount_minor + v_m, remaining_minor = remaining_minor + v_m,
+                           is_open = true
+                     WHERE account_id = v_acc AND kind = 'paid'
+                    RETURNING id INTO v_lot_id;
+                END IF;
+                IF v_lot_id IS NULL THEN
+                    INSERT INTO ledger_lot (hub_id, account_id, kind, amount_minor, remaining_minor, is_open,
+                                            expires_at, transaction_id, created_at)
+                    VALUES (p_hub, v_acc, coalesce(p_lot_kinds[v_i], 'paid'), v_m, v_m, true, p_lot_expires[v_i],
+                            transaction_id, v_now)
+                    RETURNING id INTO v_lot_id;
+                END IF;
+                s_bal[v_k] := s_bal[v_k] + v_m; s_ver[v_k] := s_ver[v_k] + 1;
                 e_acc := e_acc || v_acc; e_shard := e_shard || 0; e_amt := e_amt || v_m;
-                e_bal := e_bal || v_bal; e_ver := e_ver || v_ver; e_lot := e_lot || v_lot_id;
+                e_bal := e_bal || s_bal[v_k]; e_ver := e_ver || s_ver[v_k]; e_lot := e_lot || v_lot_id;
             END IF;
         ELSE
-            -- Debit: the named lot first, then granted lots soonest-expiring first, then paid lots
-            -- oldest first; what no lot covers is debt (checked against the floor below).
+            -- A debit draws the named lot first, then in index order: granted lots soonest-expiring
+            -- first (never last, oldest first), then the paid lot ('granted' < 'paid'). What no
+            -- lot covers is debt, within the floor.
             v_need := -v_m;
-            FOR v_lot IN
-                SELECT l.id, l.remaining_minor FROM ledger_lot l
-                 WHERE l.account_id = v_acc AND l.remaining_minor > 0
-                 ORDER BY (l.id IS DISTINCT FROM p_draw_lots[v_i]), (l.kind = 'paid'), l.expires_at NULLS LAST, l.id
-            LOOP
-                EXIT WHEN v_need = 0;
-                v_take := least(v_need, v_lot.remaining_minor);
-                UPDATE ledger_lot SET remaining_minor = remaining_minor - v_take WHERE id = v_lot.id;
-                v_need := v_need - v_take; v_bal := v_bal - v_take; v_ver := v_ver + 1;
+            WHILE v_need > 0 LOOP
+                v_lot_id := NULL;
+                IF p_draw_lots[v_i] IS NOT NULL THEN
+                    SELECT l.id, l.remaining_minor INTO v_lot_id, v_lot_rem FROM ledger_lot l
+                     WHERE l.id = p_draw_lots[v_i] AND l.account_id = v_acc AND l.is_open;
+                END IF;
+                IF v_lot_id IS NULL THEN
+                    SELECT l.id, l.remaining_minor INTO v_lot_id, v_lot_rem FROM ledger_lot l
+                     WHERE l.account_id = v_acc AND l.is_open
+                     ORDER BY l.kind, l.expires_at, l.id LIMIT 1;
+                    EXIT WHEN NOT FOUND;
+                END IF;
+                v_take := least(v_need, v_lot_rem);
+                UPDATE ledger_lot SET remaining_minor = remaining_minor - v_take,
+                       is_open = remaining_minor - v_take > 0
+                 WHERE id = v_lot_id;
+                v_need := v_need - v_take; s_bal[v_k] := s_bal[v_k] - v_take; s_ver[v_k] := s_ver[v_k] + 1;
                 e_acc := e_acc || v_acc; e_shard := e_shard || 0; e_amt := e_amt || -v_take;
-                e_bal := e_bal || v_bal; e_ver := e_ver || v_ver; e_lot := e_lot || v_lot.id;
+                e_bal := e_bal || s_bal[v_k]; e_ver := e_ver || s_ver[v_k]; e_lot := e_lot || v_lot_id;
             END LOOP;
             IF v_need > 0 THEN
-                v_bal := v_bal - v_need; v_ver := v_ver + 1;
+                s_bal[v_k] := s_bal[v_k] - v_need; s_ver[v_k] := s_ver[v_k] + 1;
                 e_acc := e_acc || v_acc; e_shard := e_shard || 0; e_amt := e_amt || -v_need;
-                e_bal := e_bal || v_bal; e_ver := e_ver || v_ver; e_lot := e_lot || NULL::bigint;
+                e_bal := e_bal || s_bal[v_k]; e_ver := e_ver || s_ver[v_k]; e_lot := e_lot || NULL::bigint;
             END IF;
         END IF;
-        UPDATE ledger_balance SET balance_minor = v_bal, version = v_ver
-         WHERE account_id = v_acc AND shard = v_shard;
     END LOOP;
 
-    INSERT INTO ledger_entry (hub_id, transaction_id, account_id, shard, unit, amount_minor,
-                              balance_after_minor, version, lot_id, posted_at)
-    SELECT p_hub, transaction_id, e.acc, e.shard, a.unit, e.amt, e.bal, e.ver, e.lot, v_now
-      FROM unnest(e_acc, e_shard, e_amt, e_bal, e_ver, e_lot) AS e(acc, shard, amt, bal, ver, lot)
-      JOIN ledger_account a ON a.id = e.acc;
-
     IF p_release_account IS NOT NULL THEN
-        UPDATE ledger_balance SET held_minor = held_minor - p_release_minor
-         WHERE account_id = p_release_account AND shard = 0;
+        v_k := array_position(s_acc, p_release_account);
+        s_held[v_k] := s_held[v_k] - p_release_minor;
     END IF;
 
     -- Floors: an account this transaction took value from must stay at or above its floor,
-    -- counting what is held on it.
-    SELECT array_agg(s.a) INTO v_debited
-      FROM (SELECT l.a, sum(l.m) AS net FROM unnest(p_accounts, p_amounts) AS l(a, m) GROUP BY l.a) s
-     WHERE s.net < 0;
-    IF v_debited IS NOT NULL AND EXISTS (
-        SELECT 1 FROM ledger_account a JOIN ledger_balance b ON b.account_id = a.id AND b.shard = 0
-         WHERE a.id = ANY(v_debited) AND a.floor_minor IS NOT NULL
-           AND b.balance_minor - b.held_minor < a.floor_minor) THEN
-        RAISE EXCEPTION 'hubtab:insufficient_funds:Not enough spendable credit for this transaction.';
+    -- counting what is held on it. Bounded accounts fill the first slots, in v_bounded order.
+    IF v_bounded IS NOT NULL THEN
+        FOR v_k IN 1..array_length(v_bounded, 1) LOOP
+            IF s_net[v_k] < 0 AND v_floors[v_k] IS NOT NULL AND s_bal[v_k] - s_held[v_k] < v_floors[v_k] THEN
+                RAISE EXCEPTION 'hubtab:insufficient_funds:Not enough spendable credit for this transaction.';
+            END IF;
+        END LOOP;
     END IF;
+
+    UPDATE ledger_balance b SET balance_minor = s.bal, held_minor = s.held, version = s.ver
+      FROM unnest(s_acc, s_shard, s_bal, s_held, s_ver) AS s(acc, shard, bal, held, ver)
+     WHERE b.account_id = s.acc AND b.shard = s.shard;
+
+    INSERT INTO ledger_entry (hub_id, transaction_id, account_id, shard, unit, amount_minor,
+                              balance_after_minor, version, lot_id, posted_at)
+    SELECT p_hub, transaction_id, e.acc, e.shard, p_units[array_position(p_accounts, e.acc)], e.amt, e.bal,
+           e.ver, e.lot, v_now
+      FROM unnest(e_acc, e_shard, e_amt, e_bal, e_ver, e_lot) AS e(acc, shard, amt, bal, ver, lot);
 END
 $fn$;
 
@@ -211,9 +252,9 @@ BEGIN
     ELSIF v_acc.shard_count <> 1 THEN
         RAISE EXCEPTION 'hubtab:hold_not_allowed:Holds are placed on customer and organisation accounts only.';
     END IF;
-    SELECT b.balance_minor, b.held_minor INTO v_bal FROM ledger_balance b
+    SELECT b.balance_minor, b.held_minor, b.floor_minor INTO v_bal FROM ledger_balance b
      WHERE b.account_id = p_account AND b.shard = 0 FOR UPDATE;
-    IF v_acc.floor_minor IS NOT NULL AND v_bal.balance_minor - v_bal.held_minor - v_acc.floor_minor < p_amount THEN
+    IF v_bal.floor_minor IS NOT NULL AND v_bal.balance_minor - v_bal.held_minor - v_bal.floor_minor < p_amount THEN
         RAISE EXCEPTION 'hubtab:insufficient_funds:Not enough spendable credit to hold this amount.';
     END IF;
     UPDATE ledger_balance SET held_minor = held_minor + p_amount WHERE account_id = p_account AND shard = 0;
@@ -297,13 +338,13 @@ BEGIN
     IF v_lot.expires_at IS NULL OR v_lot.expires_at > p_now THEN
         expired_minor := 0; RETURN;
     END IF;
-    SELECT b.balance_minor, b.held_minor, b.version INTO v_bal FROM ledger_balance b
+    SELECT b.balance_minor, b.held_minor, b.version, b.floor_minor INTO v_bal FROM ledger_balance b
      WHERE b.account_id = v_lot.account_id AND b.shard = 0 FOR UPDATE;
-    SELECT a.unit, a.floor_minor INTO v_acc FROM ledger_account a WHERE a.id = v_lot.account_id;
+    SELECT a.unit INTO v_acc FROM ledger_account a WHERE a.id = v_lot.account_id;
     -- Read under the account's lock: what is left now, less any part still backing a hold
     -- (an order placed before the expiry keeps the credit it reserved).
-    SELECT CASE WHEN v_acc.floor_minor IS NULL THEN l.remaining_minor
-                ELSE least(l.remaining_minor, greatest(0, v_bal.balance_minor - v_bal.held_minor - v_acc.floor_minor)) END
+    SELECT CASE WHEN v_bal.floor_minor IS NULL THEN l.remaining_minor
+                ELSE least(l.remaining_minor, greatest(0, v_bal.balance_minor - v_bal.held_minor - v_bal.floor_minor)) END
       INTO expired_minor FROM ledger_lot l WHERE l.id = p_lot;
     IF expired_minor = 0 THEN RETURN; END IF;
     SELECT * INTO v_post FROM hubtab_post(

@@ -304,16 +304,16 @@ def test_a_sharded_hub_account_balance_is_the_sum_of_its_shards(books):
 # 8. Lots -------------------------------------------------------------------------------------------
 
 
-def test_spending_consumes_granted_credit_soonest_expiring_first_then_paid_oldest_first(books):
+def test_spending_consumes_granted_credit_soonest_expiring_first_then_paid_credit(books):
     alice = books.customer("Alice")
     now = timezone.now()
-    books.top_up(alice, 1000)  # paid, oldest
+    books.top_up(alice, 1000)  # paid credit
     books.grant(alice, 300)  # granted, never expires
     books.grant(alice, 200, expires_at=now + timedelta(days=3))  # granted, expires first
-    books.top_up(alice, 500)  # paid, newest
+    books.top_up(alice, 500)  # paid credit joins the account's one paid lot
     books.spend(alice, 1200)
     lots = {(lot.kind, lot.amount_minor): lot.remaining_minor for lot in Lot.objects.filter(account=alice)}
-    assert lots == {("granted", 200): 0, ("granted", 300): 0, ("paid", 1000): 300, ("paid", 500): 500}
+    assert lots == {("granted", 200): 0, ("granted", 300): 0, ("paid", 1500): 800}
     paid_by = list(
         Entry.objects.filter(account=alice, amount_minor__lt=0)
         .order_by("version")
@@ -341,7 +341,7 @@ def test_reversing_a_spend_restores_credit_of_the_same_kind_and_expiry(books):
         (lot.kind, lot.remaining_minor, lot.expires_at)
         for lot in Lot.objects.filter(account=alice, remaining_minor__gt=0)
     )
-    assert open_lots == [("granted", 300, expiry), ("paid", 200, None), ("paid", 800, None)]
+    assert open_lots == [("granted", 300, expiry), ("paid", 1000, None)]
 
 
 def test_reversing_a_grant_takes_back_that_grant_not_paid_credit(books):

@@ -71,7 +71,11 @@ CASES = {
     "balance_row": lambda fx: tamper(
         "UPDATE ledger_balance SET balance_minor = balance_minor + 5 WHERE account_id = %s", [fx["alice"].id]
     ),
-    "floor": lambda fx: tamper("UPDATE ledger_account SET floor_minor = -100 WHERE id = %s", [fx["alice"].id]),
+    "floor": lambda fx: (
+        tamper("UPDATE ledger_balance SET floor_minor = -100 WHERE account_id = %s", [fx["alice"].id]),
+        tamper("UPDATE ledger_account SET floor_minor = -100 WHERE id = %s", [fx["alice"].id]),
+    ),
+    "floor_copy": lambda fx: tamper("UPDATE ledger_balance SET floor_minor = -1 WHERE account_id = %s", [fx["bob"].id]),
     "held_total": lambda fx: tamper("UPDATE ledger_balance SET held_minor = 7 WHERE account_id = %s", [fx["bob"].id]),
     "hold_state": lambda fx: tamper("UPDATE ledger_hold SET status = 'captured' WHERE id = %s", [fx["hold"]]),
     "lot_total": lambda fx: tamper(
@@ -80,6 +84,10 @@ CASES = {
     ),
     "lot_entries": lambda fx: tamper(
         "UPDATE ledger_lot SET amount_minor = amount_minor + 100 WHERE id = %s",
+        [Lot.objects.filter(account=fx["bob"]).first().id],
+    ),
+    "dangling_reference": lambda fx: tamper(
+        "UPDATE ledger_lot SET transaction_id = 987654321 WHERE id = %s",
         [Lot.objects.filter(account=fx["bob"]).first().id],
     ),
     "reversal": lambda fx: tamper(
