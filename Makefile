@@ -16,6 +16,7 @@ demo: install
 	@env -u DATABASE_URL bash scripts/demo-run
 
 test: install lint
+	@bash scripts/ensure-chromium
 	@bash scripts/run-tests
 
 lint: install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django_scopes import scopes_disabled
@@ -107,3 +109,46 @@ def other_hub(db):
 @pytest.fixture
 def books(hub):
     return Books(hub)
+
+
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright; screenshots go to test-artifacts/."""
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("HUBTAB_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (HUBTAB_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium not installed: `make test` installs Debian's chromium when run as root")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

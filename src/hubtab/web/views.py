@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.selectors import hub_list_for_user, membership_roles
+from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import account_list
 
 CREW_ROLES = {Role.OWNER, Role.FINANCE, Role.SUPPORT}
@@ -31,22 +32,42 @@ def hub_accounts(request: HttpRequest, slug: str) -> HttpResponse:
     # Another hub's page answers 404 like a missing one, so nobody learns that it exists.
     if hub is None or not (membership_roles(hub=hub, user=request.user) & CREW_ROLES):
         raise Http404("No such hub.")
-    accounts = account_list(hub_id=hub.id).order_by("kind", "name")
-    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
-    units: dict[str, Unit] = {}
-    rows = []
-    for account in page:
-        unit = units.get(account.unit) or units.setdefault(account.unit, unit_get(hub_id=hub.id, code=account.unit))
+    customers = account_list(hub_id=hub.id).exclude(kind=AccountKind.SYSTEM).order_by("name")
+    page = Paginator(customers, 50).get_page(request.GET.get("page"))
+    books = account_list(hub_id=hub.id, kind=AccountKind.SYSTEM).order_by("name")
+    formatter = _Formatter(hub)
+    return render(
+        request,
+        "web/hub_accounts.html",
+        {
+            "hub": hub,
+            "page": page,
+            "customer_rows": [formatter.row(account) for account in page],
+            "book_rows": [formatter.row(account) for account in books],
+        },
+    )
+
+
+class _Formatter:
+    """Formats account figures in the hub's locale, looking each unit up once."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.units: dict[str, Unit] = {}
+
+    def money(self, amount_minor: int, code: str) -> str:
+        if code not in self.units:
+            self.units[code] = unit_get(hub_id=self.hub.id, code=code)
+        return money_format(amount_minor, self.units[code], self.hub.locale)
+
+    def row(self, account: Account) -> dict[str, object]:
         balance_minor = getattr(account, "balance_minor", 0) or 0
         held_minor = getattr(account, "held_minor", 0) or 0
         floor_minor = account.floor_minor
-        rows.append(
-            {
-                "account": account,
-                "balance": money_format(balance_minor, unit, hub.locale),
-                "held": money_format(held_minor, unit, hub.locale) if held_minor else "",
-                "floor": money_format(floor_minor, unit, hub.locale) if floor_minor is not None else "",
-                "negative": balance_minor < 0,
-            }
-        )
-    return render(request, "web/hub_accounts.html", {"hub": hub, "rows": rows, "page": page})
+        return {
+            "account": account,
+            "balance": self.money(balance_minor, account.unit),
+            "held": self.money(held_minor, account.unit) if held_minor else "",
+            "floor": self.money(floor_minor, account.unit) if floor_minor else "",
+            "in_debt": balance_minor < 0,
+        }

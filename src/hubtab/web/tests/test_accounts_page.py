@@ -30,6 +30,7 @@ def test_crew_see_each_account_with_its_balance_in_the_hubs_locale(client, books
     assert "Alice Martin" in page
     assert "-7,50\u00a0€" in page  # fr locale: comma decimals, euro sign after
     assert "-50,00\u00a0€" in page  # the account's spending limit
+    assert page.index("Alice Martin") < page.index("Hub books") < page.index("Payments clearing")
 
 
 def test_login_with_email_and_password_lands_on_the_hub(client, hub, owner):

@@ -1,0 +1,49 @@
+"""In a real Chromium: a hub owner logs in and reads the accounts page, on a laptop and a phone."""
+
+import pytest
+from conftest import screenshot
+
+from hubtab.core.models import Role, User
+from hubtab.core.services import membership_grant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def seeded(books):
+    owner = User.objects.create_user("owner@example.org", "pw-long-enough")
+    membership_grant(hub=books.hub, user=owner, role=Role.OWNER)
+    for name, top_up, spend in [("Marie Dubois", 5000, 1250), ("Hugo Martin", 2000, 2657), ("Léa Petit", 3000, 0)]:
+        account = books.customer(name, floor_minor=-5000)
+        books.top_up(account, top_up)
+        if spend:
+            books.spend(account, spend)
+    return books
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("laptop", (1280, 800)), ("phone", (390, 844))])
+def test_an_owner_logs_in_and_sees_the_accounts_with_their_balances(live_server, browser, seeded, device, viewport):
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.goto(f"{live_server.url}/")
+    assert "/login/" in page.url
+    screenshot(page, f"login-{device}")
+    page.get_by_label("Email").fill("owner@example.org")
+    page.get_by_label("Password").fill("pw-long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**/hubs/{seeded.hub.slug}/accounts/")
+    row = page.get_by_role("row").filter(has_text="Hugo Martin")
+    assert "-6,57\u00a0€" in row.inner_text()  # 20.00 - 26.57, in the hub's French locale
+    assert page.get_by_role("row").filter(has_text="Marie Dubois").inner_text().count("37,50") == 1
+    screenshot(page, f"accounts-{device}")
+    page.close()
+
+
+def test_a_wrong_password_says_so_and_stays_on_the_login_page(live_server, browser, seeded):
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("owner@example.org")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_text("didn't match").is_visible()
+    assert "/login/" in page.url
+    page.close()
