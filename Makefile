@@ -20,13 +20,13 @@ test: install lint
 	@bash scripts/run-tests
 
 lint: install
-	@$(VENV)/ruff check src bench conftest.py
-	@$(VENV)/ruff format --check --quiet src bench conftest.py
+	@$(VENV)/ruff check src tests bench conftest.py
+	@$(VENV)/ruff format --check --quiet src tests bench conftest.py
 	@$(VENV)/mypy src/hubtab --no-error-summary
 
 format: install
-	@$(VENV)/ruff check --fix src bench conftest.py
-	@$(VENV)/ruff format src bench conftest.py
+	@$(VENV)/ruff check --fix src tests bench conftest.py
+	@$(VENV)/ruff format src tests bench conftest.py
 
 bench: install
 	@$(VENV)/python bench/ledger.py
