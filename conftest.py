@@ -115,7 +115,7 @@ ARTIFACTS = Path(__file__).parent / "test-artifacts"
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     """Debian's Chromium driven by Playwright; screenshots go to test-artifacts/."""
     import os
     import shutil
@@ -127,7 +127,7 @@ def browser():
         pytest.skip("chromium not installed: `make test` installs Debian's chromium when run as root")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # around it are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

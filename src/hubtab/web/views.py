@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from hubtab.core.models import Hub, Role, User
+from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, money_format, unit_get
+from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import account_list
-
-CREW_ROLES = {Role.OWNER, Role.FINANCE, Role.SUPPORT}
+from hubtab.web.access import hub_view
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     hubs = list(hub_list_for_user(user=request.user))
-    if len(hubs) == 1:
+    if len(hubs) == 1 and Permission.VIEW_ACCOUNTS in permissions_for(membership_roles(hub=hubs[0], user=request.user)):
         return redirect("hub_accounts", slug=hubs[0].slug)
     return render(request, "web/home.html", {"hubs": hubs})
 
 
-@login_required
-def hub_accounts(request: HttpRequest, slug: str) -> HttpResponse:
-    assert isinstance(request.user, User)
-    hub = Hub.objects.filter(slug=slug).first()
-    # Another hub's page answers 404 like a missing one, so nobody learns that it exists.
-    if hub is None or not (membership_roles(hub=hub, user=request.user) & CREW_ROLES):
-        raise Http404("No such hub.")
+@hub_view(Permission.VIEW_ACCOUNTS)
+def hub_accounts(request: HttpRequest, hub: Hub) -> HttpResponse:
     customers = account_list(hub_id=hub.id).exclude(kind=AccountKind.SYSTEM).order_by("name")
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
     books = account_list(hub_id=hub.id, kind=AccountKind.SYSTEM).order_by("name")

@@ -1,0 +1,44 @@
+"""Who may do what at a hub: the one permission matrix, read by views, the API and the tests.
+
+A permission names an action on a kind of thing. Each role holds a set of permissions; a person
+may hold several roles at a hub (crew there, customer too) and gets the union.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hubtab.core.models import Role
+
+
+class Permission(StrEnum):
+    VIEW_ACCOUNTS = "view_accounts"  # customers' balances, holds, limits, hub books
+    MOVE_MONEY = "move_money"  # credit, debit, refunds, reversals, limits
+    VIEW_CUSTOMERS = "view_customers"
+    EDIT_CUSTOMERS = "edit_customers"  # create, edit, archive, notes, tags
+    MESSAGE_CUSTOMERS = "message_customers"
+    MANAGE_CREW = "manage_crew"  # invite, change roles
+    MANAGE_SETTINGS = "manage_settings"
+    USE_PORTAL = "use_portal"  # a customer's own balance and history
+
+
+CREW = {Permission.VIEW_ACCOUNTS, Permission.VIEW_CUSTOMERS}
+
+MATRIX: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission) - {Permission.USE_PORTAL},
+    Role.FINANCE: frozenset(CREW | {Permission.MOVE_MONEY, Permission.EDIT_CUSTOMERS}),
+    # Support looks after people, never money.
+    Role.SUPPORT: frozenset(CREW | {Permission.EDIT_CUSTOMERS, Permission.MESSAGE_CUSTOMERS}),
+    Role.CUSTOMER: frozenset({Permission.USE_PORTAL}),
+}
+
+
+def permissions_for(roles: set[str]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= MATRIX.get(Role(role), frozenset())
+    return frozenset(granted)
+
+
+def role_may(roles: set[str], permission: Permission) -> bool:
+    return permission in permissions_for(roles)

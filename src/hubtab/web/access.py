@@ -1,0 +1,47 @@
+"""Hub pages' gatekeeper: the hub from the URL, the person's roles there, the permission asked.
+
+A person who is not a member of the hub gets 404 (nobody learns another hub exists); a member
+whose roles lack the permission gets 403. The view runs inside the hub's tenancy scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django_scopes import scope
+
+from hubtab.core.models import Hub, User
+from hubtab.core.permissions import Permission, permissions_for
+from hubtab.core.selectors import membership_roles
+
+View = Callable[..., HttpResponse]
+
+
+def hub_view(permission: Permission) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            assert isinstance(request.user, User)
+            hub = Hub.objects.filter(slug=slug).first()
+            roles = membership_roles(hub=hub, user=request.user) if hub else set()
+            if hub is None or not roles:
+                raise Http404("No such hub.")
+            granted = permissions_for(roles)
+            if permission not in granted:
+                raise PermissionDenied("Your role at this hub does not include this page.")
+            request.hub = hub  # type: ignore[attr-defined]
+            request.hub_permissions = granted  # type: ignore[attr-defined]
+            with scope(hub=hub):
+                return view(request, hub, *args, **kwargs)
+
+        wrapper.hub_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator

@@ -1,0 +1,75 @@
+"""Every hub URL x every role, from the one permission matrix (hubtab.core.permissions).
+
+Members whose roles lack the page's permission get 403; people from another hub get 404 (the hub
+might as well not exist); anonymous visitors are sent to log in.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from hubtab.core.models import Role, User
+from hubtab.core.permissions import MATRIX
+from hubtab.core.services import membership_grant
+
+pytestmark = pytest.mark.django_db
+
+
+def _patterns(resolver=None, prefix=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            yield from _patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield entry
+
+
+HUB_PAGES = [p for p in _patterns() if "slug" in p.pattern.regex.groupindex]
+PEOPLE = ["owner", "finance", "support", "customer", "anonymous", "other_hub_owner"]
+
+
+def test_every_hub_page_is_guarded_by_a_permission():
+    assert HUB_PAGES, "no hub pages found"
+    unguarded = [p.name for p in HUB_PAGES if not hasattr(p.callback, "hub_permission")]
+    assert unguarded == []
+
+
+@pytest.fixture
+def people(hub, other_hub):
+    users = {}
+    for role in (Role.OWNER, Role.FINANCE, Role.SUPPORT, Role.CUSTOMER):
+        users[role.value] = User.objects.create_user(f"{role}@example.org", "pw-long-enough")
+        membership_grant(hub=hub, user=users[role.value], role=role)
+    users["other_hub_owner"] = User.objects.create_user("other@example.org", "pw-long-enough")
+    membership_grant(hub=other_hub, user=users["other_hub_owner"], role=Role.OWNER)
+    return users
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize("pattern", HUB_PAGES, ids=lambda p: p.name)
+def test_each_person_gets_what_the_matrix_says(client, hub, people, pattern, person):
+    if person != "anonymous":
+        client.force_login(people[person])
+    response = client.get(reverse(pattern.name, kwargs={"slug": hub.slug}))
+    permission = pattern.callback.hub_permission
+    if person == "anonymous":
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    elif person == "other_hub_owner":
+        assert response.status_code == 404
+    elif permission in MATRIX[Role(person)]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+
+
+def test_a_hub_that_does_not_exist_is_404_for_everyone(client, people):
+    client.force_login(people["owner"])
+    for pattern in HUB_PAGES:
+        assert client.get(reverse(pattern.name, kwargs={"slug": "no-such-hub"})).status_code == 404
+
+
+def test_support_never_gets_to_move_money():
+    from hubtab.core.permissions import Permission
+
+    assert Permission.MOVE_MONEY not in MATRIX[Role.SUPPORT]
+    assert Permission.MOVE_MONEY in MATRIX[Role.FINANCE] and Permission.MOVE_MONEY in MATRIX[Role.OWNER]
