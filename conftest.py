@@ -14,14 +14,6 @@ from hubtab.ledger.models import AccountKind
 from hubtab.ledger.services import SystemAccount
 
 
-@pytest.fixture(autouse=True)
-def _no_scope_needed_for_test_setup():
-    # Tests read models directly to assert what the database holds; the app code paths they
-    # call keep their own scoping.
-    with scopes_disabled():
-        yield
-
-
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"

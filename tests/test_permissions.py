@@ -35,6 +35,21 @@ def test_every_hub_page_is_guarded_by_a_permission():
 
 
 @pytest.fixture
+def url_for(hub):
+    """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from hubtab.crm.services import customer_create
+
+    customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
+    objects = {"customer_id": customer.id}
+
+    def build(pattern, slug):
+        extra = {name: objects[name] for name in pattern.pattern.regex.groupindex if name != "slug"}
+        return reverse(pattern.name, kwargs={"slug": slug, **extra})
+
+    return build
+
+
+@pytest.fixture
 def people(hub, other_hub):
     users = {}
     for role in (Role.OWNER, Role.FINANCE, Role.SUPPORT, Role.CUSTOMER):
@@ -47,10 +62,10 @@ def people(hub, other_hub):
 
 @pytest.mark.parametrize("person", PEOPLE)
 @pytest.mark.parametrize("pattern", HUB_PAGES, ids=lambda p: p.name)
-def test_each_person_gets_what_the_matrix_says(client, hub, people, pattern, person):
+def test_each_person_gets_what_the_matrix_says(client, hub, people, url_for, pattern, person):
     if person != "anonymous":
         client.force_login(people[person])
-    response = client.get(reverse(pattern.name, kwargs={"slug": hub.slug}))
+    response = client.get(url_for(pattern, hub.slug))
     permission = pattern.callback.hub_permission
     if person == "anonymous":
         assert response.status_code == 302 and "/login/" in response["Location"]
@@ -62,10 +77,19 @@ def test_each_person_gets_what_the_matrix_says(client, hub, people, pattern, per
         assert response.status_code == 403
 
 
-def test_a_hub_that_does_not_exist_is_404_for_everyone(client, people):
+def test_a_hub_that_does_not_exist_is_404_for_everyone(client, people, url_for):
     client.force_login(people["owner"])
     for pattern in HUB_PAGES:
-        assert client.get(reverse(pattern.name, kwargs={"slug": "no-such-hub"})).status_code == 404
+        assert client.get(url_for(pattern, "no-such-hub")).status_code == 404
+
+
+def test_another_hubs_customer_is_404_even_through_my_own_hub(client, hub, other_hub, people):
+    from hubtab.crm.services import customer_create
+
+    theirs = customer_create(hub=other_hub, email="theirs@example.org")
+    client.force_login(people["owner"])
+    url = reverse("customer_detail", kwargs={"slug": hub.slug, "customer_id": theirs.id})
+    assert client.get(url).status_code == 404
 
 
 def test_support_never_gets_to_move_money():

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "crontask",
     "hubtab.core",
     "hubtab.ledger",
+    "hubtab.crm",
     "hubtab.web",
 ]
 

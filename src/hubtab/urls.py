@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from hubtab.crm import views as crm_views
 from hubtab.web import views
 
 urlpatterns = [
@@ -11,5 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
+    path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
+    path("hubs/<slug:slug>/customers/<int:customer_id>/", crm_views.customer_detail, name="customer_detail"),
     path("admin/", admin.site.urls),
 ]

@@ -129,6 +129,11 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
     )
 
 
+def account_has_history(*, hub_id: int, account_id: int) -> bool:
+    _account(hub_id, account_id)
+    return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
+
+
 def lot_list(*, hub_id: int, account_id: int, open_only: bool = True) -> QuerySet[Lot]:
     lots = Lot.objects.with_scopes_disabled().filter(hub_id=hub_id, account_id=account_id)
     if open_only:

@@ -7,13 +7,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from hubtab.core.access import hub_view
 from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import account_list
-from hubtab.web.access import hub_view
 
 
 @login_required

@@ -47,3 +47,27 @@ def test_a_wrong_password_says_so_and_stays_on_the_login_page(live_server, brows
     assert page.get_by_text("didn't match").is_visible()
     assert "/login/" in page.url
     page.close()
+
+
+def test_crew_search_customers_and_open_one(live_server, browser, seeded):
+    from hubtab.crm.services import customer_create
+
+    hugo = customer_create(
+        hub=seeded.hub, email="hugo@example.org", first_name="Hugo", last_name="Martin", tags=["box"]
+    )
+    seeded.top_up(hugo.account, 1500)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("owner@example.org")
+    page.get_by_label("Password").fill("pw-long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_label("Search customers").fill("martin")
+    page.get_by_role("button", name="Search").click()
+    screenshot(page, "customers-laptop")
+    page.get_by_role("link", name="Hugo Martin").click()
+    assert page.get_by_text("15,00\u00a0€").first.is_visible()
+    screenshot(page, "customer-laptop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "customer-phone")
+    page.close()

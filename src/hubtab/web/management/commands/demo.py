@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import hub_create, membership_grant
+from hubtab.crm.services import customer_create
 from hubtab.ledger import services
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
@@ -63,6 +64,7 @@ LAST = [
     "Hughes",
 ]
 
+TAGS = ["veg box", "weekly", "school", "volunteer", "producer", "new"]
 HUBS: list[dict[str, Any]] = [
     {
         "slug": "green-valley",
@@ -70,7 +72,7 @@ HUBS: list[dict[str, Any]] = [
         "currency": "EUR",
         "timezone": "Europe/Paris",
         "locale": "fr",
-        "customers": 40,
+        "customers": 150,
     },
     {
         "slug": "riverside",
@@ -78,7 +80,7 @@ HUBS: list[dict[str, Any]] = [
         "currency": "GBP",
         "timezone": "Europe/London",
         "locale": "en",
-        "customers": 30,
+        "customers": 150,
     },
 ]
 
@@ -119,9 +121,20 @@ class Command(BaseCommand):
         goodwill = services.account_system_get(hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
         now = timezone.now()
         for n in range(count):
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            first, last = rng.choice(FIRST), rng.choice(LAST)
             floor = -5000 if n % 4 == 0 else 0
-            account = services.account_open(hub_id=hub.id, kind="customer", unit=unit, name=name, floor_minor=floor)
+            customer = customer_create(
+                hub=hub,
+                email=f"{first}.{last}.{n}@example.org".lower().replace("é", "e").replace("è", "e"),
+                first_name=first,
+                last_name=last,
+                phone=f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {n:02d}",
+                code=f"C{n + 1:04d}",
+                tags=rng.sample(TAGS, rng.randint(0, 2)),
+            )
+            account = customer.account
+            if floor:
+                services.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor)
             key = f"demo-{account.id}"
             services.transaction_post(
                 hub_id=hub.id,

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django_scopes import scope
 
 from hubtab.core.models import Hub, User
@@ -38,7 +39,8 @@ def hub_view(permission: Permission) -> Callable[[View], View]:
                 raise PermissionDenied("Your role at this hub does not include this page.")
             request.hub = hub  # type: ignore[attr-defined]
             request.hub_permissions = granted  # type: ignore[attr-defined]
-            with scope(hub=hub):
+            # Dates on hub pages read in the hub's own timezone.
+            with scope(hub=hub), timezone.override(hub.timezone):
                 return view(request, hub, *args, **kwargs)
 
         wrapper.hub_permission = permission  # type: ignore[attr-defined]

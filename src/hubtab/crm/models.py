@@ -1,0 +1,65 @@
+"""Customer records of a hub (OpenFoodNetwork-like): who they are, tags, and how they came to be."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from hubtab.core.models import Hub, User
+from hubtab.ledger.models import Account
+
+
+class Source(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    CREW = "crew", "Created by crew"
+    IMPORTED = "imported", "Imported"
+
+
+class Tag(models.Model):
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    code = models.CharField(max_length=40, blank=True, help_text="The hub's own customer code.")
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers")
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="customer")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.CREW)
+    created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "hub", name="customer_unique_email_per_hub"),
+        ]
+        indexes = [
+            models.Index(fields=["hub", "last_name", "first_name", "id"], name="customer_by_name"),
+            models.Index(fields=["hub", "code"], name="customer_by_code", condition=~Q(code="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email

@@ -1,0 +1,123 @@
+"""Writes for customer records. A customer gets a credit account at the hub when created."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope
+
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Hub
+from hubtab.crm.models import Customer, Source, Tag
+from hubtab.ledger import selectors as ledger_selectors
+from hubtab.ledger import services as ledger
+from hubtab.ledger.models import AccountKind
+
+EDITABLE = ("email", "first_name", "last_name", "phone", "address", "code")
+
+
+def _clean_email(email: object) -> str:
+    if not isinstance(email, str):
+        raise DomainError("validation_error", "An email address is required.")
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError("validation_error", f"{email!r} is not a valid email address.") from exc
+    return email
+
+
+def _email_taken(hub: Hub, email: str, exclude_id: int | None = None) -> bool:
+    others = Customer.objects.with_scope(hub=hub).filter(email__iexact=email)
+    if exclude_id is not None:
+        others = others.exclude(id=exclude_id)
+    return others.exists()
+
+
+def tags_set(*, hub: Hub, customer: Customer, names: Iterable[str]) -> None:
+    cleaned = sorted({name.strip()[:40] for name in names if name and name.strip()})
+    with scope(hub=hub):
+        tags = [Tag.objects.get_or_create(hub=hub, name=name)[0] for name in cleaned]
+        customer.tags.set(tags)
+
+
+def customer_create(
+    *,
+    hub: Hub,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    address: str = "",
+    code: str = "",
+    tags: Iterable[str] = (),
+    source: str = Source.CREW,
+) -> Customer:
+    email = _clean_email(email)
+    if _email_taken(hub, email):
+        raise DomainError("customer_exists", f"A customer with the email {email} already exists at this hub.")
+    with transaction.atomic():
+        customer = Customer(
+            hub=hub,
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            phone=phone.strip(),
+            address=address.strip(),
+            code=code.strip(),
+            source=Source(source),
+        )
+        customer.account = ledger.account_open(
+            hub_id=hub.id, kind=AccountKind.CUSTOMER, unit=hub.currency, name=customer.full_name, floor_minor=0
+        )
+        customer.save()
+        tags_set(hub=hub, customer=customer, names=tags)
+    return customer
+
+
+def customer_update(*, hub: Hub, customer: Customer, tags: Iterable[str] | None = None, **fields: str) -> Customer:
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise DomainError("validation_error", f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if "email" in fields:
+        fields["email"] = _clean_email(fields["email"])
+        if _email_taken(hub, fields["email"], exclude_id=customer.id):
+            raise DomainError("customer_exists", f"A customer with the email {fields['email']} already exists.")
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(customer, name, value.strip())
+        customer.save()
+        if tags is not None:
+            tags_set(hub=hub, customer=customer, names=tags)
+    return customer
+
+
+def customer_archive(*, hub: Hub, customer: Customer) -> Customer:
+    customer.archived_at = customer.archived_at or timezone.now()
+    customer.save(update_fields=["archived_at"])
+    return customer
+
+
+def customer_unarchive(*, hub: Hub, customer: Customer) -> Customer:
+    customer.archived_at = None
+    customer.save(update_fields=["archived_at"])
+    return customer
+
+
+def customer_delete(*, hub: Hub, customer: Customer) -> None:
+    """Delete a record that never held anything; anyone with a balance or history is archived instead."""
+    state = ledger_selectors.account_state(hub_id=hub.id, account_id=customer.account_id)
+    if state.balance_minor != 0 or state.held_minor != 0:
+        raise DomainError("customer_has_balance", "A customer with a balance can't be deleted, only archived.")
+    if ledger_selectors.account_has_history(hub_id=hub.id, account_id=customer.account_id):
+        raise DomainError("customer_has_history", "A customer with account history can't be deleted, only archived.")
+    with transaction.atomic():
+        account_id = customer.account_id
+        with scope(hub=hub):
+            customer.tags.clear()
+            customer.delete()
+        ledger.account_close(hub_id=hub.id, account_id=account_id)

@@ -1,0 +1,100 @@
+"""Customer records: one per email at a hub, each with its credit account; archived, never lost."""
+
+import pytest
+from django.urls import reverse
+from django_scopes import scope
+
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Role, User
+from hubtab.core.services import membership_grant
+from hubtab.crm.models import Customer
+from hubtab.crm.selectors import customer_list
+from hubtab.crm.services import customer_archive, customer_create, customer_delete, customer_update
+from hubtab.ledger.selectors import account_state
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_customer_gets_a_credit_account_in_the_hubs_currency(hub):
+    marie = customer_create(hub=hub, email=" Marie@Example.org ", first_name="Marie", last_name="Dubois", tags=["veg"])
+    assert marie.email == "marie@example.org"
+    state = account_state(hub_id=hub.id, account_id=marie.account_id)
+    assert (state.unit, state.balance_minor, state.floor_minor) == ("EUR", 0, 0)
+    with scope(hub=hub):
+        assert [t.name for t in marie.tags.all()] == ["veg"]
+
+
+def test_an_email_is_unique_per_hub_whatever_its_case_but_free_at_another_hub(hub, other_hub):
+    customer_create(hub=hub, email="marie@example.org")
+    with pytest.raises(DomainError) as error:
+        customer_create(hub=hub, email="MARIE@example.org")
+    assert error.value.code == "customer_exists"
+    customer_create(hub=other_hub, email="marie@example.org")
+    assert Customer.objects.with_scopes_disabled().filter(email="marie@example.org").count() == 2
+
+
+@pytest.mark.parametrize("email", ["", "not-an-email", None, "a@b"])
+def test_a_bad_email_is_refused_and_nothing_is_created(hub, email):
+    with pytest.raises(DomainError) as error:
+        customer_create(hub=hub, email=email)
+    assert error.value.code == "validation_error"
+    assert not Customer.objects.with_scopes_disabled().filter(hub=hub).exists()
+
+
+def test_a_customer_with_a_balance_is_archived_not_deleted(books):
+    customer = customer_create(hub=books.hub, email="hugo@example.org")
+    books.top_up(customer.account, 500)
+    with pytest.raises(DomainError) as error:
+        customer_delete(hub=books.hub, customer=customer)
+    assert error.value.code == "customer_has_balance"
+    customer_archive(hub=books.hub, customer=customer)
+    assert list(customer_list(hub=books.hub)) == []
+    assert list(customer_list(hub=books.hub, include_archived=True)) == [customer]
+
+
+def test_a_fresh_record_made_by_mistake_can_be_deleted(hub):
+    customer = customer_create(hub=hub, email="typo@example.org")
+    customer_delete(hub=hub, customer=customer)
+    assert not Customer.objects.with_scopes_disabled().filter(email="typo@example.org").exists()
+
+
+def test_search_by_name_email_or_code_and_filter_by_tag(hub):
+    customer_create(
+        hub=hub, email="marie@example.org", first_name="Marie", last_name="Dubois", code="C-17", tags=["box"]
+    )
+    customer_create(hub=hub, email="hugo@example.org", first_name="Hugo", last_name="Martin", tags=["box", "school"])
+    customer_create(hub=hub, email="lea@example.org", first_name="Léa", last_name="Petit")
+    names = lambda **kw: [c.first_name for c in customer_list(hub=hub, **kw)]  # noqa: E731
+    assert names(query="dubois") == ["Marie"]
+    assert names(query="C-17") == ["Marie"]
+    assert names(query="example.org") == ["Marie", "Hugo", "Léa"]
+    assert names(tag="school") == ["Hugo"]
+    assert names(tag="box", query="mar") == ["Marie", "Hugo"]
+
+
+def test_editing_keeps_emails_unique(hub):
+    customer_create(hub=hub, email="marie@example.org")
+    hugo = customer_create(hub=hub, email="hugo@example.org")
+    with pytest.raises(DomainError):
+        customer_update(hub=hub, customer=hugo, email="MARIE@example.org")
+    customer_update(hub=hub, customer=hugo, first_name="Hugo", tags=["new"])
+    hugo.refresh_from_db()
+    assert hugo.email == "hugo@example.org" and hugo.first_name == "Hugo"
+
+
+@pytest.fixture
+def support_client(client, hub):
+    user = User.objects.create_user("support@example.org", "pw-long-enough")
+    membership_grant(hub=hub, user=user, role=Role.SUPPORT)
+    client.force_login(user)
+    return client
+
+
+def test_crew_find_a_customer_and_read_their_balance_and_history(support_client, books):
+    hugo = customer_create(hub=books.hub, email="hugo@example.org", first_name="Hugo", last_name="Martin")
+    books.top_up(hugo.account, 2000)
+    books.spend(hugo.account, 1250)
+    listing = support_client.get(reverse("customer_index", args=[books.hub.slug]), {"q": "martin"}).content.decode()
+    assert "Hugo Martin" in listing and "7,50\u00a0€" in listing
+    page = support_client.get(reverse("customer_detail", args=[books.hub.slug, hugo.id])).content.decode()
+    assert "7,50\u00a0€" in page and "20,00\u00a0€" in page and "-12,50\u00a0€" in page

@@ -1,0 +1,89 @@
+"""Crew pages for customer records: the searchable list and one customer's page."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from hubtab.core.access import hub_view
+from hubtab.core.models import Hub
+from hubtab.core.money import money_format, unit_get
+from hubtab.core.permissions import Permission
+from hubtab.crm.selectors import customer_get, customer_list, tag_names
+from hubtab.ledger.selectors import account_state, account_statement
+
+
+KIND_LABELS = {
+    "top_up": "Top-up",
+    "charge": "Order",
+    "hold_capture": "Order paid",
+    "grant": "Credit granted",
+    "reversal": "Correction",
+    "lot_expiry": "Credit expired",
+    "transfer": "Transfer",
+}
+
+
+@hub_view(Permission.VIEW_CUSTOMERS)
+def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    tag = request.GET.get("tag", "")[:40]
+    customers = customer_list(hub=hub, query=query, tag=tag).prefetch_related("tags")
+    page = Paginator(customers, 50).get_page(request.GET.get("page"))
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    rows = []
+    for customer in page:
+        balance_minor = getattr(customer, "balance_minor", None) or 0
+        rows.append(
+            {
+                "customer": customer,
+                "balance": money_format(balance_minor, unit, hub.locale),
+                "in_debt": balance_minor < 0,
+            }
+        )
+    return render(
+        request,
+        "crm/customer_index.html",
+        {"hub": hub, "rows": rows, "page": page, "query": query, "tag": tag, "tags": tag_names(hub=hub)},
+    )
+
+
+@hub_view(Permission.VIEW_CUSTOMERS)
+def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    customer = customer_get(hub=hub, customer_id=customer_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    unit = unit_get(hub_id=hub.id, code=customer.account.unit)
+    state = account_state(hub_id=hub.id, account_id=customer.account_id)
+    statement = account_statement(
+        hub_id=hub.id, account_id=customer.account_id, start=customer.account.created_at, end=_now_plus_second()
+    )
+    lines = [
+        {
+            "line": line,
+            "what": line.memo or KIND_LABELS.get(line.kind, line.kind.replace("_", " ").capitalize()),
+            "amount": money_format(line.amount_minor, unit, hub.locale),
+            "balance": money_format(line.balance_after_minor, unit, hub.locale),
+        }
+        for line in reversed(statement.lines[-100:])
+    ]
+    figures = {
+        "balance": money_format(state.balance_minor, unit, hub.locale),
+        "held": money_format(state.held_minor, unit, hub.locale),
+        "floor": money_format(state.floor_minor or 0, unit, hub.locale),
+        "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+    }
+    return render(
+        request,
+        "crm/customer_detail.html",
+        {"hub": hub, "customer": customer, "figures": figures, "in_debt": state.balance_minor < 0, "lines": lines},
+    )
+
+
+def _now_plus_second():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(seconds=1)
