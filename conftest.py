@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django_scopes import scopes_disabled
 
 from hubtab.core.services import hub_create
 from hubtab.ledger import services

@@ -13,7 +13,6 @@ from hubtab.core.permissions import Permission
 from hubtab.crm.selectors import customer_get, customer_list, tag_names
 from hubtab.ledger.selectors import account_state, account_statement
 
-
 KIND_LABELS = {
     "top_up": "Top-up",
     "charge": "Order",
