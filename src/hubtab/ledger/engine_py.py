@@ -275,6 +275,12 @@ def hold_finish(
             target = _accounts().filter(id=to_account_id, hub_id=hub_id).first()
             if target is None:
                 raise DomainError("account_not_found", "The capture account does not exist at this hub.")
+            if target.unit != source.unit:
+                raise DomainError(
+                    "unit_mismatch", f"The capture account counts in {target.unit} but the hold in {source.unit}."
+                )
+            if target.id == source.id:
+                raise DomainError("invalid_capture_account", "A hold is captured into another account than its own.")
             posted = _post_locked(
                 PostRequest(
                     hub_id=hub_id,
@@ -317,12 +323,8 @@ def lot_expire(*, hub_id: int, lot_id: int, expense_account_id: int, now: dateti
         balance = _balances().select_for_update().get(account_id=lot.account_id, shard=0)
         account = _accounts().get(id=lot.account_id)
         lot.refresh_from_db(fields=["remaining_minor"])
-        # An order placed before the expiry keeps the credit it reserved.
-        if account.floor_minor is None:
-            expired = lot.remaining_minor
-        else:
-            spendable = balance.balance_minor - balance.held_minor - account.floor_minor
-            expired = min(lot.remaining_minor, max(0, spendable))
+        # An order placed before the expiry keeps the credit it reserved, whatever debt the floor allows.
+        expired = min(lot.remaining_minor, max(0, balance.balance_minor - balance.held_minor))
         if expired == 0:
             return None, 0
         posted = _post_locked(

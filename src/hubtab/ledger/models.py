@@ -83,6 +83,8 @@ class Balance(models.Model):
     # The account's floor, kept on the row every posting locks so that it is read fresh under the
     # lock at no extra cost; account_floor_set changes both together (verify checks they agree).
     floor_minor = models.BigIntegerField(null=True, blank=True)
+    # Likewise the account's open/closed status: a posting that waited for the lock sees a close.
+    is_open = models.BooleanField(default=True)
 
     objects = ScopedManager(hub="hub")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -16,14 +17,27 @@ from types import ModuleType
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from hubtab.core.errors import DomainError
 from hubtab.core.money import amount_check, unit_get
 from hubtab.ledger import engine_py, pg
-from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Hold, Lot, LotKind
+from hubtab.ledger.models import (
+    LOT_BEARING_KINDS,
+    Account,
+    AccountKind,
+    AccountStatus,
+    Balance,
+    Entry,
+    Hold,
+    Lot,
+    LotKind,
+)
 from hubtab.ledger.models import Transaction as LedgerTransaction
 from hubtab.ledger.types import HoldResult, Leg, Posted, PostRequest
+
+logger = logging.getLogger(__name__)
 
 
 class SystemAccount:
@@ -41,9 +55,17 @@ def _engine() -> ModuleType:
     return pg if connection.vendor == "postgresql" else engine_py
 
 
-def _key_check(key: object) -> str:
+# Keys the ledger makes itself (expiries, captures); a client may not take them.
+RESERVED_KEY_PREFIXES = ("lot-expiry:", "hold:")
+
+
+def _key_check(key: object, *, internal: bool = False) -> str:
     if not isinstance(key, str) or not key.strip() or len(key) > 200:
         raise DomainError("invalid_key", "An idempotency key of 1 to 200 characters is required.")
+    if not internal and key.startswith(RESERVED_KEY_PREFIXES):
+        raise DomainError(
+            "invalid_key", f"Keys starting with {' or '.join(RESERVED_KEY_PREFIXES)} are the ledger's own."
+        )
     return key
 
 
@@ -129,8 +151,9 @@ def account_floor_set(*, hub_id: int, account_id: int, floor_minor: int) -> Acco
     with transaction.atomic():
         account = _bounded_account_locked(hub_id=hub_id, account_id=account_id)
         account.floor_minor = floor_minor
-        account.floor_changed_at = timezone.now()
+        account.floor_changed_at = Now()  # the database's clock, like entries' posted_at
         account.save(update_fields=["floor_minor", "floor_changed_at"])
+        account.refresh_from_db(fields=["floor_changed_at"])
         Balance.objects.with_scopes_disabled().filter(account_id=account_id, shard=0).update(floor_minor=floor_minor)
     return account
 
@@ -144,6 +167,7 @@ def account_close(*, hub_id: int, account_id: int) -> Account:
             raise DomainError("account_not_empty", "Only an account with a zero balance and no holds can be closed.")
         account.status = AccountStatus.CLOSED
         account.save(update_fields=["status"])
+        Balance.objects.with_scopes_disabled().filter(account_id=account_id).update(is_open=False)
     return account
 
 
@@ -236,9 +260,26 @@ def transaction_reverse(
         raise DomainError("transaction_not_found", "That transaction does not exist at this hub.")
     if original.reverses_id is not None:
         raise DomainError("cannot_reverse_reversal", "A reversal cannot itself be reversed; post a new transaction.")
+    if original.kind == "lot_expiry":
+        # Re-issuing credit that already expired would only expire again: grant new credit instead.
+        raise DomainError("cannot_reverse_expiry", "Expired credit is not brought back by a reversal; grant it anew.")
+    entries = list(original.entries.select_related("lot").order_by("id"))
+    created_lots = [entry.lot_id for entry in entries if entry.amount_minor > 0 and entry.lot_id is not None]
+    if Entry.objects.with_scopes_disabled().filter(lot_id__in=created_lots, transaction__kind="lot_expiry").exists():
+        raise DomainError(
+            "cannot_reverse_expired_grant",
+            "Part of the credit this transaction gave has expired; take back what is left with a debit instead.",
+        )
+    paid_lots = dict(
+        Lot.objects.with_scopes_disabled()
+        .filter(account_id__in={e.account_id for e in entries}, kind=LotKind.PAID)
+        .values_list("account_id", "id")
+    )
     legs = []
-    for entry in original.entries.select_related("lot").order_by("id"):
+    for entry in entries:
         if entry.amount_minor < 0:
+            # Give back what the entry took, as the same kind of credit. Debt it ran up comes back
+            # first (below), so that a granted lot is not spent on repaying it.
             lot = entry.lot
             legs.append(
                 Leg(
@@ -246,18 +287,18 @@ def transaction_reverse(
                     amount_minor=-entry.amount_minor,
                     unit=entry.unit,
                     lot_kind=lot.kind if lot else None,
-                    lot_expires_at=lot.expires_at if lot else None,
+                    lot_expires_at=lot.expires_at if lot and lot.kind == LotKind.GRANTED else None,
                 )
             )
         else:
+            # Take back what the entry gave, from the lot it went to; a debt repayment came from
+            # paid credit, so it is taken back from the paid lot first.
+            draw = entry.lot_id if entry.lot_id is not None else paid_lots.get(entry.account_id)
             legs.append(
-                Leg(
-                    account_id=entry.account_id,
-                    amount_minor=-entry.amount_minor,
-                    unit=entry.unit,
-                    draw_lot_id=entry.lot_id,
-                )
+                Leg(account_id=entry.account_id, amount_minor=-entry.amount_minor, unit=entry.unit, draw_lot_id=draw)
             )
+    # Credits that restore no particular lot (debt the original ran up) go first.
+    legs.sort(key=lambda leg: leg.amount_minor > 0 and leg.lot_kind is not None)
     request_hash = _hash("reversal", transaction_id, reason)
     return _engine().post(
         PostRequest(
@@ -322,7 +363,7 @@ def hold_capture(
     """Take the final amount (the hold's, or less, or more within the floor) and release the hold."""
     hold = _hold_get(hub_id, hold_id)
     capture_minor = hold.amount_minor if amount_minor is None else amount_check(amount_minor)
-    key = _key_check(key or f"hold:{hold_id}:capture")
+    key = _key_check(key) if key else _key_check(f"hold:{hold_id}:capture", internal=True)
     request_hash = _hash("capture", hold_id, capture_minor, to_account_id)
     transaction_id, replayed = _engine().hold_finish(
         hub_id=hub_id,
@@ -396,8 +437,13 @@ def lots_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -
     rows: Iterable[tuple[int, int, str]] = due.values_list("hub_id", "id", "account__unit").order_by("id")
     for lot_hub_id, lot_id, unit in list(rows):
         expense = account_system_get(hub_id=lot_hub_id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
-        transaction_id, _ = _engine().lot_expire(
-            hub_id=lot_hub_id, lot_id=lot_id, expense_account_id=expense.id, now=now
-        )
+        try:
+            transaction_id, _ = _engine().lot_expire(
+                hub_id=lot_hub_id, lot_id=lot_id, expense_account_id=expense.id, now=now
+            )
+        except DomainError:
+            # One lot that cannot expire must not stop the others; it is retried next run.
+            logger.exception("lot %s of hub %s could not expire", lot_id, lot_hub_id)
+            continue
         expired += 1 if transaction_id is not None else 0
     return expired

@@ -79,11 +79,12 @@ CHECKS: list[tuple[str, str, str]] = [
     ),
     (
         "floor_copy",
-        "account {0}: the floor on its balance row ({1}) differs from the account's ({2})",
+        "account {0}: the floor ({1}) or open flag on its balance row differs from the account's ({2})",
         """SELECT a.id, b.floor_minor, a.floor_minor FROM ledger_account a
            JOIN ledger_balance b ON b.account_id = a.id AND b.shard = 0
            WHERE %(hub_a)s AND a.shard_count = 1
-             AND (b.floor_minor <> a.floor_minor OR (b.floor_minor IS NULL) <> (a.floor_minor IS NULL))""",
+             AND (b.floor_minor <> a.floor_minor OR (b.floor_minor IS NULL) <> (a.floor_minor IS NULL)
+                  OR b.is_open <> (a.status = 'open'))""",
     ),
     (
         "floor",
@@ -109,9 +110,11 @@ CHECKS: list[tuple[str, str, str]] = [
         """SELECT h.id, h.status FROM ledger_hold h WHERE %(hub_h)s AND NOT (
              (h.status = 'held' AND h.finished_at IS NULL AND h.capture_transaction_id IS NULL)
              OR (h.status IN ('voided', 'expired') AND h.finished_at IS NOT NULL AND h.capture_transaction_id IS NULL)
-             OR (h.status = 'captured' AND h.finished_at IS NOT NULL AND h.capture_transaction_id IS NOT NULL
-                 AND h.captured_minor = (SELECT -SUM(e.amount_minor) FROM ledger_entry e
-                     WHERE e.transaction_id = h.capture_transaction_id AND e.account_id = h.account_id)))""",
+             OR (h.status = 'captured' AND h.finished_at IS NOT NULL AND h.captured_minor IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM ledger_transaction t
+                             WHERE t.id = h.capture_transaction_id AND t.kind = 'hold_capture')
+                 AND h.captured_minor = COALESCE((SELECT -SUM(e.amount_minor) FROM ledger_entry e
+                     WHERE e.transaction_id = h.capture_transaction_id AND e.account_id = h.account_id), 0)))""",
     ),
     (
         "lot_total",

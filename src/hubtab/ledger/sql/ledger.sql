@@ -93,10 +93,14 @@ BEGIN
     -- Bounded accounts: wait for their single balance row, in account id order (no deadlocks).
     IF v_bounded IS NOT NULL THEN
         -- The floor is read from the locked row: a floor changed while we waited is the one that applies.
-        FOR v_row IN SELECT b.account_id, b.balance_minor, b.held_minor, b.version, b.floor_minor
+        FOR v_row IN SELECT b.account_id, b.balance_minor, b.held_minor, b.version, b.floor_minor, b.is_open
                        FROM ledger_balance b
                       WHERE b.account_id = ANY(v_bounded) AND b.shard = 0
                       ORDER BY b.account_id FOR UPDATE LOOP
+            -- Read under the lock too: an account closed while we waited takes nothing more.
+            IF NOT v_row.is_open THEN
+                RAISE EXCEPTION 'hubtab:account_closed:An account in this transaction is closed.';
+            END IF;
             s_acc := s_acc || v_row.account_id; s_shard := s_shard || 0; s_bal := s_bal || v_row.balance_minor;
             s_held := s_held || v_row.held_minor; s_ver := s_ver || v_row.version; s_net := s_net || 0::bigint;
             v_floors := v_floors || v_row.floor_minor;
@@ -252,8 +256,11 @@ BEGIN
     ELSIF v_acc.shard_count <> 1 THEN
         RAISE EXCEPTION 'hubtab:hold_not_allowed:Holds are placed on customer and organisation accounts only.';
     END IF;
-    SELECT b.balance_minor, b.held_minor, b.floor_minor INTO v_bal FROM ledger_balance b
+    SELECT b.balance_minor, b.held_minor, b.floor_minor, b.is_open INTO v_bal FROM ledger_balance b
      WHERE b.account_id = p_account AND b.shard = 0 FOR UPDATE;
+    IF NOT v_bal.is_open THEN
+        RAISE EXCEPTION 'hubtab:account_closed:That account is closed.';
+    END IF;
     IF v_bal.floor_minor IS NOT NULL AND v_bal.balance_minor - v_bal.held_minor - v_bal.floor_minor < p_amount THEN
         RAISE EXCEPTION 'hubtab:insufficient_funds:Not enough spendable credit to hold this amount.';
     END IF;
@@ -300,6 +307,12 @@ BEGIN
         IF v_to_unit IS NULL THEN
             RAISE EXCEPTION 'hubtab:account_not_found:The capture account does not exist at this hub.';
         END IF;
+        IF v_to_unit <> v_unit THEN
+            RAISE EXCEPTION 'hubtab:unit_mismatch:The capture account counts in % but the hold in %.', v_to_unit, v_unit;
+        END IF;
+        IF p_to_account = v_hold.account_id THEN
+            RAISE EXCEPTION 'hubtab:invalid_capture_account:A hold is captured into another account than its own.';
+        END IF;
         SELECT * INTO v_post FROM hubtab_post(
             p_hub, p_key, p_hash, 'hold_capture', v_hold.reference, p_actor, '', NULL,
             ARRAY[v_hold.account_id, p_to_account], ARRAY[-p_capture_minor, p_capture_minor],
@@ -343,8 +356,8 @@ BEGIN
     SELECT a.unit INTO v_acc FROM ledger_account a WHERE a.id = v_lot.account_id;
     -- Read under the account's lock: what is left now, less any part still backing a hold
     -- (an order placed before the expiry keeps the credit it reserved).
-    SELECT CASE WHEN v_bal.floor_minor IS NULL THEN l.remaining_minor
-                ELSE least(l.remaining_minor, greatest(0, v_bal.balance_minor - v_bal.held_minor - v_bal.floor_minor)) END
+    -- Credit still needed by open holds stays, whatever debt the floor would allow.
+    SELECT least(l.remaining_minor, greatest(0, v_bal.balance_minor - v_bal.held_minor))
       INTO expired_minor FROM ledger_lot l WHERE l.id = p_lot;
     IF expired_minor = 0 THEN RETURN; END IF;
     SELECT * INTO v_post FROM hubtab_post(

@@ -151,3 +151,31 @@ def test_two_tabs_spending_the_same_credit_at_once_spend_it_once(books):
     assert sorted(results) == ["insufficient_funds"] * (WORKERS - 1) + ["paid"]
     assert selectors.account_state(hub_id=books.hub.id, account_id=alice.id).balance_minor == 300
     assert ledger_verify(hub_id=books.hub.id) == []
+
+
+def test_a_posting_that_waited_for_an_account_being_closed_is_refused(books):
+    import time
+
+    from django.db import transaction
+
+    alice = books.customer("Alice")
+    closing = threading.Event()
+    outcome: list[str] = []
+
+    def close(n: int) -> None:
+        if n == 0:
+            with transaction.atomic():
+                services.account_close(hub_id=books.hub.id, account_id=alice.id)
+                closing.set()
+                time.sleep(0.5)  # the top-up arrives and waits for the account's lock
+        else:
+            closing.wait()
+            try:
+                books.top_up(alice, 700)
+                outcome.append("credited")
+            except DomainError as exc:
+                outcome.append(exc.code)
+
+    assert _run_workers(close, count=2) == []
+    assert outcome == ["account_closed"]
+    assert selectors.account_state(hub_id=books.hub.id, account_id=alice.id).balance_minor == 0

@@ -504,3 +504,87 @@ def other_hub_unit_probe(books):
     from hubtab.core.services import hub_create
 
     return hub_create(slug="probe", name="Probe", currency="EUR").id
+
+
+# Found in review: each of these once moved money wrongly ------------------------------------------
+
+
+def test_a_hold_cannot_be_captured_into_another_unit_or_its_own_account(books):
+    alice = books.customer("Alice")
+    books.top_up(alice, 1000)
+    usd_sales = services.account_system_get(hub_id=books.hub.id, code="sales", unit="USD")
+    hold = services.hold_place(hub_id=books.hub.id, key="o", account_id=alice.id, amount_minor=500)
+    before = snapshot(books.hub.id)
+    for target, code in ((usd_sales, "unit_mismatch"), (alice, "invalid_capture_account")):
+        with pytest.raises(DomainError) as error:
+            services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=target.id)
+        assert error.value.code == code
+    assert snapshot(books.hub.id) == before
+
+
+def test_expiry_keeps_credit_backing_a_hold_even_when_debt_is_allowed(books):
+    alice = books.customer("Alice", floor_minor=-10_000)
+    now = timezone.now()
+    books.grant(alice, 50, expires_at=now)
+    services.hold_place(hub_id=books.hub.id, key="o", account_id=alice.id, amount_minor=50)
+    services.lots_expire_due(now=now)
+    assert balance(alice) == 50
+
+
+def test_a_grant_that_partly_expired_cannot_be_reversed_twice_over(books):
+    alice = books.customer("Alice")
+    now = timezone.now()
+    granted = books.grant(alice, 100, expires_at=now)
+    books.top_up(alice, 500)
+    books.spend(alice, 20)
+    services.lots_expire_due(now=now)
+    with pytest.raises(DomainError) as error:
+        services.transaction_reverse(hub_id=books.hub.id, transaction_id=granted.transaction_id, key="r", reason="x")
+    assert error.value.code == "cannot_reverse_expired_grant"
+    assert balance(alice) == 500
+
+
+def test_an_expiry_is_not_reversed_into_credit_that_expires_again(books):
+    alice = books.customer("Alice")
+    now = timezone.now()
+    books.grant(alice, 50, expires_at=now)
+    services.lots_expire_due(now=now)
+    expiry = Transaction.objects.get(kind="lot_expiry")
+    with pytest.raises(DomainError) as error:
+        services.transaction_reverse(hub_id=books.hub.id, transaction_id=expiry.id, key="r", reason="x")
+    assert error.value.code == "cannot_reverse_expiry"
+
+
+def _kinds(account):
+    return dict(Lot.objects.filter(account=account, is_open=True).values_list("kind", "remaining_minor"))
+
+
+def test_reversing_a_spend_that_ran_into_debt_gives_back_the_granted_credit_as_granted(books):
+    alice = books.customer("Alice", floor_minor=-100)
+    books.grant(alice, 30)
+    spent = books.spend(alice, 50)
+    services.transaction_reverse(hub_id=books.hub.id, transaction_id=spent.transaction_id, key="r", reason="x")
+    assert balance(alice) == 30 and _kinds(alice) == {"granted": 30}
+
+
+def test_reversing_a_top_up_that_repaid_debt_takes_back_paid_credit_not_granted(books):
+    alice = books.customer("Alice", floor_minor=-100)
+    books.spend(alice, 50)
+    first = books.top_up(alice, 100)
+    books.grant(alice, 30)
+    books.top_up(alice, 100)
+    services.transaction_reverse(hub_id=books.hub.id, transaction_id=first.transaction_id, key="r", reason="x")
+    assert balance(alice) == 80 and _kinds(alice) == {"paid": 50, "granted": 30}
+    assert ledger_verify(hub_id=books.hub.id) == []
+
+
+def test_the_ledgers_own_keys_cannot_be_taken_by_a_client_and_one_stuck_lot_does_not_stop_the_rest(books):
+    alice = books.customer("Alice")
+    with pytest.raises(DomainError) as error:
+        books.spend(alice, 1, key="lot-expiry:1:v1")
+    assert error.value.code == "invalid_key"
+    now = timezone.now()
+    books.grant(alice, 10, expires_at=now)
+    bob = books.customer("Bob")
+    books.grant(bob, 20, expires_at=now)
+    assert services.lots_expire_due(now=now) == 2
