@@ -13,17 +13,25 @@ from hubtab.core.errors import DomainError
 from hubtab.ledger.types import Posted, PostRequest
 
 SQL_FILE = Path(__file__).parent / "sql" / "ledger.sql"
+SQLITE_FILE = Path(__file__).parent / "sql" / "sqlite.sql"
 
 
 def install_functions(using: str = "default", **kwargs: Any) -> None:
-    """Create or replace the ledger's functions; runs after every migrate so code and database agree."""
+    """Create or replace the ledger's functions and triggers; runs after every migrate so code and
+    database agree."""
     from django.db import connections
 
     conn = connections[using]
-    if conn.vendor != "postgresql":
-        return
-    with conn.cursor() as cursor:
-        cursor.execute(SQL_FILE.read_text())
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute(SQL_FILE.read_text())
+    elif conn.vendor == "sqlite":
+        # One statement at a time (each trigger ends with "END;"): executescript would commit.
+        body = "\n".join(line for line in SQLITE_FILE.read_text().splitlines() if not line.startswith("--"))
+        with conn.cursor() as cursor:
+            for statement in body.split("END;"):
+                if statement.strip():
+                    cursor.execute(statement + "END;")
 
 
 def _domain_error(exc: DatabaseError) -> DomainError | None:

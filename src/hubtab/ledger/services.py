@@ -341,7 +341,8 @@ def hold_place(
         expires_at=expires_at,
         reference=reference[:200],
     )
-    return HoldResult(hold_id=hold_id, replayed=replayed, status="held")
+    status = _hold_get(hub_id, hold_id).status if replayed else "held"
+    return HoldResult(hold_id=hold_id, replayed=replayed, status=status)
 
 
 def _hold_get(hub_id: int, hold_id: int) -> Hold:

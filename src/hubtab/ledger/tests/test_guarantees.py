@@ -172,18 +172,28 @@ def test_a_reversal_that_would_break_a_floor_is_refused(books):
     assert error.value.code == "insufficient_funds"
 
 
+def test_the_database_refuses_to_change_an_entry_or_a_transaction(books):
+    alice = books.customer("Alice")
+    posted = books.top_up(alice, 1500)
+    entry = Entry.objects.filter(account=alice).first()
+    for statement, row in (
+        ("UPDATE ledger_entry SET amount_minor = 1 WHERE id = %s", entry.id),
+        ("UPDATE ledger_transaction SET memo = 'edited' WHERE id = %s", posted.transaction_id),
+    ):
+        with pytest.raises(DatabaseError, match="never changed"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [row])
+    assert balance(alice) == 1500
+
+
 @pytest.mark.postgres
-def test_the_database_refuses_to_change_or_delete_an_entry(books):
+def test_the_database_refuses_to_delete_an_entry(books):
     alice = books.customer("Alice")
     books.top_up(alice, 1500)
     entry = Entry.objects.filter(account=alice).first()
-    for statement in (
-        "UPDATE ledger_entry SET amount_minor = 1 WHERE id = %s",
-        "DELETE FROM ledger_entry WHERE id = %s",
-    ):
-        with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [entry.id])
+    with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_entry WHERE id = %s", [entry.id])
     assert balance(alice) == 1500
 
 
@@ -588,3 +598,13 @@ def test_the_ledgers_own_keys_cannot_be_taken_by_a_client_and_one_stuck_lot_does
     bob = books.customer("Bob")
     books.grant(bob, 20, expires_at=now)
     assert services.lots_expire_due(now=now) == 2
+
+
+def test_replaying_a_hold_says_what_became_of_it(books):
+    alice = books.customer("Alice")
+    books.top_up(alice, 1000)
+    hold = services.hold_place(hub_id=books.hub.id, key="order-1", account_id=alice.id, amount_minor=300)
+    services.hold_void(hub_id=books.hub.id, hold_id=hold.hold_id)
+    again = services.hold_place(hub_id=books.hub.id, key="order-1", account_id=alice.id, amount_minor=300)
+    assert (again.hold_id, again.replayed, again.status) == (hold.hold_id, True, "voided")
+    assert spendable(alice) == 1000

@@ -35,7 +35,14 @@ def tamper(sql: str, params: list) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL session_replication_role = replica")  # past the immutability trigger
+            cursor.execute(sql, params)
+            return
+        cursor.execute("DROP TRIGGER IF EXISTS ledger_entry_immutable")
+        cursor.execute("DROP TRIGGER IF EXISTS ledger_transaction_immutable")
         cursor.execute(sql, params)
+    from hubtab.ledger.pg import install_functions
+
+    install_functions()  # the triggers come back for the rest of the run
 
 
 def test_verify_is_clean_and_the_command_says_so(ledger, capsys):
