@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -44,7 +46,16 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     return render(
         request,
         "crm/customer_index.html",
-        {"hub": hub, "rows": rows, "page": page, "query": query, "tag": tag, "tags": tag_names(hub=hub)},
+        {
+            "hub": hub,
+            "rows": rows,
+            "page": page,
+            "query": query,
+            "tag": tag,
+            "tags": tag_names(hub=hub),
+            "query_encoded": quote(query),
+            "tag_encoded": quote(tag),
+        },
     )
 
 

@@ -98,3 +98,13 @@ def test_crew_find_a_customer_and_read_their_balance_and_history(support_client,
     assert "Hugo Martin" in listing and "7,50\u00a0€" in listing
     page = support_client.get(reverse("customer_detail", args=[books.hub.slug, hugo.id])).content.decode()
     assert "7,50\u00a0€" in page and "20,00\u00a0€" in page and "-12,50\u00a0€" in page
+
+
+def test_paging_keeps_the_search_and_tag(support_client, hub):
+    for n in range(55):
+        customer_create(hub=hub, email=f"box{n}@example.org", last_name=f"Box {n:02d}", tags=["veg box"])
+    url = reverse("customer_index", args=[hub.slug])
+    first = support_client.get(url, {"q": "box", "tag": "veg box"}).content.decode()
+    assert "?q=box&amp;tag=veg%20box&page=2" in first
+    second = support_client.get(url, {"q": "box", "tag": "veg box", "page": 2}).content.decode()
+    assert "Box 54" in second and "Page 2 of 2" in second
