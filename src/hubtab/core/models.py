@@ -115,10 +115,7 @@ class CreditUnit(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
-        from hubtab.core.errors import DomainError
-        from hubtab.core.money import credit_unit_code_check
+        from babel.numbers import list_currencies
 
-        try:
-            credit_unit_code_check(self.code)
-        except DomainError as exc:
-            raise ValidationError({"code": exc.message}) from exc
+        if self.code in list_currencies():
+            raise ValidationError({"code": f"{self.code!r} is a currency code; choose another code for credits."})

@@ -50,11 +50,6 @@ def unit_get(*, hub_id: int, code: str) -> Unit:
     return Unit(code=credit.code, decimals=credit.decimals, name=credit.name, is_currency=False)
 
 
-def credit_unit_code_check(code: str) -> None:
-    if code in _iso_currencies():
-        raise DomainError("invalid_unit_code", f"{code!r} is a currency code; choose another code for credits.")
-
-
 def amount_check(value: object, *, allow_zero: bool = False, allow_negative: bool = False) -> int:
     """Return `value` as a checked integer amount in minor units, or raise `invalid_amount`."""
     if isinstance(value, bool) or not isinstance(value, int):
