@@ -13,6 +13,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
     path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
+    path("hubs/<slug:slug>/customers/new/", crm_views.customer_new, name="customer_new"),
     path("hubs/<slug:slug>/customers/<int:customer_id>/", crm_views.customer_detail, name="customer_detail"),
+    path("hubs/<slug:slug>/customers/<int:customer_id>/edit/", crm_views.customer_edit, name="customer_edit"),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/archive/",
+        crm_views.customer_archive_toggle,
+        name="customer_archive",
+    ),
     path("admin/", admin.site.urls),
 ]

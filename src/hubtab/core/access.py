@@ -47,3 +47,8 @@ def hub_view(permission: Permission) -> Callable[[View], View]:
         return wrapper
 
     return decorator
+
+
+def hub_permissions(request: HttpRequest) -> dict[str, frozenset[str]]:
+    """Template context: `hub_can`, what the person may do at the hub of the page (empty elsewhere)."""
+    return {"hub_can": frozenset(str(p) for p in getattr(request, "hub_permissions", frozenset()))}

@@ -26,7 +26,7 @@ CREW = {Permission.VIEW_ACCOUNTS, Permission.VIEW_CUSTOMERS}
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission) - {Permission.USE_PORTAL},
-    Role.FINANCE: frozenset(CREW | {Permission.MOVE_MONEY, Permission.EDIT_CUSTOMERS}),
+    Role.FINANCE: frozenset(CREW | {Permission.MOVE_MONEY}),
     # Support looks after people, never money.
     Role.SUPPORT: frozenset(CREW | {Permission.EDIT_CUSTOMERS, Permission.MESSAGE_CUSTOMERS}),
     Role.CUSTOMER: frozenset({Permission.USE_PORTAL}),

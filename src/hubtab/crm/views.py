@@ -6,13 +6,17 @@ from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from hubtab.core.access import hub_view
+from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import money_format, unit_get
 from hubtab.core.permissions import Permission
+from hubtab.crm.forms import CustomerForm
 from hubtab.crm.selectors import customer_get, customer_list, tag_names
+from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
 from hubtab.ledger.selectors import account_state, account_statement
 
 KIND_LABELS = {
@@ -61,9 +65,7 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
 
 @hub_view(Permission.VIEW_CUSTOMERS)
 def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
-    customer = customer_get(hub=hub, customer_id=customer_id)
-    if customer is None:
-        raise Http404("No such customer.")
+    customer = _customer_or_404(hub, customer_id)
     unit = unit_get(hub_id=hub.id, code=customer.account.unit)
     state = account_state(hub_id=hub.id, account_id=customer.account_id)
     statement = account_statement(
@@ -87,7 +89,13 @@ def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     return render(
         request,
         "crm/customer_detail.html",
-        {"hub": hub, "customer": customer, "figures": figures, "in_debt": state.balance_minor < 0, "lines": lines},
+        {
+            "hub": hub,
+            "customer": customer,
+            "figures": figures,
+            "in_debt": state.balance_minor < 0,
+            "lines": lines,
+        },
     )
 
 
@@ -97,3 +105,54 @@ def _now_plus_second():
     from django.utils import timezone
 
     return timezone.now() + timedelta(seconds=1)
+
+
+def _customer_or_404(hub: Hub, customer_id: int):
+    customer = customer_get(hub=hub, customer_id=customer_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+@hub_view(Permission.EDIT_CUSTOMERS)
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest, hub: Hub) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_create(hub=hub, tags=form.tag_names(), **form.fields_for_service())
+        except DomainError as exc:
+            form.add_error("email" if exc.code == "customer_exists" else None, exc.message)
+        else:
+            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+    return render(request, "crm/customer_form.html", {"hub": hub, "form": form, "customer": None})
+
+
+@hub_view(Permission.EDIT_CUSTOMERS)
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(hub, customer_id)
+    initial = {
+        name: getattr(customer, name) for name in ("email", "first_name", "last_name", "phone", "address", "code")
+    }
+    initial["tags"] = ", ".join(tag.name for tag in customer.tags.all())
+    form = CustomerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(hub=hub, customer=customer, tags=form.tag_names(), **form.fields_for_service())
+        except DomainError as exc:
+            form.add_error("email" if exc.code == "customer_exists" else None, exc.message)
+        else:
+            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+    return render(request, "crm/customer_form.html", {"hub": hub, "form": form, "customer": customer})
+
+
+@hub_view(Permission.EDIT_CUSTOMERS)
+@require_http_methods(["POST"])
+def customer_archive_toggle(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(hub, customer_id)
+    if customer.archived_at is None:
+        customer_archive(hub=hub, customer=customer)
+    else:
+        customer_unarchive(hub=hub, customer=customer)
+    return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)

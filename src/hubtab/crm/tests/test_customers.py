@@ -108,3 +108,40 @@ def test_paging_keeps_the_search_and_tag(support_client, hub):
     assert "?q=box&amp;tag=veg%20box&page=2" in first
     second = support_client.get(url, {"q": "box", "tag": "veg box", "page": 2}).content.decode()
     assert "Box 54" in second and "Page 2 of 2" in second
+
+
+def test_crew_create_edit_and_archive_a_customer_through_the_form(support_client, hub):
+    new = reverse("customer_new", args=[hub.slug])
+    response = support_client.post(
+        new, {"email": "lea@example.org", "first_name": "Léa", "last_name": "Petit", "tags": "school, veg box"}
+    )
+    lea = Customer.objects.with_scopes_disabled().get(email="lea@example.org")
+    assert response["Location"] == reverse("customer_detail", args=[hub.slug, lea.id])
+    with scope(hub=hub):
+        assert sorted(t.name for t in lea.tags.all()) == ["school", "veg box"]
+    edit = reverse("customer_edit", args=[hub.slug, lea.id])
+    support_client.post(edit, {"email": "lea@example.org", "first_name": "Léa", "last_name": "Petit-Martin"})
+    lea.refresh_from_db()
+    assert lea.last_name == "Petit-Martin"
+    support_client.post(reverse("customer_archive", args=[hub.slug, lea.id]))
+    lea.refresh_from_db()
+    assert lea.archived_at is not None
+
+
+def test_the_form_shows_why_it_refused_and_creates_nothing(support_client, hub):
+    customer_create(hub=hub, email="marie@example.org")
+    new = reverse("customer_new", args=[hub.slug])
+    page = support_client.post(new, {"email": "MARIE@example.org"}).content.decode()
+    assert "already exists" in page
+    page = support_client.post(new, {"email": "not an email"}).content.decode()
+    assert "valid email" in page
+    assert Customer.objects.with_scopes_disabled().filter(hub=hub).count() == 1
+
+
+@pytest.mark.parametrize(("role", "shown"), [(Role.SUPPORT, True), (Role.FINANCE, False)])
+def test_only_roles_that_may_edit_see_the_new_customer_button(client, hub, role, shown):
+    user = User.objects.create_user(f"{role}@example.org", "pw-long-enough")
+    membership_grant(hub=hub, user=user, role=role)
+    client.force_login(user)
+    page = client.get(reverse("customer_index", args=[hub.slug])).content.decode()
+    assert ("New customer" in page) is shown
