@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from hubtab.core.errors import DomainError
 from hubtab.ledger.types import Posted, PostRequest
@@ -19,8 +19,6 @@ SQLITE_FILE = Path(__file__).parent / "sql" / "sqlite.sql"
 def install_functions(using: str = "default", **kwargs: Any) -> None:
     """Create or replace the ledger's functions and triggers; runs after every migrate so code and
     database agree."""
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor == "postgresql":
         with conn.cursor() as cursor:
@@ -52,12 +50,13 @@ def _call(sql: str, params: list[Any]) -> tuple[Any, ...]:
     trip); inside the caller's transaction it runs in a savepoint, so a refusal leaves the
     caller's transaction usable.
     """
-    connection.ensure_connection()
-    raw = connection.connection
+    conn = connections[DEFAULT_DB_ALIAS]  # one lookup: each access through the proxy costs a context-local read
+    conn.ensure_connection()
+    raw = conn.connection
     try:
         # wrap_database_errors turns psycopg's exceptions into Django's, as its own cursors do.
-        with connection.wrap_database_errors:
-            if connection.in_atomic_block:
+        with conn.wrap_database_errors:
+            if conn.in_atomic_block:
                 with transaction.atomic(), psycopg.Cursor(raw) as cursor:
                     row = cursor.execute(sql, params, prepare=True).fetchone()
             else:
