@@ -42,6 +42,11 @@ class Books:
         )
         self._n = 0
 
+    def hub_timezone(self):
+        import zoneinfo
+
+        return zoneinfo.ZoneInfo(self.hub.timezone)
+
     def key(self, prefix: str = "t") -> str:
         self._n += 1
         return f"{prefix}-{self._n}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", crm_views.portal, name="portal"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
     path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
     path("hubs/<slug:slug>/customers/new/", crm_views.customer_new, name="customer_new"),

@@ -42,3 +42,13 @@ def customer_get(*, hub: Hub, customer_id: int) -> Customer | None:
 
 def tag_names(*, hub: Hub) -> list[str]:
     return list(Tag.objects.with_scope(hub=hub).order_by("name").values_list("name", flat=True))
+
+
+def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
+    """The customer records linked to a person, at every hub, for their own portal."""
+    return (
+        Customer.objects.with_scopes_disabled()
+        .filter(user_id=user_id, archived_at__isnull=True)
+        .select_related("hub", "account")
+        .order_by("hub__name")
+    )

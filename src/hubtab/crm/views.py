@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
 from hubtab.core.access import hub_view
@@ -15,7 +19,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.crm.forms import CustomerForm
-from hubtab.crm.selectors import customer_get, customer_list, tag_names
+from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
 from hubtab.ledger.selectors import account_state, account_statement
 
@@ -156,3 +160,39 @@ def customer_archive_toggle(request: HttpRequest, hub: Hub, customer_id: int) ->
     else:
         customer_unarchive(hub=hub, customer=customer)
     return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    """A customer's own page: each hub where they hold an account, balance and recent history."""
+    assert request.user.pk is not None
+    hubs = []
+    for customer in customer_records_of_user(user_id=request.user.pk):
+        hub = customer.hub
+        unit = unit_get(hub_id=hub.id, code=customer.account.unit)
+        state = account_state(hub_id=hub.id, account_id=customer.account_id)
+        statement = account_statement(
+            hub_id=hub.id, account_id=customer.account_id, start=customer.account.created_at, end=_now_plus_second()
+        )
+        with timezone.override(hub.timezone):
+            lines = [
+                {
+                    "when": date_format(localtime(line.posted_at), "j M Y, H:i"),
+                    "what": line.memo or KIND_LABELS.get(line.kind, line.kind),
+                    "amount": money_format(line.amount_minor, unit, hub.locale),
+                    "balance": money_format(line.balance_after_minor, unit, hub.locale),
+                    "negative": line.amount_minor < 0,
+                }
+                for line in reversed(statement.lines[-20:])
+            ]
+        hubs.append(
+            {
+                "hub": hub,
+                "balance": money_format(state.balance_minor, unit, hub.locale),
+                "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+                "held": money_format(state.held_minor, unit, hub.locale) if state.held_minor else "",
+                "in_debt": state.balance_minor < 0,
+                "lines": lines,
+            }
+        )
+    return render(request, "crm/portal.html", {"hubs": hubs})

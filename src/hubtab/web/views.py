@@ -20,9 +20,13 @@ from hubtab.ledger.selectors import account_list
 def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     hubs = list(hub_list_for_user(user=request.user))
-    if len(hubs) == 1 and Permission.VIEW_ACCOUNTS in permissions_for(membership_roles(hub=hubs[0], user=request.user)):
-        return redirect("hub_accounts", slug=hubs[0].slug)
-    return render(request, "web/home.html", {"hubs": hubs})
+    roles_by_hub = {hub.id: membership_roles(hub=hub, user=request.user) for hub in hubs}
+    crew_hubs = [hub for hub in hubs if Permission.VIEW_ACCOUNTS in permissions_for(roles_by_hub[hub.id])]
+    if not crew_hubs:
+        return redirect("portal")  # a customer's home is their own accounts
+    if len(hubs) == 1:
+        return redirect("customer_index", slug=hubs[0].slug)
+    return render(request, "web/home.html", {"hubs": crew_hubs, "is_customer_somewhere": len(crew_hubs) < len(hubs)})
 
 
 @hub_view(Permission.VIEW_ACCOUNTS)

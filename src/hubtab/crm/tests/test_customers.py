@@ -145,3 +145,23 @@ def test_only_roles_that_may_edit_see_the_new_customer_button(client, hub, role,
     client.force_login(user)
     page = client.get(reverse("customer_index", args=[hub.slug])).content.decode()
     assert ("New customer" in page) is shown
+
+
+def test_a_customer_sees_their_own_accounts_at_every_hub_and_nobody_elses(client, books, other_hub):
+    from conftest import Books
+
+    marie = User.objects.create_user("marie@example.org", "pw-long-enough")
+    here = customer_create(hub=books.hub, email="marie@example.org", first_name="Marie")
+    there = customer_create(hub=other_hub, email="marie@example.org", first_name="Marie")
+    someone = customer_create(hub=books.hub, email="someone@example.org", first_name="Someone")
+    Customer.objects.with_scopes_disabled().filter(id__in=[here.id, there.id]).update(user=marie)
+    membership_grant(hub=books.hub, user=marie, role=Role.CUSTOMER)
+    books.top_up(here.account, 1250)
+    Books(other_hub).top_up(there.account, 300)
+    books.top_up(someone.account, 99900)
+    client.force_login(marie)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal")
+    page = response.content.decode()
+    assert "12,50\u00a0€" in page and "£3.00" in page
+    assert "999,00" not in page

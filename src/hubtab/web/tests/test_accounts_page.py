@@ -37,7 +37,7 @@ def test_login_with_email_and_password_lands_on_the_hub(client, hub, owner):
     response = client.post(
         reverse("login"), {"username": "owner@example.org", "password": "pw-long-enough"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("hub_accounts", args=[hub.slug])
+    assert response.redirect_chain[-1][0] == reverse("customer_index", args=[hub.slug])
 
 
 def test_a_customer_of_the_hub_is_refused_the_crew_page(client, hub):

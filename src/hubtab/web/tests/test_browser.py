@@ -30,7 +30,8 @@ def test_an_owner_logs_in_and_sees_the_accounts_with_their_balances(live_server,
     page.get_by_label("Email").fill("owner@example.org")
     page.get_by_label("Password").fill("pw-long-enough")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**/hubs/{seeded.hub.slug}/accounts/")
+    page.wait_for_url(f"**/hubs/{seeded.hub.slug}/customers/")
+    page.get_by_role("link", name="Accounts", exact=True).click()
     row = page.get_by_role("row").filter(has_text="Hugo Martin")
     assert "-6,57\u00a0€" in row.inner_text()  # 20.00 - 26.57, in the hub's French locale
     assert page.get_by_role("row").filter(has_text="Marie Dubois").inner_text().count("37,50") == 1
@@ -81,4 +82,32 @@ def test_crew_search_customers_and_open_one(live_server, browser, seeded):
     page.get_by_role("button", name="Create customer").click()
     assert page.get_by_role("heading", name="Nina Roux").is_visible()
     assert page.get_by_text("weekly").is_visible()
+    page.close()
+
+
+def test_a_customer_logs_in_to_their_own_balance_and_history(live_server, browser, seeded):
+    from hubtab.crm.models import Customer
+    from hubtab.crm.services import customer_create
+
+    marie = User.objects.create_user("marie@example.org", "pw-long-enough")
+    record = customer_create(hub=seeded.hub, email="marie@example.org", first_name="Marie", last_name="Dubois")
+    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=marie)
+    membership_grant(hub=seeded.hub, user=marie, role=Role.CUSTOMER)
+    seeded.top_up(record.account, 4000)
+    seeded.spend(record.account, 1575)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("marie@example.org")
+    page.get_by_label("Password").fill("pw-long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/me/")
+    assert page.get_by_text("24,25\u00a0€").first.is_visible()
+    from django.utils import timezone
+
+    from hubtab.ledger.models import Entry
+
+    posted_at = Entry.objects.with_scopes_disabled().filter(account=record.account).order_by("id").first().posted_at
+    local = timezone.localtime(posted_at, timezone=seeded.hub_timezone()).strftime("%H:%M")
+    assert local in page.get_by_role("row").filter(has_text="Top-up").inner_text()  # the hub's local time
+    screenshot(page, "portal-phone")
     page.close()

@@ -11,12 +11,14 @@ from django.utils import timezone
 
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import hub_create, membership_grant
+from hubtab.crm.models import Customer
 from hubtab.crm.services import customer_create
 from hubtab.ledger import services
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
 
 PASSWORD = "hubtab-demo"
+CUSTOMER_LOGIN = "customer@hubtab.example"
 FIRST = [
     "Marie",
     "Lucas",
@@ -98,6 +100,7 @@ class Command(BaseCommand):
             "  finance@green-valley.example  finance crew\n"
             "  support@green-valley.example  support crew\n"
             "  owner@riverside.example       hub owner, Riverside Co-op (GBP, en)\n"
+            f"  {CUSTOMER_LOGIN}       a customer of both hubs (their own accounts at /me/)\n"
             "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
         )
 
@@ -112,7 +115,18 @@ class Command(BaseCommand):
                 user = User.objects.create_user(f"{role}@{spec['slug']}.example", PASSWORD, first_name=role.label)
                 membership_grant(hub=hub, user=user, role=role)
             self.seed_accounts(hub, spec["customers"], rng)
+            self.link_demo_customer(hub)
             self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")
+
+    def link_demo_customer(self, hub: Hub) -> None:
+        """The demo customer login is the hub's first customer record, at both hubs."""
+        user = User.objects.filter(email=CUSTOMER_LOGIN).first() or User.objects.create_user(
+            CUSTOMER_LOGIN, PASSWORD, first_name="Marie"
+        )
+        first = Customer.objects.with_scopes_disabled().filter(hub=hub).order_by("id").first()
+        assert first is not None
+        Customer.objects.with_scopes_disabled().filter(id=first.id).update(user=user)
+        membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
 
     def seed_accounts(self, hub: Hub, count: int, rng: random.Random) -> None:
         unit = hub.currency
