@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +21,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.crm.forms import CustomerForm
+from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
 from hubtab.ledger.selectors import account_state, account_statement
@@ -67,88 +70,91 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     )
 
 
-@hub_view(Permission.VIEW_CUSTOMERS)
-def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
-    customer = _customer_or_404(hub, customer_id)
+def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, Any]:
+    """A customer's figures and their last `last` account lines, formatted in the hub's locale and time."""
     unit = unit_get(hub_id=hub.id, code=customer.account.unit)
     state = account_state(hub_id=hub.id, account_id=customer.account_id)
     statement = account_statement(
-        hub_id=hub.id, account_id=customer.account_id, start=customer.account.created_at, end=_now_plus_second()
+        hub_id=hub.id,
+        account_id=customer.account_id,
+        start=customer.account.created_at,
+        end=timezone.now() + timedelta(seconds=1),
     )
-    lines = [
-        {
-            "line": line,
-            "what": line.memo or KIND_LABELS.get(line.kind, line.kind.replace("_", " ").capitalize()),
-            "amount": money_format(line.amount_minor, unit, hub.locale),
-            "balance": money_format(line.balance_after_minor, unit, hub.locale),
-        }
-        for line in reversed(statement.lines[-100:])
-    ]
-    figures = {
+    with timezone.override(hub.timezone):
+        lines = [
+            {
+                "when": date_format(localtime(line.posted_at), "j M Y, H:i"),
+                "what": line.memo or KIND_LABELS.get(line.kind, line.kind.replace("_", " ").capitalize()),
+                "granted": line.lot_kind == "granted",
+                "amount": money_format(line.amount_minor, unit, hub.locale),
+                "balance": money_format(line.balance_after_minor, unit, hub.locale),
+                "negative": line.amount_minor < 0,
+            }
+            for line in reversed(statement.lines[-last:])
+        ]
+    return {
+        "hub": hub,
         "balance": money_format(state.balance_minor, unit, hub.locale),
         "held": money_format(state.held_minor, unit, hub.locale),
         "floor": money_format(state.floor_minor or 0, unit, hub.locale),
         "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+        "has_holds": state.held_minor != 0,
+        "in_debt": state.balance_minor < 0,
+        "lines": lines,
     }
-    return render(
-        request,
-        "crm/customer_detail.html",
-        {
-            "hub": hub,
-            "customer": customer,
-            "figures": figures,
-            "in_debt": state.balance_minor < 0,
-            "lines": lines,
-        },
-    )
 
 
-def _now_plus_second():
-    from datetime import timedelta
+@hub_view(Permission.VIEW_CUSTOMERS)
+def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(hub, customer_id)
+    summary = _account_summary(hub, customer, last=100)
+    return render(request, "crm/customer_detail.html", {"hub": hub, "customer": customer, "summary": summary})
 
-    from django.utils import timezone
 
-    return timezone.now() + timedelta(seconds=1)
-
-
-def _customer_or_404(hub: Hub, customer_id: int):
+def _customer_or_404(hub: Hub, customer_id: int) -> Customer:
     customer = customer_get(hub=hub, customer_id=customer_id)
     if customer is None:
         raise Http404("No such customer.")
     return customer
 
 
-@hub_view(Permission.EDIT_CUSTOMERS)
-@require_http_methods(["GET", "POST"])
-def customer_new(request: HttpRequest, hub: Hub) -> HttpResponse:
-    form = CustomerForm(request.POST or None)
+def _form_page(request: HttpRequest, hub: Hub, form: CustomerForm, customer: Customer | None, write) -> HttpResponse:
+    """Show the form, or run `write` (a service call) on valid input; a refusal shows on the form."""
     if request.method == "POST" and form.is_valid():
         try:
-            customer = customer_create(hub=hub, tags=form.tag_names(), **form.fields_for_service())
+            saved = write(form)
         except DomainError as exc:
             form.add_error("email" if exc.code == "customer_exists" else None, exc.message)
         else:
-            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
-    return render(request, "crm/customer_form.html", {"hub": hub, "form": form, "customer": None})
+            return redirect("customer_detail", slug=hub.slug, customer_id=saved.id)
+    return render(request, "crm/customer_form.html", {"hub": hub, "form": form, "customer": customer})
+
+
+@hub_view(Permission.EDIT_CUSTOMERS)
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest, hub: Hub) -> HttpResponse:
+    return _form_page(
+        request,
+        hub,
+        CustomerForm(request.POST or None),
+        None,
+        lambda form: customer_create(hub=hub, tags=form.tag_names(), **form.fields_for_service()),
+    )
 
 
 @hub_view(Permission.EDIT_CUSTOMERS)
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(hub, customer_id)
-    initial = {
-        name: getattr(customer, name) for name in ("email", "first_name", "last_name", "phone", "address", "code")
-    }
+    initial = {name: getattr(customer, name) for name in CustomerForm.base_fields if name != "tags"}
     initial["tags"] = ", ".join(tag.name for tag in customer.tags.all())
-    form = CustomerForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer_update(hub=hub, customer=customer, tags=form.tag_names(), **form.fields_for_service())
-        except DomainError as exc:
-            form.add_error("email" if exc.code == "customer_exists" else None, exc.message)
-        else:
-            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
-    return render(request, "crm/customer_form.html", {"hub": hub, "form": form, "customer": customer})
+    return _form_page(
+        request,
+        hub,
+        CustomerForm(request.POST or None, initial=initial),
+        customer,
+        lambda form: customer_update(hub=hub, customer=customer, tags=form.tag_names(), **form.fields_for_service()),
+    )
 
 
 @hub_view(Permission.EDIT_CUSTOMERS)
@@ -166,33 +172,5 @@ def customer_archive_toggle(request: HttpRequest, hub: Hub, customer_id: int) ->
 def portal(request: HttpRequest) -> HttpResponse:
     """A customer's own page: each hub where they hold an account, balance and recent history."""
     assert request.user.pk is not None
-    hubs = []
-    for customer in customer_records_of_user(user_id=request.user.pk):
-        hub = customer.hub
-        unit = unit_get(hub_id=hub.id, code=customer.account.unit)
-        state = account_state(hub_id=hub.id, account_id=customer.account_id)
-        statement = account_statement(
-            hub_id=hub.id, account_id=customer.account_id, start=customer.account.created_at, end=_now_plus_second()
-        )
-        with timezone.override(hub.timezone):
-            lines = [
-                {
-                    "when": date_format(localtime(line.posted_at), "j M Y, H:i"),
-                    "what": line.memo or KIND_LABELS.get(line.kind, line.kind),
-                    "amount": money_format(line.amount_minor, unit, hub.locale),
-                    "balance": money_format(line.balance_after_minor, unit, hub.locale),
-                    "negative": line.amount_minor < 0,
-                }
-                for line in reversed(statement.lines[-20:])
-            ]
-        hubs.append(
-            {
-                "hub": hub,
-                "balance": money_format(state.balance_minor, unit, hub.locale),
-                "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
-                "held": money_format(state.held_minor, unit, hub.locale) if state.held_minor else "",
-                "in_debt": state.balance_minor < 0,
-                "lines": lines,
-            }
-        )
+    hubs = [_account_summary(c.hub, c, last=20) for c in customer_records_of_user(user_id=request.user.pk)]
     return render(request, "crm/portal.html", {"hubs": hubs})
