@@ -45,3 +45,8 @@ def test_a_customer_of_the_hub_is_refused_the_crew_page(client, hub):
     membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
     client.force_login(user)
     assert client.get(reverse("hub_accounts", args=[hub.slug])).status_code == 403
+
+
+def test_pages_carry_a_content_security_policy(client):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
