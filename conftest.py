@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from hubtab.core.services import hub_create
 from hubtab.ledger import services
 from hubtab.ledger.models import AccountKind
 from hubtab.ledger.services import SystemAccount
-
-
-@pytest.fixture
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def pytest_collection_modifyitems(config, items):

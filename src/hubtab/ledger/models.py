@@ -59,10 +59,6 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
 
-    @property
-    def bears_lots(self) -> bool:
-        return self.kind in LOT_BEARING_KINDS
-
 
 # The hot tables below (balances, transactions, entries, lots) carry no database foreign keys and
 # only the indexes their reads need: every posting inserts into them, and each foreign key costs a

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet, Sum
 
 from hubtab.core.errors import DomainError
-from hubtab.ledger.models import Account, Balance, Entry, Lot
+from hubtab.ledger.models import Account, Balance, Entry
 from hubtab.ledger.types import AccountState
 
 
@@ -87,7 +87,7 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
     if end < start:
         raise DomainError("invalid_period", "The statement must end after it starts.")
     account = _account(hub_id, account_id)
-    opening = account_balance_at(hub_id=hub_id, account_id=account_id, at=start) if start else 0
+    opening = account_balance_at(hub_id=hub_id, account_id=account_id, at=start)
     # The opening balance is as of the instant before `start`; entries exactly at start belong to the period.
     before = (
         Entry.objects.with_scopes_disabled()
@@ -132,10 +132,3 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
     _account(hub_id, account_id)
     return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
-
-
-def lot_list(*, hub_id: int, account_id: int, open_only: bool = True) -> QuerySet[Lot]:
-    lots = Lot.objects.with_scopes_disabled().filter(hub_id=hub_id, account_id=account_id)
-    if open_only:
-        lots = lots.filter(is_open=True)
-    return lots.order_by("id")

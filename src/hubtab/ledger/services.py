@@ -381,7 +381,7 @@ def hold_capture(
 
 
 def _hold_release(hub_id: int, hold_id: int, action: str, now: datetime | None) -> HoldResult:
-    _hold_get(hub_id, hold_id)
+    # The engine looks the hold up under its lock and answers hold_not_found itself.
     _, replayed = _engine().hold_finish(
         hub_id=hub_id,
         hold_id=hold_id,

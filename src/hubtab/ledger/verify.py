@@ -7,7 +7,6 @@ PostgreSQL and SQLite.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 
@@ -156,14 +155,13 @@ CHECKS: list[tuple[str, str, str]] = [
 def ledger_verify(*, hub_id: int | None = None) -> list[Breach]:
     breaches: list[Breach] = []
     aliases = {"hub": "e", "hub_t": "t", "hub_b": "b", "hub_a": "a", "hub_h": "h", "hub_l": "l", "hub_r": "r"}
-    params: list[Any] = []
     with connection.cursor() as cursor:
         for name, message, sql in CHECKS:
             filters = {
                 key: ("1 = 1" if hub_id is None else f"{alias}.hub_id = {int(hub_id)}")
                 for key, alias in aliases.items()
             }
-            cursor.execute(sql % filters, params)
+            cursor.execute(sql % filters)
             for row in cursor.fetchall():
                 breaches.append(Breach(check=name, detail=message.format(*row)))
     return breaches

@@ -608,3 +608,21 @@ def test_replaying_a_hold_says_what_became_of_it(books):
     again = services.hold_place(hub_id=books.hub.id, key="order-1", account_id=alice.id, amount_minor=300)
     assert (again.hold_id, again.replayed, again.status) == (hold.hold_id, True, "voided")
     assert spendable(alice) == 1000
+
+
+def test_another_hubs_hold_is_not_found_for_void_expire_or_capture(books, other_hub):
+    from conftest import Books
+
+    theirs = Books(other_hub)
+    bob = theirs.customer("Bob")
+    theirs.top_up(bob, 100)
+    hold = services.hold_place(hub_id=other_hub.id, key="h", account_id=bob.id, amount_minor=50)
+    for attempt in (
+        lambda: services.hold_void(hub_id=books.hub.id, hold_id=hold.hold_id),
+        lambda: services.hold_expire(hub_id=books.hub.id, hold_id=hold.hold_id),
+        lambda: services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id),
+    ):
+        with pytest.raises(DomainError) as error:
+            attempt()
+        assert error.value.code == "hold_not_found"
+    assert Hold.objects.get(id=hold.hold_id).status == "held"
