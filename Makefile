@@ -3,7 +3,7 @@ PYTHON ?= python3
 UV = $(PYTHON) -m uv
 VENV = .venv/bin
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean messages
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -23,6 +23,10 @@ lint: install
 	@$(VENV)/ruff check src tests bench conftest.py
 	@$(VENV)/ruff format --check --quiet src tests bench conftest.py
 	@$(VENV)/mypy src/hubtab --no-error-summary
+
+messages: install  ## refresh the translation catalogues from the code, then compile them (needs gettext)
+	@cd src/hubtab && ../../$(VENV)/django-admin makemessages --all --settings=hubtab.settings --ignore "*/tests/*" -e html,txt,py
+	@$(VENV)/python scripts/compile-messages
 
 format: install
 	@$(VENV)/ruff check --fix src tests bench conftest.py

@@ -138,7 +138,56 @@ def browser(monkeypatch):
         browser.close()
 
 
+def browser_login(page, base_url: str, email: str, password: str = "pw-long-enough") -> None:
+    """Log in through the real login page, as a person would."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
 def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free local port; Django's mailer sends to it.
+
+    Yields the list of received messages, parsed (email.message.EmailMessage).
+    """
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    try:
+        yield received
+    finally:
+        controller.stop()
+
+
+def mail_text(message) -> str:
+    """The plain-text body of a received message."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""

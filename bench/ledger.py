@@ -13,7 +13,9 @@ What it does (see docs/performance.md):
        shape b: "hot hub": customers paying the one hub `sales` account.
      As a diagnostic, the same workers also call `SELECT * FROM hubtab_post(...)` directly
      through psycopg (no Django, no Python-side validation).
-  4. Runs `pgbench -n -c N -j min(N,2) -T <same duration>` at the same client counts.
+  4. Runs `pgbench -n -c N -j min(N,2) -T <same duration>` at the same client counts; then, as a
+     second diagnostic, pgbench's C client calling the same hubtab_post statement for shapes a
+     and b on the bench database (the database side of a posting, without Python).
   5. Times a billing run of 10,000 charges (customer -> sales) from one process and from 8.
   6. Runs ledger verify on the bench database and fails (exit 1) if any invariant is broken
      or any posting failed.
@@ -36,6 +38,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -461,16 +464,43 @@ def _pgbench() -> str:
     return found
 
 
-def pgbench_command(clients: int, seconds: int) -> list[str]:
-    """The built-in TPC-B-like script, no vacuum, N clients on min(N, 2) threads, for `seconds`."""
+def pgbench_command(clients: int, seconds: int, script: Path | None = None) -> list[str]:
+    """No vacuum, N clients on min(N, 2) threads, for `seconds`: the built-in TPC-B-like script on
+    its own database, or `script` (prepared statements) on the bench database."""
     base = [_pgbench(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n"]
-    return [*base, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), PGBENCH_DB]
+    target = [PGBENCH_DB] if script is None else ["-M", "prepared", "-f", str(script), BENCH_DB]
+    return [*base, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), *target]
 
 
-def pgbench_run(clients: int, duration: int) -> dict[str, Any]:
-    command = pgbench_command(clients, duration)
+def sql_scripts_write(ctx: dict[str, Any], directory: Path) -> dict[str, Path]:
+    """pgbench scripts posting shapes a and b by calling hubtab_post with the statement pg.post()
+    sends: the database side of a posting, driven by pgbench's C client instead of Python.
+    The 50 customers have consecutive ids (fixtures_create opens them one after the other)."""
+    first, count = ctx["customers"][0], len(ctx["customers"])
+    assert ctx["customers"] == list(range(first, first + count))
+    call = (
+        "SELECT * FROM hubtab_post({hub}, 'pgbench-{shape}-' || :client_id || '-' || :k, 'h', 'transfer', '',"
+        " NULL, '', NULL, ARRAY[(:src)::bigint, (:dst)::bigint], ARRAY[-(:amt)::bigint, (:amt)::bigint],"
+        " '{{{unit},{unit}}}'::text[], NULL::text[], NULL::timestamptz[], NULL::bigint[], NULL, NULL);"
+    )
+    common = (
+        f"\\set src random({first}, {first + count - 1})\n\\set amt random(1, 500)\n\\set k random(1, 1000000000000)\n"
+    )
+    dst = {
+        "a": f"\\set off random(1, {count - 1})\n\\set dst {first} + (:src - {first} + :off) % {count}\n",
+        "b": f"\\set dst {ctx['sales_id']}\n",
+    }
+    paths = {}
+    for shape in ("a", "b"):
+        paths[shape] = directory / f"hubtab_post_{shape}.sql"
+        paths[shape].write_text(common + dst[shape] + call.format(hub=ctx["hub_id"], shape=shape, unit=UNIT) + "\n")
+    return paths
+
+
+def pgbench_run(clients: int, duration: int, script: Path | None = None) -> dict[str, Any]:
+    command = pgbench_command(clients, duration, script)
     start = time.time()
-    sampler = LockSampler(PGBENCH_DB, start + 1, start + duration)
+    sampler = LockSampler(PGBENCH_DB if script is None else BENCH_DB, start + 1, start + duration)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while process.poll() is None:
         sampler()
@@ -559,7 +589,7 @@ def _fmt(value: float | None, spec: str = ".0f") -> str:
 def table_print(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'shape':<10} {'workers':>7} {'Hubtab/s':>9} {'pgbench tps':>11} {'ratio':>6}  {'target':<16}"
-        f" {'p50 ms':>7} {'p99 ms':>7} {'raw SQL/s':>9} {'py cpu ms':>9}"
+        f" {'p50 ms':>7} {'p99 ms':>7} {'raw SQL/s':>9} {'py cpu ms':>9} {'SQL/s pgbench client':>20} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -572,6 +602,7 @@ def table_print(rows: list[dict[str, Any]]) -> None:
             f"{row['shape']:<10} {row['workers']:>7} {row['hubtab_per_s']:>9.0f} {_fmt(row['pgbench_tps']):>11}"
             f" {_fmt(row['ratio'], '.2f'):>6}  {target:<16} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}"
             f" {_fmt(row.get('raw_per_s')):>9} {_fmt(row['client_cpu_ms_per_posting'], '.2f'):>9}"
+            f" {_fmt(row.get('sql_per_s')):>20} {_fmt(row.get('sql_ratio'), '.2f'):>6}"
         )
 
 
@@ -628,6 +659,8 @@ def main() -> int:
 
     ctx = fixtures_create()
     connection.close()
+    script_dir = Path(tempfile.mkdtemp(prefix="hubtab-bench-"))
+    scripts = sql_scripts_write(ctx, script_dir)
 
     rows: list[dict[str, Any]] = []
     for workers in worker_counts:
@@ -657,11 +690,15 @@ def main() -> int:
         subprocess.run(pgbench_command(workers, max(1, warmup)), check=True, capture_output=True)  # warm-up
         bench = pgbench_run(workers, duration)
         print(f"  pgbench: {bench['tps']:.0f} tps", flush=True)
+        sql = {shape: pgbench_run(workers, duration, script) for shape, script in scripts.items()}
+        print(f"  hubtab_post from pgbench's client: a {sql['a']['tps']:.0f}/s, b {sql['b']['tps']:.0f}/s", flush=True)
         for row in rows:
             if row["workers"] == workers:
                 row["pgbench_tps"] = bench["tps"]
                 row["pgbench"] = bench
                 row["ratio"] = round(row["hubtab_per_s"] / bench["tps"], 3) if bench["tps"] else None
+                row["sql_per_s"] = sql[row["shape"][0]]["tps"]
+                row["sql_ratio"] = round(row["sql_per_s"] / bench["tps"], 3) if bench["tps"] else None
 
     batches = []
     for processes in (1, 8):
@@ -703,7 +740,9 @@ def main() -> int:
     table_print(rows)
     print(
         "(ratio = Hubtab postings/s / pgbench TPC-B tps; raw SQL/s = the same workers calling"
-        " SELECT hubtab_post(...) through psycopg, a diagnostic; py cpu ms = client CPU per posting)"
+        " SELECT hubtab_post(...) through psycopg, a diagnostic; py cpu ms = client CPU per posting;"
+        " SQL/s pgbench client = pgbench's C client calling the same hubtab_post statement, i.e. the"
+        " database side of a posting with no Python, and its ratio to pgbench TPC-B)"
     )
     print()
     for batch in batches:
@@ -767,6 +806,7 @@ def main() -> int:
     args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"results written to {args.json}")
 
+    shutil.rmtree(script_dir, ignore_errors=True)
     if not args.keep:
         for name in (BENCH_DB, PGBENCH_DB):
             database_drop(name)

@@ -37,10 +37,18 @@ def test_every_hub_page_is_guarded_by_a_permission():
 @pytest.fixture
 def url_for(hub):
     """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from hubtab.core.services import invitation_create
     from hubtab.crm.services import customer_create
 
     customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
-    objects = {"customer_id": customer.id}
+    second_owner = User.objects.create_user("second-owner@example.org", "pw-long-enough")
+    invitation, _ = invitation_create(hub=hub, email="new@example.org", role="support", invited_by=second_owner)
+    objects = {
+        "customer_id": customer.id,
+        # a second owner's role: removing it leaves the hub an owner
+        "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
+        "invitation_id": invitation.id,
+    }
 
     def build(pattern, slug):
         extra = {name: objects[name] for name in pattern.pattern.regex.groupindex if name != "slug"}
@@ -68,7 +76,7 @@ def test_each_person_gets_what_the_matrix_says(client, hub, people, url_for, pat
     response = client.get(url_for(pattern, hub.slug))
     permission = pattern.callback.hub_permission
     if person == "anonymous":
-        assert response.status_code == 302 and "/login/" in response["Location"]
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     elif person == "other_hub_owner":
         assert response.status_code == 404
     elif permission in MATRIX[Role(person)]:

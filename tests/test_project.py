@@ -16,6 +16,9 @@ def test_the_deploy_checks_pass_with_production_settings(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = "x" * 60
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    from hubtab import settings as production
+
+    settings.MAILERS = production.MAILERS  # the test run swaps in an in-memory mailer
     try:
         call_command("check", "--deploy", "--fail-level", "ERROR", verbosity=0)
     except SystemCheckError as exc:  # pragma: no cover - the message is the point

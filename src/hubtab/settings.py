@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "hubtab.ledger",
     "hubtab.crm",
     "hubtab.web",
+    # After Hubtab's apps, so that Hubtab's templates for its pages win.
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -65,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hubtab.core.access.hub_permissions",
+                "hubtab.crm.context.header_balance",
             ],
         },
     },
@@ -89,12 +94,59 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # the Django admin's login
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+
+# Accounts (django-allauth): email and password, the address proven before the first login, so
+# nobody reaches a customer record by signing up with someone else's address.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Hubtab] "
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+# Failed logins are limited per address and per IP (allauth counts them in the cache below).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": os.environ.get("HUBTAB_LOGIN_RATE_LIMIT", "10/m/ip,5/5m/key"),
+    "reset_password": "20/m/ip,5/m/key",
+    "signup": "20/m/ip",
+}
+
+# One cache shared by every web process (rate-limit counters must be), in the database by default.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "hubtab_cache"},
+}
+
+# Email: SMTP by default (HUBTAB_EMAIL_HOST / _PORT / _USER / _PASSWORD / _USE_TLS); any other
+# backend, e.g. a django-anymail provider, by HUBTAB_EMAIL_BACKEND. `make demo` writes to var/mail/.
+EMAIL_BACKEND_PATH = os.environ.get("HUBTAB_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+_MAILER_OPTIONS: dict[str, object] = {}
+if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    _MAILER_OPTIONS = {
+        "host": os.environ.get("HUBTAB_EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("HUBTAB_EMAIL_PORT", "25")),
+        "username": os.environ.get("HUBTAB_EMAIL_USER", ""),
+        "password": os.environ.get("HUBTAB_EMAIL_PASSWORD", ""),
+        "use_tls": _env_bool("HUBTAB_EMAIL_USE_TLS", False),
+        "timeout": 10,
+    }
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    _MAILER_OPTIONS = {"file_path": str(VAR_DIR / "mail")}
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _MAILER_OPTIONS}}
+DEFAULT_FROM_EMAIL = os.environ.get("HUBTAB_FROM_EMAIL", "Hubtab <no-reply@hubtab.localhost>")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # messages: `make messages`
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,17 +1,19 @@
-"""URL map of the whole app: the web pages, login and the platform admin."""
+"""URL map of the whole app: the web pages, accounts (log in, sign up, reset), and the platform admin."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from hubtab.core import views as core_views
 from hubtab.crm import views as crm_views
 from hubtab.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("me/", crm_views.portal, name="portal"),
+    path("invitations/<str:token>/", core_views.invitation_accept_page, name="invitation_accept"),
+    path("hubs/<slug:slug>/", views.dashboard, name="dashboard"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
     path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
     path("hubs/<slug:slug>/customers/new/", crm_views.customer_new, name="customer_new"),
@@ -22,5 +24,13 @@ urlpatterns = [
         crm_views.customer_archive_toggle,
         name="customer_archive",
     ),
+    path("hubs/<slug:slug>/team/", core_views.team, name="team"),
+    path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
+    path(
+        "hubs/<slug:slug>/team/invitations/<int:invitation_id>/withdraw/",
+        core_views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path("hubs/<slug:slug>/activity/", core_views.audit, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -52,3 +52,9 @@ def hub_view(permission: Permission) -> Callable[[View], View]:
 def hub_permissions(request: HttpRequest) -> dict[str, frozenset[str]]:
     """Template context: `hub_can`, what the person may do at the hub of the page (empty elsewhere)."""
     return {"hub_can": frozenset(str(p) for p in getattr(request, "hub_permissions", frozenset()))}
+
+
+def request_user(request: HttpRequest) -> User:
+    """The logged-in person of a page that required a login (hub_view, login_required)."""
+    assert isinstance(request.user, User), "only for pages that require a login"
+    return request.user

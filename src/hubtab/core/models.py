@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 
@@ -64,6 +65,9 @@ class Hub(models.Model):
     currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     locale = models.CharField(max_length=16, default="en")
+    low_balance_minor = models.BigIntegerField(
+        default=500, help_text="A customer below this balance (in minor units) is running low."
+    )
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self) -> str:
@@ -71,10 +75,10 @@ class Hub(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    FINANCE = "finance", "Finance"
-    SUPPORT = "support", "Support"
-    CUSTOMER = "customer", "Customer"
+    OWNER = "owner", _("Owner")
+    FINANCE = "finance", _("Finance")
+    SUPPORT = "support", _("Support")
+    CUSTOMER = "customer", _("Customer")
 
 
 class Membership(models.Model):
@@ -119,3 +123,65 @@ class CreditUnit(models.Model):
 
         if self.code in list_currencies():
             raise ValidationError({"code": f"{self.code!r} is a currency code; choose another code for credits."})
+
+
+CREW_ROLES = (Role.OWNER, Role.FINANCE, Role.SUPPORT)
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join a hub's crew with a role, sent by email.
+
+    Only a hash of the link's token is stored: a database read does not give anyone the link.
+    """
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in CREW_ROLES])
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        indexes = [models.Index(fields=["hub", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.role} at {self.hub}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > dj_timezone.now()
+
+
+class AuditEvent(models.Model):
+    """One crew action at a hub: who did what to which record, when, and with what details.
+
+    Rows are only ever added. The actor's email is copied so the row still reads after the
+    person's account is gone.
+    """
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=40, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["hub", "-created_at"], name="audit_hub_newest"),
+            models.Index(fields=["hub", "subject_type", "subject_id"], name="audit_hub_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'}: {self.summary}"

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     MESSAGE_CUSTOMERS = "message_customers"
     MANAGE_CREW = "manage_crew"  # invite, change roles
     MANAGE_SETTINGS = "manage_settings"
+    VIEW_AUDIT = "view_audit"  # the hub's audit trail of crew actions
     USE_PORTAL = "use_portal"  # a customer's own balance and history
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from hubtab.core.models import Hub, Membership, User
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from hubtab.core.models import CREW_ROLES, AuditEvent, Hub, Invitation, Membership, User
 
 
 def hub_list_for_user(*, user: User) -> QuerySet[Hub]:
@@ -14,3 +17,42 @@ def hub_list_for_user(*, user: User) -> QuerySet[Hub]:
 
 def membership_roles(*, hub: Hub, user: User) -> set[str]:
     return set(Membership.objects.with_scope(hub=hub).filter(user=user).values_list("role", flat=True))
+
+
+@dataclass
+class CrewMember:
+    user: User
+    memberships: list[Membership]
+
+    @property
+    def roles(self) -> list[str]:
+        return [m.role for m in self.memberships]
+
+
+def crew_list(*, hub: Hub) -> list[CrewMember]:
+    """People with a crew role at the hub, each with their crew memberships (customers are not crew)."""
+    people: dict[int, CrewMember] = {}
+    rows = (
+        Membership.objects.with_scope(hub=hub)
+        .filter(role__in=[r.value for r in CREW_ROLES])
+        .select_related("user")
+        .order_by("user__email", "role")
+    )
+    for membership in rows:
+        people.setdefault(membership.user_id, CrewMember(membership.user, [])).memberships.append(membership)
+    return list(people.values())
+
+
+def invitation_list_pending(*, hub: Hub) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.with_scope(hub=hub)
+        .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+    )
+
+
+def audit_list(*, hub: Hub, subject: Model | None = None) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.with_scope(hub=hub).order_by("-created_at", "-id")
+    if subject is not None:
+        events = events.filter(subject_type=subject._meta.model_name, subject_id=subject.pk)
+    return events

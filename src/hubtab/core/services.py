@@ -1,13 +1,24 @@
-"""Writes for hubs and people."""
+"""Writes for hubs and people: hubs, crew roles, invitations and the audit trail."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext as _
 
 from hubtab.core.errors import DomainError
-from hubtab.core.models import Hub, Membership, Role, User, validate_timezone
+from hubtab.core.models import CREW_ROLES, AuditEvent, Hub, Invitation, Membership, Role, User, validate_timezone
 from hubtab.core.money import currency_unit
+
+INVITATION_LIFETIME = timedelta(days=14)
 
 
 def hub_create(*, slug: str, name: str, currency: str, timezone: str = "UTC", locale: str = "en") -> Hub:
@@ -35,3 +46,144 @@ def hub_create(*, slug: str, name: str, currency: str, timezone: str = "UTC", lo
 def membership_grant(*, hub: Hub, user: User, role: Role | str) -> Membership:
     membership, _ = Membership.objects.with_scopes_disabled().get_or_create(hub=hub, user=user, role=Role(role))
     return membership
+
+
+def user_create(*, email: str, password: str | None, email_verified: bool = False, **fields: Any) -> User:
+    """A login. `email_verified` is for people whose address is already proven (demo, tests, admin)."""
+    with transaction.atomic():
+        user = User.objects.create_user(email, password, **fields)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
+    return user
+
+
+def audit_record(
+    *,
+    hub: Hub,
+    actor: User | None,
+    action: str,
+    summary: str,
+    subject: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one row to the hub's audit trail; call it inside the action's own transaction."""
+    return AuditEvent.objects.with_scopes_disabled().create(
+        hub=hub,
+        actor=actor,
+        actor_email=actor.email if actor else "",
+        action=action,
+        subject_type=subject._meta.model_name if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+        summary=summary[:300],
+        data=data or {},
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
+    """Invite someone to the crew. Returns the invitation and the secret token for its link (shown once)."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError("validation_error", _("Enter a valid email address.")) from exc
+    if role not in {r.value for r in CREW_ROLES}:
+        raise DomainError("invalid_role", _("Choose owner, finance or support."))
+    members = Membership.objects.with_scopes_disabled().filter(hub=hub, user__email__iexact=email, role=role)
+    if members.exists():
+        raise DomainError(
+            "already_member", _("%(email)s already has the %(role)s role here.") % {"email": email, "role": role}
+        )
+    token = secrets.token_urlsafe(32)
+    now = dj_timezone.now()
+    with transaction.atomic():
+        # A new invitation for the same address and role replaces any earlier pending one.
+        Invitation.objects.with_scopes_disabled().filter(
+            hub=hub, email=email, role=role, accepted_at=None, revoked_at=None
+        ).update(revoked_at=now)
+        invitation = Invitation.objects.with_scopes_disabled().create(
+            hub=hub,
+            email=email,
+            role=role,
+            token_hash=_token_hash(token),
+            invited_by=invited_by,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        audit_record(
+            hub=hub,
+            actor=invited_by,
+            action="crew.invite",
+            summary=f"Invited {email} as {role}",
+            subject=invitation,
+            data={"email": email, "role": role},
+        )
+    return invitation, token
+
+
+def invitation_get_by_token(*, token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    return Invitation.objects.with_scopes_disabled().select_related("hub").filter(token_hash=_token_hash(token)).first()
+
+
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Give the invited role to the person who followed the link, logged in with the invited address."""
+    with transaction.atomic():
+        invitation = Invitation.objects.with_scopes_disabled().select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise DomainError("invitation_used", _("This invitation has already been accepted."))
+        if invitation.revoked_at is not None:
+            raise DomainError("invitation_revoked", _("This invitation was withdrawn. Ask the hub for a new one."))
+        if invitation.expires_at <= dj_timezone.now():
+            raise DomainError("invitation_expired", _("This invitation has expired. Ask the hub for a new one."))
+        if user.email.lower() != invitation.email.lower():
+            raise DomainError(
+                "invitation_other_email",
+                _("This invitation is for %(invited)s; you are logged in as %(user)s.")
+                % {"invited": invitation.email, "user": user.email},
+            )
+        membership = membership_grant(hub=invitation.hub, user=user, role=invitation.role)
+        invitation.accepted_at = dj_timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(
+            hub=invitation.hub,
+            actor=user,
+            action="crew.join",
+            summary=f"{user.email} joined as {invitation.role}",
+            subject=invitation,
+        )
+    return membership
+
+
+def invitation_revoke(*, hub: Hub, invitation: Invitation, actor: User) -> None:
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return
+    with transaction.atomic():
+        invitation.revoked_at = dj_timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="crew.revoke",
+            summary=f"Withdrew the invitation of {invitation.email}",
+            subject=invitation,
+        )
+
+
+def membership_remove(*, hub: Hub, membership: Membership, actor: User) -> None:
+    """Take a crew role away. A hub always keeps at least one owner."""
+    with transaction.atomic():
+        owners = Membership.objects.with_scopes_disabled().select_for_update().filter(hub=hub, role=Role.OWNER)
+        if membership.role == Role.OWNER and len(owners) <= 1:
+            raise DomainError("last_owner", _("A hub needs at least one owner; make someone else owner first."))
+        membership.delete()
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="crew.remove",
+            summary=f"Removed the {membership.role} role from {membership.user.email}",
+            data={"user_id": membership.user_id, "role": membership.role},
+        )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomerForm(forms.Form):
-    email = forms.EmailField(max_length=254)
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
-    phone = forms.CharField(max_length=40, required=False)
-    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    code = forms.CharField(max_length=40, required=False, label="Customer code")
-    tags = forms.CharField(max_length=400, required=False, help_text="Separated by commas, e.g. veg box, school")
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    first_name = forms.CharField(max_length=100, required=False, label=_("First name"))
+    last_name = forms.CharField(max_length=100, required=False, label=_("Last name"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Address"))
+    code = forms.CharField(max_length=40, required=False, label=_("Customer code"))
+    tags = forms.CharField(
+        max_length=400, required=False, label=_("Tags"), help_text=_("Separated by commas, e.g. veg box, school")
+    )
 
     def tag_names(self) -> list[str]:
         return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]

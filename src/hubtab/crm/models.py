@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -13,9 +14,9 @@ from hubtab.ledger.models import Account
 
 
 class Source(models.TextChoices):
-    REGISTERED = "registered", "Registered"
-    CREW = "crew", "Created by crew"
-    IMPORTED = "imported", "Imported"
+    REGISTERED = "registered", _("Registered")
+    CREW = "crew", _("Created by crew")
+    IMPORTED = "imported", _("Imported")
 
 
 class Tag(models.Model):

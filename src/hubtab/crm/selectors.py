@@ -9,8 +9,11 @@ from hubtab.crm.models import Customer, Tag
 from hubtab.ledger.models import Balance
 
 
-def customer_list(*, hub: Hub, query: str = "", tag: str = "", include_archived: bool = False) -> QuerySet[Customer]:
-    """Customers of the hub with `balance_minor`, filtered by a search (name, email, code, phone) and a tag."""
+def customer_list(
+    *, hub: Hub, query: str = "", tag: str = "", running_low: bool = False, include_archived: bool = False
+) -> QuerySet[Customer]:
+    """Customers of the hub with `balance_minor`, filtered by a search (name, email, code, phone), a tag,
+    and whether they are running low (below the hub's threshold, or in debt)."""
     customers = Customer.objects.with_scope(hub=hub).all()
     if not include_archived:
         customers = customers.filter(archived_at__isnull=True)
@@ -33,7 +36,10 @@ def customer_list(*, hub: Hub, query: str = "", tag: str = "", include_archived:
         .annotate(total=Sum("balance_minor"))
         .values("total")
     )
-    return customers.annotate(balance_minor=Subquery(balance)).order_by("last_name", "first_name", "id")
+    customers = customers.annotate(balance_minor=Subquery(balance))
+    if running_low:
+        customers = customers.filter(balance_minor__lt=hub.low_balance_minor)
+    return customers.order_by("last_name", "first_name", "id")
 
 
 def customer_get(*, hub: Hub, customer_id: int) -> Customer | None:
@@ -52,3 +58,7 @@ def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
         .select_related("hub", "account")
         .order_by("hub__name")
     )
+
+
+def customers_by_account(*, hub: Hub, account_ids: list[int]) -> dict[int, Customer]:
+    return {c.account_id: c for c in Customer.objects.with_scope(hub=hub).filter(account_id__in=account_ids)}

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from hubtab.core.errors import DomainError
-from hubtab.core.models import Hub
+from hubtab.core.models import Hub, Role, User
+from hubtab.core.services import audit_record, membership_grant
 from hubtab.crm.models import Customer, Source, Tag
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
@@ -56,6 +57,7 @@ def customer_create(
     code: str = "",
     tags: Iterable[str] = (),
     source: str = Source.CREW,
+    actor: User | None = None,
 ) -> Customer:
     email = _clean_email(email)
     if _email_taken(hub, email):
@@ -76,10 +78,40 @@ def customer_create(
         )
         customer.save()
         tags_set(hub=hub, customer=customer, names=tags)
+        _link_to_verified_user(customer)
+        if actor is not None:
+            audit_record(hub=hub, actor=actor, action="customer.create", summary="Created the record", subject=customer)
     return customer
 
 
-def customer_update(*, hub: Hub, customer: Customer, tags: Iterable[str] | None = None, **fields: str) -> Customer:
+def _link_to_verified_user(customer: Customer) -> None:
+    """Link the record to the login whose proven address is the record's email, if there is one."""
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(email__iexact=customer.email, verified=True).select_related("user").first()
+    if address is not None and customer.user_id is None:
+        customer.user = address.user
+        customer.save(update_fields=["user"])
+        membership_grant(hub=customer.hub, user=address.user, role=Role.CUSTOMER)
+
+
+def customer_records_link(*, user: User, email: str) -> list[Customer]:
+    """After `user` proved they own `email`: link every unlinked record with that email, at every hub,
+    and make them a customer there, so their portal shows those accounts."""
+    linked = []
+    with transaction.atomic():
+        records = Customer.objects.with_scopes_disabled().filter(email__iexact=email, user__isnull=True)
+        for customer in records.select_related("hub").select_for_update(of=("self",)):
+            customer.user = user
+            customer.save(update_fields=["user"])
+            membership_grant(hub=customer.hub, user=user, role=Role.CUSTOMER)
+            linked.append(customer)
+    return linked
+
+
+def customer_update(
+    *, hub: Hub, customer: Customer, tags: Iterable[str] | None = None, actor: User | None = None, **fields: str
+) -> Customer:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise DomainError("validation_error", f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -87,24 +119,51 @@ def customer_update(*, hub: Hub, customer: Customer, tags: Iterable[str] | None 
         fields["email"] = _clean_email(fields["email"])
         if _email_taken(hub, fields["email"], exclude_id=customer.id):
             raise DomainError("customer_exists", f"A customer with the email {fields['email']} already exists.")
-    with transaction.atomic():
+    with transaction.atomic(), scope(hub=hub):
+        before = {name: getattr(customer, name) for name in fields}
+        tags_before = sorted(t.name for t in customer.tags.all()) if tags is not None else None
         for name, value in fields.items():
             setattr(customer, name, value.strip())
         customer.save()
+        changes = {
+            name: [before[name], getattr(customer, name)] for name in fields if before[name] != getattr(customer, name)
+        }
         if tags is not None:
             tags_set(hub=hub, customer=customer, names=tags)
+            tags_after = sorted(t.name for t in customer.tags.all())
+            if tags_after != tags_before:
+                changes["tags"] = [tags_before, tags_after]
+        if actor is not None and changes:
+            audit_record(
+                hub=hub,
+                actor=actor,
+                action="customer.update",
+                summary="Changed " + ", ".join(name.replace("_", " ") for name in changes),
+                subject=customer,
+                data=changes,
+            )
     return customer
 
 
-def customer_archive(*, hub: Hub, customer: Customer) -> Customer:
-    customer.archived_at = customer.archived_at or timezone.now()
-    customer.save(update_fields=["archived_at"])
+def customer_archive(*, hub: Hub, customer: Customer, actor: User | None = None) -> Customer:
+    with transaction.atomic():
+        customer.archived_at = customer.archived_at or timezone.now()
+        customer.save(update_fields=["archived_at"])
+        if actor is not None:
+            audit_record(
+                hub=hub, actor=actor, action="customer.archive", summary="Archived the record", subject=customer
+            )
     return customer
 
 
-def customer_unarchive(*, hub: Hub, customer: Customer) -> Customer:
-    customer.archived_at = None
-    customer.save(update_fields=["archived_at"])
+def customer_unarchive(*, hub: Hub, customer: Customer, actor: User | None = None) -> Customer:
+    with transaction.atomic():
+        customer.archived_at = None
+        customer.save(update_fields=["archived_at"])
+        if actor is not None:
+            audit_record(
+                hub=hub, actor=actor, action="customer.restore", summary="Restored the record", subject=customer
+            )
     return customer
 
 

@@ -4,44 +4,37 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
-from hubtab.core.access import hub_view
+from hubtab.core.access import hub_view, request_user
+from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import money_format, unit_get
 from hubtab.core.permissions import Permission
+from hubtab.core.selectors import audit_list
 from hubtab.crm.forms import CustomerForm
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
+from hubtab.ledger.labels import kind_label
 from hubtab.ledger.selectors import account_state, account_statement
-
-KIND_LABELS = {
-    "top_up": "Top-up",
-    "charge": "Order",
-    "hold_capture": "Order paid",
-    "grant": "Credit granted",
-    "reversal": "Correction",
-    "lot_expiry": "Credit expired",
-    "transfer": "Transfer",
-}
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
 def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     tag = request.GET.get("tag", "")[:40]
-    customers = customer_list(hub=hub, query=query, tag=tag).prefetch_related("tags")
+    running_low = request.GET.get("low") == "1"
+    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low).prefetch_related("tags")
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
     unit = unit_get(hub_id=hub.id, code=hub.currency)
     rows = []
@@ -64,8 +57,8 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
             "query": query,
             "tag": tag,
             "tags": tag_names(hub=hub),
-            "query_encoded": quote(query),
-            "tag_encoded": quote(tag),
+            "running_low": running_low,
+            "pager_params": urlencode({"q": query, "tag": tag, **({"low": "1"} if running_low else {})}),
         },
     )
 
@@ -83,8 +76,8 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
     with timezone.override(hub.timezone):
         lines = [
             {
-                "when": date_format(localtime(line.posted_at), "j M Y, H:i"),
-                "what": line.memo or KIND_LABELS.get(line.kind, line.kind.replace("_", " ").capitalize()),
+                "when": moment_short(localtime(line.posted_at), hub.locale),
+                "what": line.memo or kind_label(line.kind),
                 "granted": line.lot_kind == "granted",
                 "amount": money_format(line.amount_minor, unit, hub.locale),
                 "balance": money_format(line.balance_after_minor, unit, hub.locale),
@@ -108,7 +101,10 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
 def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(hub, customer_id)
     summary = _account_summary(hub, customer, last=100)
-    return render(request, "crm/customer_detail.html", {"hub": hub, "customer": customer, "summary": summary})
+    events = audit_list(hub=hub, subject=customer)[:50]
+    return render(
+        request, "crm/customer_detail.html", {"hub": hub, "customer": customer, "summary": summary, "events": events}
+    )
 
 
 def _customer_or_404(hub: Hub, customer_id: int) -> Customer:
@@ -138,7 +134,9 @@ def customer_new(request: HttpRequest, hub: Hub) -> HttpResponse:
         hub,
         CustomerForm(request.POST or None),
         None,
-        lambda form: customer_create(hub=hub, tags=form.tag_names(), **form.fields_for_service()),
+        lambda form: customer_create(
+            hub=hub, actor=request_user(request), tags=form.tag_names(), **form.fields_for_service()
+        ),
     )
 
 
@@ -153,7 +151,9 @@ def customer_edit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRespo
         hub,
         CustomerForm(request.POST or None, initial=initial),
         customer,
-        lambda form: customer_update(hub=hub, customer=customer, tags=form.tag_names(), **form.fields_for_service()),
+        lambda form: customer_update(
+            hub=hub, customer=customer, actor=request_user(request), tags=form.tag_names(), **form.fields_for_service()
+        ),
     )
 
 
@@ -162,9 +162,9 @@ def customer_edit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRespo
 def customer_archive_toggle(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(hub, customer_id)
     if customer.archived_at is None:
-        customer_archive(hub=hub, customer=customer)
+        customer_archive(hub=hub, customer=customer, actor=request_user(request))
     else:
-        customer_unarchive(hub=hub, customer=customer)
+        customer_unarchive(hub=hub, customer=customer, actor=request_user(request))
     return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
 
 

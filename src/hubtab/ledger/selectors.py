@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 
 from hubtab.core.errors import DomainError
-from hubtab.ledger.models import Account, Balance, Entry
+from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Entry
 from hubtab.ledger.types import AccountState
 
 
@@ -132,3 +133,101 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
     _account(hub_id, account_id)
     return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
+
+
+@dataclass(frozen=True)
+class HolderTotals:
+    """What a hub's customer and organisation accounts add up to in one unit."""
+
+    credit_minor: int  # the sum of positive balances: what the hub owes its customers (its liability)
+    debt_minor: int  # the sum of negative balances, as a positive number: what customers owe the hub
+    accounts: int
+    below_minor: int  # accounts whose balance is below the threshold asked for (debts included)
+
+
+def holder_totals(*, hub_id: int, unit: str, low_minor: int) -> HolderTotals:
+    rows = Balance.objects.with_scopes_disabled().filter(
+        hub_id=hub_id,
+        account__kind__in=LOT_BEARING_KINDS,
+        account__unit=unit,
+        account__status=AccountStatus.OPEN,
+    )
+    totals = rows.aggregate(
+        credit=Sum("balance_minor", filter=Q(balance_minor__gt=0)),
+        debt=Sum("balance_minor", filter=Q(balance_minor__lt=0)),
+        accounts=Count("account_id"),
+        below=Count("account_id", filter=Q(balance_minor__lt=low_minor)),
+    )
+    return HolderTotals(
+        credit_minor=totals["credit"] or 0,
+        debt_minor=-(totals["debt"] or 0),
+        accounts=totals["accounts"],
+        below_minor=totals["below"],
+    )
+
+
+def account_flows_by_week(
+    *, hub_id: int, account_ids: list[int], since: datetime, tz: tzinfo
+) -> dict[date, tuple[int, int]]:
+    """Per week (weeks start on Monday in `tz`) since `since`: (credits, debits) on these accounts,
+    debits as a positive number. Reads the entries through each shard's (account, shard, time) index."""
+    accounts = Account.objects.with_scopes_disabled().filter(hub_id=hub_id, id__in=account_ids)
+    shards = max((a.shard_count for a in accounts), default=1)
+    rows = (
+        Entry.objects.with_scopes_disabled()
+        .filter(account_id__in=[a.id for a in accounts], shard__in=range(shards), posted_at__gte=since)
+        .annotate(week=TruncWeek("posted_at", tzinfo=tz))
+        .values("week")
+        .annotate(
+            credits=Sum("amount_minor", filter=Q(amount_minor__gt=0)),
+            debits=Sum("amount_minor", filter=Q(amount_minor__lt=0)),
+        )
+    )
+    flows: dict[date, tuple[int, int]] = {}
+    for row in rows:
+        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+        credits, debits = flows.get(week, (0, 0))
+        flows[week] = (credits + (row["credits"] or 0), debits - (row["debits"] or 0))
+    return flows
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    account_id: int
+    account_name: str
+    kind: str
+    memo: str
+    amount_minor: int
+    unit: str
+    posted_at: datetime
+
+
+def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
+    """The newest entries on the hub's customer and organisation accounts."""
+    entries = (
+        Entry.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS)
+        .select_related("transaction", "account")
+        .order_by("-id")[:limit]
+    )
+    return [
+        ActivityLine(
+            account_id=e.account_id,
+            account_name=e.account.name,
+            kind=e.transaction.kind,
+            memo=e.transaction.memo,
+            amount_minor=e.amount_minor,
+            unit=e.unit,
+            posted_at=e.posted_at,
+        )
+        for e in entries
+    ]
+
+
+def system_account_ids(*, hub_id: int, codes: list[str], unit: str) -> list[int]:
+    """Ids of those of the hub's system accounts that exist (reading never opens one)."""
+    return list(
+        Account.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, kind=AccountKind.SYSTEM, code__in=codes, unit=unit)
+        .values_list("id", flat=True)
+    )

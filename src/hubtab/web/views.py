@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from hubtab.core.access import hub_view
+from hubtab.core.dates import day_short, moment_recent
 from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
+from hubtab.crm.selectors import customers_by_account
+from hubtab.ledger.labels import kind_label
 from hubtab.ledger.models import Account, AccountKind
-from hubtab.ledger.selectors import account_list
+from hubtab.ledger.selectors import (
+    account_flows_by_week,
+    account_list,
+    activity_newest,
+    holder_totals,
+    system_account_ids,
+)
+from hubtab.ledger.services import SystemAccount
+
+CHART_WEEKS = 8
 
 
 @login_required
@@ -25,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if not crew_hubs:
         return redirect("portal")  # a customer's home is their own accounts
     if len(hubs) == 1:
-        return redirect("customer_index", slug=hubs[0].slug)
+        return redirect("dashboard", slug=hubs[0].slug)
     return render(request, "web/home.html", {"hubs": crew_hubs, "is_customer_somewhere": len(crew_hubs) < len(hubs)})
 
 
@@ -70,3 +87,92 @@ class _Formatter:
             "floor": self.money(floor_minor, account.unit) if floor_minor else "",
             "in_debt": balance_minor < 0,
         }
+
+
+@hub_view(Permission.VIEW_ACCOUNTS)
+def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """The hub's overview: the credit it holds, money in and out by week, who runs low, what just happened."""
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    totals = holder_totals(hub_id=hub.id, unit=hub.currency, low_minor=hub.low_balance_minor)
+    activity = activity_newest(hub_id=hub.id, limit=10)
+    customers = customers_by_account(hub=hub, account_ids=[line.account_id for line in activity])
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "hub": hub,
+            "credit": money_format(totals.credit_minor, unit, hub.locale),
+            "debt": money_format(totals.debt_minor, unit, hub.locale),
+            "has_debt": totals.debt_minor > 0,
+            "accounts": totals.accounts,
+            "running_low": totals.below_minor,
+            "low_threshold": money_format(hub.low_balance_minor, unit, hub.locale),
+            "chart": _weekly_chart(hub, unit),
+            "activity": [
+                {
+                    "customer": customers.get(line.account_id),
+                    "name": line.account_name,
+                    "what": line.memo or kind_label(line.kind),
+                    "amount": money_format(line.amount_minor, unit, hub.locale),
+                    "negative": line.amount_minor < 0,
+                    "when": moment_recent(timezone.localtime(line.posted_at), hub.locale),
+                }
+                for line in activity
+            ],
+        },
+    )
+
+
+def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
+    """Top-ups (money paid in) against spending (sales) per week, as bar geometry for an SVG."""
+    tz = ZoneInfo(hub.timezone)
+    today = timezone.localdate(timezone=tz)
+    first = today - timedelta(days=today.weekday(), weeks=CHART_WEEKS - 1)
+    since = datetime.combine(first, time.min, tzinfo=tz)
+    paid_in = account_flows_by_week(
+        hub_id=hub.id,
+        account_ids=system_account_ids(
+            hub_id=hub.id,
+            codes=[SystemAccount.PAYMENTS_CLEARING, SystemAccount.EXTERNAL_PAYMENTS],
+            unit=hub.currency,
+        ),
+        since=since,
+        tz=tz,
+    )
+    sales = account_flows_by_week(
+        hub_id=hub.id,
+        account_ids=system_account_ids(hub_id=hub.id, codes=[SystemAccount.SALES], unit=hub.currency),
+        since=since,
+        tz=tz,
+    )
+    weeks = [first + timedelta(weeks=n) for n in range(CHART_WEEKS)]
+    # Money paid in leaves the clearing accounts (their debits); spending is what sales took.
+    series = [(week, paid_in.get(week, (0, 0))[1], sales.get(week, (0, 0))[0]) for week in weeks]
+    top = max([1, *(max(top_ups, spent) for _, top_ups, spent in series)])
+    height, slot, bar = 160, 80, 28
+    bars = []
+    for n, (week, top_ups, spent) in enumerate(series):
+        x = 70 + n * slot + (slot - 2 * bar - 2) // 2
+        h_in, h_out = round(height * top_ups / top), round(height * spent / top)
+        bars.append(
+            {
+                "label": day_short(week, hub.locale),
+                "x_in": x,
+                "x_out": x + bar + 2,
+                "x_label": x + bar + 1,
+                "y_in": 10 + height - h_in,
+                "h_in": h_in,
+                "y_out": 10 + height - h_out,
+                "h_out": h_out,
+                "top_ups": money_format(top_ups, unit, hub.locale),
+                "spent": money_format(spent, unit, hub.locale),
+            }
+        )
+    return {
+        "bars": bars,
+        "width": 70 + CHART_WEEKS * slot,
+        "base_y": 10 + height,
+        "label_y": 10 + height + 18,
+        "top": money_format(top, unit, hub.locale),
+        "empty": all(top_ups == 0 and spent == 0 for _, top_ups, spent in series),
+    }

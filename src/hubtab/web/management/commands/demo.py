@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from hubtab.core.models import Hub, Role, User
-from hubtab.core.services import hub_create, membership_grant
+from hubtab.core.services import hub_create, membership_grant, user_create
 from hubtab.crm.models import Customer
 from hubtab.crm.services import customer_create
 from hubtab.ledger import services
@@ -94,7 +94,7 @@ class Command(BaseCommand):
         if not Hub.objects.filter(slug=HUBS[0]["slug"]).exists():
             self.seed()
         self.stdout.write(
-            "\nHubtab demo is ready. Log in at http://127.0.0.1:8000/login/ with password "
+            "\nHubtab demo is ready. Log in at http://127.0.0.1:8000/accounts/login/ with password "
             f"'{PASSWORD}' as:\n"
             "  owner@green-valley.example    hub owner, Green Valley Food Hub (EUR, fr)\n"
             "  finance@green-valley.example  finance crew\n"
@@ -102,17 +102,25 @@ class Command(BaseCommand):
             "  owner@riverside.example       hub owner, Riverside Co-op (GBP, en)\n"
             f"  {CUSTOMER_LOGIN}       a customer of both hubs (their own accounts at /me/)\n"
             "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
+            "Emails the app sends (sign-up confirmations, password resets, invitations) land in var/mail/.\n"
         )
 
     def seed(self) -> None:
         rng = random.Random(7)
         if not User.objects.filter(email="admin@hubtab.example").exists():
-            User.objects.create_superuser("admin@hubtab.example", PASSWORD)
+            user_create(
+                email="admin@hubtab.example", password=PASSWORD, email_verified=True, is_staff=True, is_superuser=True
+            )
         for spec in HUBS:
             hub = hub_create(**{k: spec[k] for k in ("slug", "name", "currency", "timezone", "locale")})
             roles = [Role.OWNER, Role.FINANCE, Role.SUPPORT] if spec["slug"] == "green-valley" else [Role.OWNER]
             for role in roles:
-                user = User.objects.create_user(f"{role}@{spec['slug']}.example", PASSWORD, first_name=role.label)
+                user = user_create(
+                    email=f"{role}@{spec['slug']}.example",
+                    password=PASSWORD,
+                    email_verified=True,
+                    first_name=role.label,
+                )
                 membership_grant(hub=hub, user=user, role=role)
             self.seed_accounts(hub, spec["customers"], rng)
             self.link_demo_customer(hub)
@@ -120,8 +128,8 @@ class Command(BaseCommand):
 
     def link_demo_customer(self, hub: Hub) -> None:
         """The demo customer login is the hub's first customer record, at both hubs."""
-        user = User.objects.filter(email=CUSTOMER_LOGIN).first() or User.objects.create_user(
-            CUSTOMER_LOGIN, PASSWORD, first_name="Marie"
+        user = User.objects.filter(email=CUSTOMER_LOGIN).first() or user_create(
+            email=CUSTOMER_LOGIN, password=PASSWORD, email_verified=True, first_name="Marie"
         )
         first = Customer.objects.with_scopes_disabled().filter(hub=hub).order_by("id").first()
         assert first is not None

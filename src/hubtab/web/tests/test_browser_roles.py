@@ -1,0 +1,104 @@
+"""In a real Chromium: each role sees its own navigation, and no hub sees another's data."""
+
+import pytest
+from conftest import browser_login, screenshot
+
+from hubtab.core.models import Role
+from hubtab.core.services import membership_grant, user_create
+from hubtab.crm.services import customer_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NAV = {
+    "owner": ["Overview", "Customers", "Accounts", "Team", "Activity log"],
+    "finance": ["Overview", "Customers", "Accounts"],
+    "support": ["Overview", "Customers", "Accounts"],
+}
+
+
+@pytest.fixture
+def crew(books):
+    people = {}
+    for role in (Role.OWNER, Role.FINANCE, Role.SUPPORT):
+        people[role.value] = user_create(
+            email=f"{role.value}@example.org", password="pw-long-enough", email_verified=True, first_name=role.value.capitalize()
+        )
+        membership_grant(hub=books.hub, user=people[role.value], role=role)
+    for n, (first, last, top_up, spend) in enumerate(
+        [("Marie", "Dubois", 5000, 1250), ("Hugo", "Martin", 2000, 2657), ("Léa", "Petit", 300, 0)]
+    ):
+        record = customer_create(hub=books.hub, email=f"c{n}@example.org", first_name=first, last_name=last)
+        from hubtab.ledger.services import account_floor_set
+
+        account_floor_set(hub_id=books.hub.id, account_id=record.account_id, floor_minor=-5000)
+        books.top_up(record.account, top_up)
+        if spend:
+            books.spend(record.account, spend)
+    return people
+
+
+@pytest.mark.parametrize("role", ["owner", "finance", "support"])
+def test_each_crew_role_sees_the_navigation_of_its_role(live_server, browser, books, crew, role):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, live_server.url, f"{role}@example.org")
+    page.wait_for_url(f"**/hubs/{books.hub.slug}/")
+    links = page.get_by_role("navigation", name=books.hub.name).get_by_role("link").all_inner_texts()
+    assert links == NAV[role]
+    if role == "owner":
+        screenshot(page, "dashboard-owner-laptop")
+        page.get_by_role("link", name="Team").click()
+        page.get_by_label("Email").fill("sam@example.org")
+        page.get_by_label("Role", exact=True).select_option("support")
+        page.get_by_role("button", name="Send invitation").click()
+        assert page.get_by_text("Invitation sent to sam@example.org.").is_visible()
+        assert page.get_by_role("row").filter(has_text="sam@example.org").is_visible()
+        screenshot(page, "team-laptop")
+        page.get_by_role("link", name="Activity log").click()
+        assert page.get_by_text("Invited sam@example.org as support").is_visible()
+        screenshot(page, "activity-laptop")
+    page.close()
+
+
+def test_a_customer_sees_only_their_portal_and_no_crew_page(live_server, browser, books, crew):
+    user_create(email="marie@example.org", password="pw-long-enough", email_verified=True)
+    customer_create(hub=books.hub, email="marie@example.org", first_name="Marie", last_name="Roux")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    browser_login(page, live_server.url, "marie@example.org")
+    page.wait_for_url("**/me/")
+    assert page.get_by_role("navigation", name=books.hub.name).count() == 0
+    response = page.goto(f"{live_server.url}/hubs/{books.hub.slug}/customers/")
+    assert response.status == 403
+    page.close()
+
+
+def test_an_owner_of_another_hub_finds_nothing_there(live_server, browser, books, crew, other_hub):
+    marie = customer_create(hub=books.hub, email="marie@example.org", first_name="Marie", last_name="Roux")
+    stranger = user_create(email="stranger@example.org", password="pw-long-enough", email_verified=True)
+    membership_grant(hub=other_hub, user=stranger, role=Role.OWNER)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, live_server.url, "stranger@example.org")
+    page.wait_for_url(f"**/hubs/{other_hub.slug}/")
+    assert books.hub.name not in page.content()
+    for path in (
+        f"/hubs/{books.hub.slug}/",
+        f"/hubs/{books.hub.slug}/customers/{marie.id}/",
+        f"/hubs/{other_hub.slug}/customers/{marie.id}/",  # my hub's URL, their customer
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 404, path
+        assert "Marie" not in page.content()
+    page.close()
+
+
+def test_the_french_login_and_dashboard_on_a_phone(live_server, browser, books, crew):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.get_by_role("heading", name="Se connecter à Hubtab").is_visible()
+    page.get_by_label("E-mail").fill("owner@example.org")
+    page.get_by_label("Mot de passe").fill("pw-long-enough")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"**/hubs/{books.hub.slug}/")
+    assert page.get_by_text("Crédit client détenu").is_visible()
+    screenshot(page, "dashboard-fr-phone")
+    context.close()
