@@ -21,6 +21,8 @@ def _env_bool(name: str, default: bool) -> bool:
 DEBUG = _env_bool("HUBTAB_DEBUG", False)
 # Production sets HUBTAB_SECRET_KEY; the fallback only serves the demo and the tests.
 SECRET_KEY = os.environ.get("HUBTAB_SECRET_KEY") or "insecure-demo-key-set-HUBTAB_SECRET_KEY-in-production"
+# Where people reach this instance; links in emails sent outside a web request use it.
+HUBTAB_BASE_URL = os.environ.get("HUBTAB_BASE_URL", "http://127.0.0.1:8000")
 ALLOWED_HOSTS = [h for h in os.environ.get("HUBTAB_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [

@@ -82,8 +82,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
-    """Invite someone to the crew. Returns the invitation and the secret token for its link (shown once)."""
+def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | None) -> tuple[Invitation, str]:
+    """Invite someone to the crew (`invited_by` None: the platform, e.g. a hub's first owner).
+
+    Returns the invitation and the secret token for its link, which is shown once and never stored.
+    """
     email = (email or "").strip().lower()
     try:
         validate_email(email)

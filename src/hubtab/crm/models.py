@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User

@@ -26,7 +26,7 @@ from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
 from hubtab.ledger.labels import kind_label
-from hubtab.ledger.selectors import account_state, account_statement
+from hubtab.ledger.selectors import account_state, account_statement, lines_by_transaction
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -83,7 +83,7 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
                 "balance": money_format(line.balance_after_minor, unit, hub.locale),
                 "negative": line.amount_minor < 0,
             }
-            for line in reversed(statement.lines[-last:])
+            for line in reversed(lines_by_transaction(statement.lines)[-last:])
         ]
     return {
         "hub": hub,

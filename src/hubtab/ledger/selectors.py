@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
 from hubtab.core.errors import DomainError
-from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Entry
+from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Entry, Transaction
 from hubtab.ledger.types import AccountState
 
 
@@ -130,6 +130,25 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
     )
 
 
+def lines_by_transaction(lines: list[StatementLine]) -> list[StatementLine]:
+    """One line per transaction, as people read an account: a top-up that first repays debt and
+    then credits a lot, or an order paid partly from granted and partly from paid credit, are
+    several entries in the ledger but one event. The balance is the one after the last part."""
+    merged: list[StatementLine] = []
+    for line in lines:
+        if merged and merged[-1].transaction_id == line.transaction_id:
+            last = merged[-1]
+            merged[-1] = replace(
+                last,
+                amount_minor=last.amount_minor + line.amount_minor,
+                balance_after_minor=line.balance_after_minor,
+                lot_kind=last.lot_kind if last.lot_kind == line.lot_kind else None,
+            )
+        else:
+            merged.append(line)
+    return merged
+
+
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
     _account(hub_id, account_id)
     return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
@@ -203,24 +222,28 @@ class ActivityLine:
 
 
 def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
-    """The newest entries on the hub's customer and organisation accounts."""
-    entries = (
+    """The newest transactions on the hub's customer and organisation accounts, one line per
+    transaction and account (its entries on that account summed)."""
+    rows = list(
         Entry.objects.with_scopes_disabled()
         .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS)
-        .select_related("transaction", "account")
-        .order_by("-id")[:limit]
+        .values("transaction_id", "account_id", "unit")
+        .annotate(amount=Sum("amount_minor"), last_id=Max("id"), posted_at=Max("posted_at"))
+        .order_by("-last_id")[:limit]
     )
+    transactions = Transaction.objects.with_scopes_disabled().in_bulk([r["transaction_id"] for r in rows])
+    accounts = Account.objects.with_scopes_disabled().in_bulk([r["account_id"] for r in rows])
     return [
         ActivityLine(
-            account_id=e.account_id,
-            account_name=e.account.name,
-            kind=e.transaction.kind,
-            memo=e.transaction.memo,
-            amount_minor=e.amount_minor,
-            unit=e.unit,
-            posted_at=e.posted_at,
+            account_id=r["account_id"],
+            account_name=accounts[r["account_id"]].name,
+            kind=transactions[r["transaction_id"]].kind,
+            memo=transactions[r["transaction_id"]].memo,
+            amount_minor=r["amount"],
+            unit=r["unit"],
+            posted_at=r["posted_at"],
         )
-        for e in entries
+        for r in rows
     ]
 
 

@@ -70,3 +70,34 @@ def test_the_demo_seeds_two_hubs_with_history_and_a_clean_ledger(capsys):
     assert "owner@green-valley.example" in out and "hubtab-demo" in out
     call_command("demo")  # a second run keeps what is there
     assert Hub.objects.count() == 2
+
+
+def test_a_new_hub_invites_its_first_owner_who_accepts_by_the_emailed_link(capsys, client, smtp_server):
+    from hubtab.core.models import Membership
+    from hubtab.core.services import user_create
+
+    call_command(
+        "hub", "create", "--slug", "la-ruche", "--name", "La Ruche", "--currency", "EUR", "--locale", "fr",
+        "--owner", "Anne@Example.org",
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    link = printed.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8000/invitations/")
+    assert len(smtp_server) == 1 and link in smtp_server[0].get_body().get_content()
+    assert "Vous êtes invité à rejoindre La Ruche" in smtp_server[0]["Subject"]  # in the hub's language
+    anne = user_create(email="anne@example.org", password="pw-long-enough", email_verified=True)
+    client.force_login(anne)
+    client.post(link.removeprefix("http://127.0.0.1:8000"))
+    hub = Hub.objects.get(slug="la-ruche")
+    assert Membership.objects.with_scopes_disabled().filter(hub=hub, user=anne, role="owner").exists()
+
+
+def test_hub_invite_adds_crew_and_refuses_an_unknown_hub_or_a_bad_address(capsys, smtp_server):
+    with pytest.raises(CommandError, match="hub_not_found"):
+        call_command("hub", "invite", "--hub", "nope", "--email", "a@example.org", "--role", "owner")
+    call_command("hub", "create", "--slug", "la-ruche", "--name", "La Ruche", "--currency", "EUR")
+    with pytest.raises(CommandError, match="validation_error"):
+        call_command("hub", "invite", "--hub", "la-ruche", "--email", "not-an-address", "--role", "owner")
+    call_command("hub", "invite", "--hub", "la-ruche", "--email", "sam@example.org", "--role", "finance")
+    assert "Invited sam@example.org as finance" in capsys.readouterr().out
+    assert [m["To"] for m in smtp_server] == ["sam@example.org"]

@@ -21,7 +21,10 @@ def crew(books):
     people = {}
     for role in (Role.OWNER, Role.FINANCE, Role.SUPPORT):
         people[role.value] = user_create(
-            email=f"{role.value}@example.org", password="pw-long-enough", email_verified=True, first_name=role.value.capitalize()
+            email=f"{role.value}@example.org",
+            password="pw-long-enough",
+            email_verified=True,
+            first_name=role.value.capitalize(),
         )
         membership_grant(hub=books.hub, user=people[role.value], role=role)
     for n, (first, last, top_up, spend) in enumerate(

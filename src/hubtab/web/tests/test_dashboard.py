@@ -84,3 +84,21 @@ def test_an_empty_hub_says_so_instead_of_drawing_an_empty_chart(finance_client, 
     page = finance_client.get(reverse("dashboard", args=[hub.slug])).content.decode()
     assert "No top-ups or spending in the last 8 weeks." in page
     assert "No account activity yet." in page
+
+
+def test_one_event_is_one_line_even_when_the_ledger_splits_it(finance_client, books):
+    """A top-up that first repays a debt, and an order paid from granted then paid credit, are
+    two entries each in the ledger but one line each for the crew and the customer."""
+    marie = _customer(books, "marie@example.org", "Marie Dubois")
+    books.spend(marie.account, 1000)  # -10.00
+    books.top_up(marie.account, 3000)  # repays 10.00, then 20.00 of paid credit
+    books.grant(marie.account, 500)
+    books.spend(marie.account, 800)  # 5.00 granted, then 3.00 paid
+    page = finance_client.get(reverse("dashboard", args=[books.hub.slug])).content.decode()
+    newest = page.split("Newest activity", 1)[1]
+    assert newest.count("Marie Dubois") == 4
+    assert "30,00\u00a0€" in newest and "-8,00\u00a0€" in newest and "20,00\u00a0€" not in newest
+    detail = finance_client.get(reverse("customer_detail", args=[books.hub.slug, marie.id])).content.decode()
+    history = detail.split("Account history", 1)[1]
+    assert history.count("<tr>") - 1 == 4  # header row excluded
+    assert "30,00\u00a0€" in history and "-8,00\u00a0€" in history and "17,00\u00a0€" in history

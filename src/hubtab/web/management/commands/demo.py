@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import time_machine
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
 
 PASSWORD = "hubtab-demo"
+HISTORY_WEEKS = 8
 CUSTOMER_LOGIN = "customer@hubtab.example"
 FIRST = [
     "Marie",
@@ -122,7 +124,7 @@ class Command(BaseCommand):
                     first_name=role.label,
                 )
                 membership_grant(hub=hub, user=user, role=role)
-            self.seed_accounts(hub, spec["customers"], rng)
+            self.seed_accounts(hub, spec["customers"], rng, crew=user)  # the last crew member entered them
             self.link_demo_customer(hub)
             self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")
 
@@ -136,67 +138,76 @@ class Command(BaseCommand):
         Customer.objects.with_scopes_disabled().filter(id=first.id).update(user=user)
         membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
 
-    def seed_accounts(self, hub: Hub, count: int, rng: random.Random) -> None:
+    def seed_accounts(self, hub: Hub, count: int, rng: random.Random, crew: User) -> None:
+        """Eight weeks of a hub's life, played in time order: customers join, top up, order
+        most weeks, top up again when they run short; a few get welcome credit. The clock is
+        moved to each moment (time-machine), so the history carries real dates."""
         unit = hub.currency
         clearing = services.account_system_get(hub_id=hub.id, code=SystemAccount.PAYMENTS_CLEARING, unit=unit)
         sales = services.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=unit)
         goodwill = services.account_system_get(hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
         now = timezone.now()
-        for n in range(count):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            floor = -5000 if n % 4 == 0 else 0
-            customer = customer_create(
-                hub=hub,
-                email=f"{first}.{last}.{n}@example.org".lower().replace("é", "e").replace("è", "e"),
-                first_name=first,
-                last_name=last,
-                phone=f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {n:02d}",
-                code=f"C{n + 1:04d}",
-                tags=rng.sample(TAGS, rng.randint(0, 2)),
-            )
-            account = customer.account
-            if floor:
-                services.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor)
-            key = f"demo-{account.id}"
-            services.transaction_post(
-                hub_id=hub.id,
-                key=f"{key}-topup",
-                kind="top_up",
-                memo="Card top-up",
-                legs=[
-                    Leg(clearing.id, -(amount := rng.choice([2000, 3000, 5000, 10000])), unit),
-                    Leg(account.id, amount, unit),
-                ],
-            )
-            if n % 3 == 0:
-                services.transaction_post(
-                    hub_id=hub.id,
-                    key=f"{key}-welcome",
-                    kind="grant",
-                    memo="Welcome credit",
-                    legs=[
-                        Leg(goodwill.id, -500, unit),
-                        Leg(account.id, 500, unit, lot_kind="granted", lot_expires_at=now + timedelta(days=30)),
-                    ],
+        start = now - timedelta(weeks=HISTORY_WEEKS)
+        accounts: list[tuple[int, int]] = []  # (account id, floor)
+        with time_machine.travel(start, tick=False):
+            for n in range(count):
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                customer = customer_create(
+                    hub=hub,
+                    email=f"{first}.{last}.{n}@example.org".lower().replace("é", "e").replace("è", "e"),
+                    first_name=first,
+                    last_name=last,
+                    phone=f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {n:02d}",
+                    code=f"C{n + 1:04d}",
+                    tags=rng.sample(TAGS, rng.randint(0, 2)),
+                    actor=crew,
                 )
-            balance = amount + (500 if n % 3 == 0 else 0)
-            for week in range(rng.randint(1, 6)):
-                spend = rng.randint(800, 4500)
-                if balance - spend < floor:
-                    break
-                services.transaction_post(
-                    hub_id=hub.id,
-                    key=f"{key}-order-{week}",
-                    kind="charge",
-                    memo=f"Order week {week + 1}",
-                    legs=[Leg(account.id, -spend, unit), Leg(sales.id, spend, unit)],
-                )
-                balance -= spend
-            if n % 5 == 0 and balance - floor > 1500:
+                floor = -5000 if n % 4 == 0 else 0
+                if floor:
+                    services.account_floor_set(hub_id=hub.id, account_id=customer.account_id, floor_minor=floor)
+                accounts.append((customer.account_id, floor))
+
+        # Every customer's week: maybe an order, on a random day and hour; played in time order.
+        moments = []
+        for index in range(len(accounts)):
+            for week in range(HISTORY_WEEKS):
+                if week == 0 or rng.random() < 0.7:
+                    at = start + timedelta(weeks=week, days=rng.randint(0, 6), hours=rng.randint(7, 20))
+                    moments.append((min(at, now - timedelta(hours=1)), index, week))
+        moments.sort()
+        balances = [0] * len(accounts)
+
+        def post(at: datetime, key: str, kind: str, memo: str, legs: list[Leg]) -> None:
+            with time_machine.travel(at, tick=False):
+                services.transaction_post(hub_id=hub.id, key=key, kind=kind, memo=memo, legs=legs)
+
+        for at, index, week in moments:
+            account_id, floor = accounts[index]
+            key = f"demo-{account_id}-w{week}"
+            spend = rng.randint(800, 4500)
+            if week == 0 or balances[index] - spend < floor:
+                amount = rng.choice([2000, 3000, 5000, 10000])
+                legs = [Leg(clearing.id, -amount, unit), Leg(account_id, amount, unit)]
+                post(at - timedelta(minutes=30), f"{key}-topup", "top_up", "Card top-up", legs)
+                balances[index] += amount
+            if week == 0 and index % 3 == 0:
+                legs = [
+                    Leg(goodwill.id, -500, unit),
+                    Leg(account_id, 500, unit, lot_kind="granted", lot_expires_at=at + timedelta(days=60)),
+                ]
+                post(at - timedelta(minutes=20), f"{key}-welcome", "grant", "Welcome credit", legs)
+                balances[index] += 500
+            if balances[index] - spend >= floor:
+                legs = [Leg(account_id, -spend, unit), Leg(sales.id, spend, unit)]
+                post(at, f"{key}-order", "charge", "Weekly order", legs)
+                balances[index] -= spend
+
+        for index, (account_id, floor) in enumerate(accounts):
+            if index % 5 == 0 and balances[index] - floor > 1500:
                 services.hold_place(
                     hub_id=hub.id,
-                    key=f"{key}-open-order",
-                    account_id=account.id,
+                    key=f"demo-{account_id}-open-order",
+                    account_id=account_id,
                     amount_minor=1500,
                     reference="Open order, pickup Saturday",
                     expires_at=now + timedelta(days=5),
