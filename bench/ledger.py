@@ -46,16 +46,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    HOST,
+    PORT,
+    ROOT,
+    USER,
+    admin_connect,
+    database_drop,
+    database_recreate,
+    database_url,
+    hubtab_migrate,
+    pgbench_path,
+    server_facts,
+)
+
 sys.path.insert(0, str(ROOT / "src"))
 
-HOST = "127.0.0.1"  # the benchmark only ever talks to this server
-PORT = 5432
-USER = "postgres"
 BENCH_DB = "hubtab_bench"
 PGBENCH_DB = "hubtab_pgbench"
-OWN_DATABASES = frozenset({BENCH_DB, PGBENCH_DB})  # the only databases this script creates or drops
-BENCH_URL = f"postgres://{USER}@{HOST}:{PORT}/{BENCH_DB}"
+BENCH_URL = database_url(BENCH_DB)
 
 UNIT = "EUR"
 CUSTOMERS = 50
@@ -69,54 +79,6 @@ POST_SQL = (
     "SELECT * FROM hubtab_post(%s, %s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[], %s::text[],"
     " %s::text[], %s::timestamptz[], %s::bigint[], %s, %s)"
 )
-
-
-# --- database administration (only our own databases) ---------------------------------------------
-
-
-def _admin_connect() -> Any:
-    import psycopg
-
-    return psycopg.connect(host=HOST, port=PORT, user=USER, dbname="postgres", autocommit=True)
-
-
-def database_recreate(name: str) -> None:
-    database_drop(name)
-    from psycopg import sql
-
-    with _admin_connect() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def database_drop(name: str) -> None:
-    if name not in OWN_DATABASES:
-        raise SystemExit(f"refusing to drop {name!r}: not one of this benchmark's databases")
-    from psycopg import sql
-
-    with _admin_connect() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def server_facts() -> dict[str, str]:
-    with _admin_connect() as conn:
-        facts = {"version": conn.execute("SHOW server_version").fetchone()[0]}
-        for name in (
-            "synchronous_commit",
-            "fsync",
-            "wal_sync_method",
-            "shared_buffers",
-            "max_connections",
-            "commit_delay",
-        ):
-            facts[name] = conn.execute(f"SHOW {name}").fetchone()[0]
-    return facts
-
-
-def hubtab_migrate() -> None:
-    script = Path(sys.executable).with_name("hubtab")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "hubtab"]
-    env = {**os.environ, "DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "hubtab.settings"}
-    subprocess.run([*command, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -362,7 +324,7 @@ class LockSampler:
 
     def __init__(self, dbname: str, start: float, end: float) -> None:
         self.dbname, self.start, self.end = dbname, start, end
-        self.conn = _admin_connect()
+        self.conn = admin_connect()
         self.samples: list[tuple[int, int]] = []
         self.next = start
 
@@ -450,24 +412,17 @@ def measure_timed(pool: Pool, mode: str, shape: str, ctx: dict[str, Any], warmup
 def pgbench_init(scale: int) -> None:
     database_recreate(PGBENCH_DB)
     subprocess.run(
-        [_pgbench(), "-i", "-s", str(scale), "-q", "-h", HOST, "-p", str(PORT), "-U", USER, PGBENCH_DB],
+        [pgbench_path(), "-i", "-s", str(scale), "-q", "-h", HOST, "-p", str(PORT), "-U", USER, PGBENCH_DB],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-def _pgbench() -> str:
-    found = shutil.which("pgbench") or "/usr/bin/pgbench"
-    if not Path(found).exists():
-        raise SystemExit("pgbench not found")
-    return found
-
-
 def pgbench_command(clients: int, seconds: int, script: Path | None = None) -> list[str]:
     """No vacuum, N clients on min(N, 2) threads, for `seconds`: the built-in TPC-B-like script on
     its own database, or `script` (prepared statements) on the bench database."""
-    base = [_pgbench(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n"]
+    base = [pgbench_path(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n"]
     target = [PGBENCH_DB] if script is None else ["-M", "prepared", "-f", str(script), BENCH_DB]
     return [*base, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), *target]
 
@@ -647,7 +602,7 @@ def main() -> int:
 
     print(f"setup: {BENCH_DB} (migrate), {PGBENCH_DB} (pgbench -i -s {scale}) ...", flush=True)
     database_recreate(BENCH_DB)
-    hubtab_migrate()
+    hubtab_migrate(BENCH_DB)
     t = time.time()
     pgbench_init(scale)
     print(f"  pgbench -i -s {scale}: {time.time() - t:.0f} s", flush=True)

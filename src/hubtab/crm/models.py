@@ -46,6 +46,9 @@ class Customer(models.Model):
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.CREW)
     created_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Lower-cased name, email, phone and code in one column, kept by the services; on PostgreSQL a
+    # trigram index on it answers "contains" searches at any size (migration 0003).
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     objects = ScopedManager(hub="hub")
 
@@ -54,12 +57,22 @@ class Customer(models.Model):
             models.UniqueConstraint(Lower("email"), "hub", name="customer_unique_email_per_hub"),
         ]
         indexes = [
-            models.Index(fields=["hub", "last_name", "first_name", "id"], name="customer_by_name"),
+            # The list's browse order and its count, over the records in use (index-only when the table is vacuumed).
+            models.Index(
+                fields=["hub", "last_name", "first_name", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="customer_active_by_name",
+            ),
             models.Index(fields=["hub", "code"], name="customer_by_code", condition=~Q(code="")),
         ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def search_text_refresh(self) -> None:
+        self.search_text = " ".join(
+            part.lower() for part in (self.first_name, self.last_name, self.email, self.phone, self.code) if part
+        )
 
     @property
     def full_name(self) -> str:

@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer, Tag
-from hubtab.ledger.models import Balance
+from hubtab.ledger.selectors import accounts_below
 
 
 def customer_list(
     *, hub: Hub, query: str = "", tag: str = "", running_low: bool = False, include_archived: bool = False
 ) -> QuerySet[Customer]:
-    """Customers of the hub with `balance_minor`, filtered by a search (name, email, code, phone), a tag,
-    and whether they are running low (below the hub's threshold, or in debt)."""
+    """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
+    are running low (below the hub's threshold, or in debt). Balances are read for the rows shown
+    (ledger.selectors.balances_of), so counting and paging touch the customer table only."""
     customers = Customer.objects.with_scope(hub=hub).all()
     if not include_archived:
         customers = customers.filter(archived_at__isnull=True)
-    query = query.strip()
-    if query:
-        for word in query.split()[:5]:
-            customers = customers.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(code__iexact=word)
-                | Q(phone__icontains=word)
-            )
+    words = query.lower().split()[:5]
+    for word in words:
+        customers = customers.filter(search_text__contains=word)
     if tag:
         customers = customers.filter(tags__name=tag)
-    balance = (
-        Balance.objects.with_scopes_disabled()
-        .filter(account_id=OuterRef("account_id"))
-        .values("account_id")
-        .annotate(total=Sum("balance_minor"))
-        .values("total")
-    )
-    customers = customers.annotate(balance_minor=Subquery(balance))
     if running_low:
-        customers = customers.filter(balance_minor__lt=hub.low_balance_minor)
+        customers = customers.filter(account_id__in=accounts_below(hub_id=hub.id, below_minor=hub.low_balance_minor))
+    if words:
+        # Matches are few: sorting them beats walking the name index past every non-match, which
+        # the planner otherwise picks for a LIMIT (the index has no lower-cased names).
+        return customers.order_by(Lower("last_name"), Lower("first_name"), "id")
     return customers.order_by("last_name", "first_name", "id")
 
 

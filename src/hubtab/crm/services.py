@@ -73,6 +73,7 @@ def customer_create(
             code=code.strip(),
             source=Source(source),
         )
+        customer.search_text_refresh()
         customer.account = ledger.account_open(
             hub_id=hub.id, kind=AccountKind.CUSTOMER, unit=hub.currency, name=customer.full_name, floor_minor=0
         )
@@ -124,6 +125,7 @@ def customer_update(
         tags_before = sorted(t.name for t in customer.tags.all()) if tags is not None else None
         for name, value in fields.items():
             setattr(customer, name, value.strip())
+        customer.search_text_refresh()
         customer.save()
         changes = {
             name: [before[name], getattr(customer, name)] for name in fields if before[name] != getattr(customer, name)

@@ -26,7 +26,7 @@ from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
 from hubtab.ledger.labels import kind_label
-from hubtab.ledger.selectors import account_state, account_statement, lines_by_transaction
+from hubtab.ledger.selectors import account_state, account_statement, balances_of, lines_by_transaction
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -37,9 +37,10 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low).prefetch_related("tags")
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
     unit = unit_get(hub_id=hub.id, code=hub.currency)
+    balances = balances_of(hub_id=hub.id, account_ids=[customer.account_id for customer in page])
     rows = []
     for customer in page:
-        balance_minor = getattr(customer, "balance_minor", None) or 0
+        balance_minor = balances.get(customer.account_id, 0)
         rows.append(
             {
                 "customer": customer,

@@ -36,6 +36,27 @@ def account_state(*, hub_id: int, account_id: int) -> AccountState:
     )
 
 
+def balances_of(*, hub_id: int, account_ids: list[int]) -> dict[int, int]:
+    """Balances of several accounts at once (summed over their shards), for a page of a list."""
+    rows = (
+        Balance.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, account_id__in=account_ids)
+        .values("account_id")
+        .annotate(total=Sum("balance_minor"))
+    )
+    return {row["account_id"]: row["total"] for row in rows}
+
+
+def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance]:
+    """Ids of the hub's customer and organisation accounts whose balance is below `below_minor`,
+    as a subquery (these accounts have one balance row, shard 0)."""
+    return (
+        Balance.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, shard=0, balance_minor__lt=below_minor, account__kind__in=LOT_BEARING_KINDS)
+        .values("account_id")
+    )
+
+
 def account_list(*, hub_id: int, kind: str | None = None) -> QuerySet[Account]:
     """Accounts of a hub with `balance_minor` and `held_minor` summed over their shards."""
     accounts = Account.objects.with_scopes_disabled().filter(hub_id=hub_id)

@@ -70,6 +70,16 @@ def test_search_by_name_email_or_code_and_filter_by_tag(hub):
     assert names(query="example.org") == ["Marie", "Hugo", "Léa"]
     assert names(tag="school") == ["Hugo"]
     assert names(tag="box", query="mar") == ["Marie", "Hugo"]
+    assert names(query="LÉA petit") == ["Léa"]  # any case, every word must match
+    assert names(query="100%") == []  # LIKE wildcards are searched for, not obeyed
+
+
+def test_search_follows_an_edit(hub):
+    hugo = customer_create(hub=hub, email="hugo@example.org", first_name="Hugo", last_name="Martin")
+    customer_update(hub=hub, customer=hugo, last_name="Roux", phone="06 12 34")
+    assert [c.id for c in customer_list(hub=hub, query="roux")] == [hugo.id]
+    assert [c.id for c in customer_list(hub=hub, query="06 12")] == [hugo.id]
+    assert list(customer_list(hub=hub, query="martin")) == []
 
 
 def test_editing_keeps_emails_unique(hub):
