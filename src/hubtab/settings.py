@@ -180,8 +180,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # "keep me logged in"; otherwise the session ends with the browser
+# Behind HTTPS (HUBTAB_SECURE_COOKIES=true): cookies only over TLS, HSTS, and the proxy's
+# X-Forwarded-Proto header trusted to say the request came over HTTPS.
 SESSION_COOKIE_SECURE = _env_bool("HUBTAB_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("HUBTAB_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("HUBTAB_HSTS_SECONDS", str(30 * 24 * 3600)))
+    # Whether every subdomain is HTTPS-only, and preloading, are the domain owner's call, not ours.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HUBTAB_HSTS_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = _env_bool("HUBTAB_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("HUBTAB_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # Systems accounts that every posting touches are split into this many balance shards, so
 # concurrent postings to one hub never queue behind a single row (docs/decisions/0001).

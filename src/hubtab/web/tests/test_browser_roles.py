@@ -105,3 +105,28 @@ def test_the_french_login_and_dashboard_on_a_phone(live_server, browser, books, 
     assert page.get_by_text("Crédit client détenu").is_visible()
     screenshot(page, "dashboard-fr-phone")
     context.close()
+
+
+def test_a_customer_signs_up_confirms_by_email_and_sees_the_balance_the_hub_keeps(live_server, browser, books):
+    import re
+
+    from django.core import mail
+
+    record = customer_create(hub=books.hub, email="nina@example.org", first_name="Nina", last_name="Roux")
+    books.top_up(record.account, 2500)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("link", name="Create a login").click()
+    page.get_by_label("Email").fill("nina@example.org")
+    page.get_by_label("Password", exact=True).fill("green-beans-2026")
+    page.get_by_label("Password again").fill("green-beans-2026")
+    screenshot(page, "signup-phone")
+    page.get_by_role("button", name="Create my login").click()
+    assert page.get_by_role("heading", name="Verify Your Email Address").is_visible()
+    link = re.search(r"http://\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/me/")
+    assert page.get_by_text("25,00\u00a0€").first.is_visible()
+    screenshot(page, "portal-after-signup-phone")
+    page.close()
