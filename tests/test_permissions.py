@@ -43,8 +43,12 @@ def url_for(hub):
     customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
     second_owner = User.objects.create_user("second-owner@example.org", "pw-long-enough")
     invitation, _ = invitation_create(hub=hub, email="new@example.org", role="support", invited_by=second_owner)
+    from conftest import Books
+
+    topped_up = Books(hub).top_up(customer.account, 1000)
     objects = {
         "customer_id": customer.id,
+        "transaction_id": topped_up.transaction_id,
         # a second owner's role: removing it leaves the hub an owner
         "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
         "invitation_id": invitation.id,

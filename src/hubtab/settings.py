@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "crontask",
     "hubtab.core",
     "hubtab.ledger",
+    "hubtab.accounts",
     "hubtab.crm",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.

@@ -24,6 +24,18 @@ urlpatterns = [
         crm_views.customer_archive_toggle,
         name="customer_archive",
     ),
+    path("hubs/<slug:slug>/customers/<int:customer_id>/credit/", crm_views.customer_credit, name="customer_credit"),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/transactions/<int:transaction_id>/reverse/",
+        crm_views.customer_transaction_reverse,
+        name="customer_transaction_reverse",
+    ),
+    path("hubs/<slug:slug>/settings/credit/", views.credit_settings, name="credit_settings"),
+    path(
+        "hubs/<slug:slug>/settings/credit/apply-limit/",
+        crm_views.customers_floor_apply_view,
+        name="customers_floor_apply",
+    ),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),
     path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
     path(

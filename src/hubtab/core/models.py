@@ -65,9 +65,6 @@ class Hub(models.Model):
     currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     locale = models.CharField(max_length=16, default="en")
-    low_balance_minor = models.BigIntegerField(
-        default=500, help_text="A customer below this balance (in minor units) is running low."
-    )
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self) -> str:

@@ -74,3 +74,13 @@ def money_format(amount_minor: int, unit: Unit, locale: str = "en") -> str:
         return format_currency(value, unit.code, locale=locale)
     pattern = "#,##0." + "0" * unit.decimals if unit.decimals else "#,##0"
     return f"{format_decimal(value, format=pattern, locale=locale)} {unit.name}"
+
+
+def amount_from_decimal(value: Decimal, unit: Unit) -> int:
+    """People's amounts ("12.50") as minor units (1250), refusing more decimals than the unit has."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise DomainError("invalid_amount", "Enter an amount such as 12.50.")
+    minor = value.scaleb(unit.decimals)
+    if minor != minor.to_integral_value():
+        raise DomainError("invalid_amount", f"{unit.name} amounts have at most {unit.decimals} decimals.")
+    return amount_check(int(minor), allow_zero=True, allow_negative=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from hubtab.core.models import CREW_ROLES, AuditEvent, Hub, Invitation, Membership, User
@@ -51,8 +51,12 @@ def invitation_list_pending(*, hub: Hub) -> QuerySet[Invitation]:
     )
 
 
-def audit_list(*, hub: Hub, subject: Model | None = None) -> QuerySet[AuditEvent]:
+def audit_list(*, hub: Hub, subjects: list[Model] | None = None) -> QuerySet[AuditEvent]:
+    """The hub's audit trail, newest first; only what concerns `subjects` when given."""
     events = AuditEvent.objects.with_scope(hub=hub).order_by("-created_at", "-id")
-    if subject is not None:
-        events = events.filter(subject_type=subject._meta.model_name, subject_id=subject.pk)
+    if subjects is not None:
+        about = Q()
+        for subject in subjects:
+            about |= Q(subject_type=subject._meta.model_name, subject_id=subject.pk)
+        events = events.filter(about)
     return events

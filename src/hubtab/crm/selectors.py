@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer, Tag
 from hubtab.ledger.selectors import accounts_below
@@ -25,7 +26,9 @@ def customer_list(
     if tag:
         customers = customers.filter(tags__name=tag)
     if running_low:
-        customers = customers.filter(account_id__in=accounts_below(hub_id=hub.id, below_minor=hub.low_balance_minor))
+        customers = customers.filter(
+            account_id__in=accounts_below(hub_id=hub.id, below_minor=credit_settings_of(hub=hub).low_balance_minor)
+        )
     if words:
         # Matches are few: sorting them beats walking the name index past every non-match, which
         # the planner otherwise picks for a LIMIT (the index has no lower-cased names).

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_record, membership_grant
@@ -75,7 +76,11 @@ def customer_create(
         )
         customer.search_text_refresh()
         customer.account = ledger.account_open(
-            hub_id=hub.id, kind=AccountKind.CUSTOMER, unit=hub.currency, name=customer.full_name, floor_minor=0
+            hub_id=hub.id,
+            kind=AccountKind.CUSTOMER,
+            unit=hub.currency,
+            name=customer.full_name,
+            floor_minor=credit_settings_of(hub=hub).default_floor_minor,
         )
         customer.save()
         tags_set(hub=hub, customer=customer, names=tags)
@@ -182,3 +187,27 @@ def customer_delete(*, hub: Hub, customer: Customer) -> None:
             customer.tags.clear()
             customer.delete()
         ledger.account_close(hub_id=hub.id, account_id=account_id)
+
+
+def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
+    """Set the hub's saved spending limit on every customer in use, or on those with `tag`.
+    Returns how many accounts changed."""
+    floor_minor = credit_settings_of(hub=hub).default_floor_minor
+    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
+    if tag:
+        customers = customers.filter(tags__name=tag)
+    account_ids = list(
+        customers.exclude(account__floor_minor=floor_minor).values_list("account_id", flat=True).order_by("account_id")
+    )
+    with transaction.atomic():
+        for account_id in account_ids:
+            ledger.account_floor_set(hub_id=hub.id, account_id=account_id, floor_minor=floor_minor)
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="customers.floor_apply",
+            summary=f"Applied the spending limit ({floor_minor} minor units) to {len(account_ids)} customers"
+            + (f" tagged {tag}" if tag else ""),
+            data={"floor_minor": floor_minor, "tag": tag, "accounts": len(account_ids)},
+        )
+    return len(account_ids)

@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hubtab.accounts.forms import CreditActionForm, ReverseForm
+from hubtab.accounts.services import credit_apply, transaction_correct
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import money_format, unit_get
+from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.crm.forms import CustomerForm
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
-from hubtab.crm.services import customer_archive, customer_create, customer_unarchive, customer_update
+from hubtab.crm.services import (
+    customer_archive,
+    customer_create,
+    customer_unarchive,
+    customer_update,
+    customers_floor_apply,
+)
 from hubtab.ledger.labels import kind_label
-from hubtab.ledger.selectors import account_state, account_statement, balances_of, lines_by_transaction
+from hubtab.ledger.selectors import (
+    StatementLine,
+    account_state,
+    account_statement,
+    balances_of,
+    lines_by_transaction,
+    reversed_ids,
+)
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -64,6 +82,22 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     )
 
 
+def _line(
+    hub: Hub, unit: Unit, line: StatementLine, reversed_already: AbstractSet[int] = frozenset()
+) -> dict[str, Any]:
+    """One history line for people, in the hub's locale and time (call under its timezone)."""
+    return {
+        "when": moment_short(localtime(line.posted_at), hub.locale),
+        "what": line.memo or kind_label(line.kind),
+        "granted": line.lot_kind == "granted",
+        "amount": money_format(line.amount_minor, unit, hub.locale),
+        "balance": money_format(line.balance_after_minor, unit, hub.locale),
+        "negative": line.amount_minor < 0,
+        "transaction_id": line.transaction_id,
+        "reversible": line.kind not in ("reversal", "lot_expiry") and line.transaction_id not in reversed_already,
+    }
+
+
 def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, Any]:
     """A customer's figures and their last `last` account lines, formatted in the hub's locale and time."""
     unit = unit_get(hub_id=hub.id, code=customer.account.unit)
@@ -74,18 +108,10 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
         start=customer.account.created_at,
         end=timezone.now() + timedelta(seconds=1),
     )
+    shown = lines_by_transaction(statement.lines)[-last:] if last else []
+    reversed_already = reversed_ids(hub_id=hub.id, transaction_ids=[line.transaction_id for line in shown])
     with timezone.override(hub.timezone):
-        lines = [
-            {
-                "when": moment_short(localtime(line.posted_at), hub.locale),
-                "what": line.memo or kind_label(line.kind),
-                "granted": line.lot_kind == "granted",
-                "amount": money_format(line.amount_minor, unit, hub.locale),
-                "balance": money_format(line.balance_after_minor, unit, hub.locale),
-                "negative": line.amount_minor < 0,
-            }
-            for line in reversed(lines_by_transaction(statement.lines)[-last:])
-        ]
+        lines = [_line(hub, unit, line, reversed_already) for line in reversed(shown)]
     return {
         "hub": hub,
         "balance": money_format(state.balance_minor, unit, hub.locale),
@@ -102,7 +128,7 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
 def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(hub, customer_id)
     summary = _account_summary(hub, customer, last=100)
-    events = audit_list(hub=hub, subject=customer)[:50]
+    events = audit_list(hub=hub, subjects=[customer, customer.account])[:50]
     return render(
         request, "crm/customer_detail.html", {"hub": hub, "customer": customer, "summary": summary, "events": events}
     )
@@ -175,3 +201,66 @@ def portal(request: HttpRequest) -> HttpResponse:
     assert request.user.pk is not None
     hubs = [_account_summary(c.hub, c, last=20) for c in customer_records_of_user(user_id=request.user.pk)]
     return render(request, "crm/portal.html", {"hubs": hubs})
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    """Finance adds, grants, removes, refunds or records credit for one customer, with a reason."""
+    customer = _customer_or_404(hub, customer_id)
+    unit = unit_get(hub_id=hub.id, code=customer.account.unit)
+    form = CreditActionForm(request.POST or None, unit=unit, timezone=hub.timezone)
+    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            credit_apply(hub=hub, actor=request_user(request), account_id=customer.account_id, **fields)
+        except DomainError as exc:
+            form.add_error("amount" if exc.code == "insufficient_funds" else None, exc.message)
+        else:
+            messages.success(request, _("Done: the balance and history below include it."))
+            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+    summary = _account_summary(hub, customer, last=0)
+    return render(
+        request, "crm/customer_credit.html", {"hub": hub, "customer": customer, "form": form, "summary": summary}
+    )
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def customer_transaction_reverse(request: HttpRequest, hub: Hub, customer_id: int, transaction_id: int) -> HttpResponse:
+    """Finance reverses a mistaken entry of this customer's history; the reason is required."""
+    customer = _customer_or_404(hub, customer_id)
+    line = next(
+        (
+            line
+            for line in _account_summary(hub, customer, last=10_000)["lines"]
+            if line["transaction_id"] == transaction_id
+        ),
+        None,
+    )
+    if line is None:
+        raise Http404("No such entry in this customer's history.")
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transaction_correct(
+                hub=hub,
+                actor=request_user(request),
+                transaction_id=transaction_id,
+                reason=form.cleaned_data["reason"],
+                key=f"crew-reverse:{form.cleaned_data['key']}",
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Reversed: the history shows the correction."))
+            return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+    return render(request, "crm/customer_reverse.html", {"hub": hub, "customer": customer, "line": line, "form": form})
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["POST"])
+def customers_floor_apply_view(request: HttpRequest, hub: Hub) -> HttpResponse:
+    tag = request.POST.get("tag", "")[:40]
+    changed = customers_floor_apply(hub=hub, actor=request_user(request), tag=tag)
+    messages.success(request, _("Spending limit applied to %(count)s customers.") % {"count": changed})
+    return redirect("credit_settings", slug=hub.slug)

@@ -275,3 +275,36 @@ def system_account_ids(*, hub_id: int, codes: list[str], unit: str) -> list[int]
         .filter(hub_id=hub_id, kind=AccountKind.SYSTEM, code__in=codes, unit=unit)
         .values_list("id", flat=True)
     )
+
+
+def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) -> StatementLine | None:
+    """One transaction as the account saw it (its entries on the account summed), or None if the
+    transaction never touched this account of this hub."""
+    entries = list(
+        Entry.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, account_id=account_id, transaction_id=transaction_id)
+        .select_related("transaction", "lot")
+        .order_by("id")
+    )
+    if not entries:
+        return None
+    last = entries[-1]
+    return StatementLine(
+        entry_id=last.id,
+        transaction_id=transaction_id,
+        posted_at=last.posted_at,
+        kind=last.transaction.kind,
+        memo=last.transaction.memo,
+        amount_minor=sum(e.amount_minor for e in entries),
+        balance_after_minor=last.balance_after_minor,
+        lot_kind=last.lot.kind if last.lot else None,
+    )
+
+
+def reversed_ids(*, hub_id: int, transaction_ids: list[int]) -> set[int]:
+    """Which of these transactions have been reversed (each can be, once)."""
+    return set(
+        Transaction.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, reverses_id__in=transaction_ids)
+        .values_list("reverses_id", flat=True)
+    )

@@ -306,7 +306,7 @@ def transaction_reverse(
             key=key,
             request_hash=request_hash,
             kind="reversal",
-            memo=f"Reversal of {original.key}",
+            memo=f"Reversal of “{original.memo or original.kind.replace('_', ' ')}”"[:500],
             actor_id=actor_id,
             reason=reason,
             reverses_id=original.id,

@@ -6,19 +6,25 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from hubtab.core.access import hub_view
+from hubtab.accounts.forms import CreditSettingsForm
+from hubtab.accounts.selectors import credit_settings_of
+from hubtab.accounts.services import credit_settings_update
+from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_recent
+from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
-from hubtab.crm.selectors import customers_by_account
+from hubtab.crm.selectors import customers_by_account, tag_names
 from hubtab.ledger.labels import kind_label
 from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import (
@@ -93,7 +99,8 @@ class _Formatter:
 def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The hub's overview: the credit it holds, money in and out by week, who runs low, what just happened."""
     unit = unit_get(hub_id=hub.id, code=hub.currency)
-    totals = holder_totals(hub_id=hub.id, unit=hub.currency, low_minor=hub.low_balance_minor)
+    low_minor = credit_settings_of(hub=hub).low_balance_minor
+    totals = holder_totals(hub_id=hub.id, unit=hub.currency, low_minor=low_minor)
     activity = activity_newest(hub_id=hub.id, limit=10)
     customers = customers_by_account(hub=hub, account_ids=[line.account_id for line in activity])
     return render(
@@ -106,7 +113,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
             "has_debt": totals.debt_minor > 0,
             "accounts": totals.accounts,
             "running_low": totals.below_minor,
-            "low_threshold": money_format(hub.low_balance_minor, unit, hub.locale),
+            "low_threshold": money_format(low_minor, unit, hub.locale),
             "chart": _weekly_chart(hub, unit),
             "activity": [
                 {
@@ -176,3 +183,24 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
         "top": money_format(top, unit, hub.locale),
         "empty": all(top_ups == 0 and spent == 0 for _, top_ups, spent in series),
     }
+
+
+@hub_view(Permission.MOVE_MONEY)
+def credit_settings(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """The hub's credit rules (owner and finance), and applying the spending limit to customers."""
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    current = credit_settings_of(hub=hub)
+    form = CreditSettingsForm(request.POST or None, unit=unit, initial=CreditSettingsForm.initial_from(current, unit))
+    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            credit_settings_update(hub=hub, actor=request_user(request), **fields)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Credit settings saved."))
+            return redirect("credit_settings", slug=hub.slug)
+    return render(
+        request,
+        "accounts/credit_settings.html",
+        {"hub": hub, "form": form, "unit": unit, "tags": tag_names(hub=hub)},
+    )

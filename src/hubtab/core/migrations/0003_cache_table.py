@@ -9,6 +9,6 @@ def cache_table_create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0002_hub_low_balance_minor_auditevent_invitation")]
+    dependencies = [("core", "0002_auditevent_invitation")]
 
     operations = [migrations.RunPython(cache_table_create, migrations.RunPython.noop)]

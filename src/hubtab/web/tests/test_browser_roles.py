@@ -10,8 +10,8 @@ from hubtab.crm.services import customer_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NAV = {
-    "owner": ["Overview", "Customers", "Accounts", "Team", "Activity log"],
-    "finance": ["Overview", "Customers", "Accounts"],
+    "owner": ["Overview", "Customers", "Accounts", "Credit settings", "Team", "Activity log"],
+    "finance": ["Overview", "Customers", "Accounts", "Credit settings"],
     "support": ["Overview", "Customers", "Accounts"],
 }
 
@@ -129,4 +129,35 @@ def test_a_customer_signs_up_confirms_by_email_and_sees_the_balance_the_hub_keep
     page.wait_for_url("**/me/")
     assert page.get_by_text("25,00\u00a0€").first.is_visible()
     screenshot(page, "portal-after-signup-phone")
+    page.close()
+
+
+def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_server, browser, books, crew):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, live_server.url, "finance@example.org")
+    page.get_by_role("link", name="Credit settings").click()
+    page.get_by_label("How customers may pay").select_option("credit_only")
+    page.get_by_label("Spending limit").fill("-20")
+    page.get_by_label("Preset top-up amounts").fill("10 20 50")
+    page.get_by_role("button", name="Save settings").click()
+    assert page.get_by_text("Credit settings saved.").is_visible()
+    screenshot(page, "credit-settings-laptop")
+
+    page.get_by_role("link", name="Customers", exact=True).click()
+    page.get_by_role("link", name="Léa Petit").click()
+    page.get_by_role("link", name="Credit", exact=True).click()
+    page.get_by_label("Grant credit (a gift; may expire)").check()
+    page.get_by_label("Amount").fill("7,50")
+    page.get_by_label("Why").fill("Sorry for the late box")
+    screenshot(page, "customer-credit-laptop")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("row").filter(has_text="Sorry for the late box").is_visible()
+    assert "10,50\u00a0€" in page.locator(".card.figure").first.inner_text()  # 3.00 + 7.50
+
+    page.get_by_role("row").filter(has_text="Sorry for the late box").get_by_role("link", name="Reverse").click()
+    page.get_by_label("Why is it reversed?").fill("Meant for Hugo")
+    page.get_by_role("button", name="Reverse it").click()
+    assert "3,00\u00a0€" in page.locator(".card.figure").first.inner_text()
+    assert page.get_by_text("Reversed a transaction: Meant for Hugo").is_visible()
+    screenshot(page, "customer-after-reversal-laptop")
     page.close()

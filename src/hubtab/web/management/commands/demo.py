@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import time_machine
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from hubtab.accounts.services import credit_settings_update
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import hub_create, membership_grant, user_create
 from hubtab.crm.models import Customer
@@ -77,6 +79,11 @@ HUBS: list[dict[str, Any]] = [
         "timezone": "Europe/Paris",
         "locale": "fr",
         "customers": 150,
+        "credit": {
+            "payment_policy": "credit_first",
+            "topup_presets_minor": [2000, 5000, 10000],
+            "low_balance_minor": 1000,
+        },
     },
     {
         "slug": "riverside",
@@ -85,6 +92,11 @@ HUBS: list[dict[str, Any]] = [
         "timezone": "Europe/London",
         "locale": "en",
         "customers": 150,
+        "credit": {
+            "payment_policy": "credit_only",
+            "topup_presets_minor": [1000, 2000, 5000],
+            "topup_bonus_percent": Decimal(5),
+        },
     },
 ]
 
@@ -124,6 +136,8 @@ class Command(BaseCommand):
                     first_name=role.label,
                 )
                 membership_grant(hub=hub, user=user, role=role)
+            owner = User.objects.get(email=f"owner@{spec['slug']}.example")
+            credit_settings_update(hub=hub, actor=owner, **spec["credit"])
             self.seed_accounts(hub, spec["customers"], rng, crew=user)  # the last crew member entered them
             self.link_demo_customer(hub)
             self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")

@@ -13,11 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='hub',
-            name='low_balance_minor',
-            field=models.BigIntegerField(default=500, help_text='A customer below this balance (in minor units) is running low.'),
-        ),
         migrations.CreateModel(
             name='AuditEvent',
             fields=[

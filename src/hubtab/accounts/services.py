@@ -1,0 +1,281 @@
+"""Customer credit, as the hub's crew handle it: the hub's credit rules, and adding, removing,
+refunding or correcting credit by hand. Every change is a ledger posting with who and why, and
+an audit row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hubtab.accounts.models import CreditSettings, PaymentPolicy
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Hub, User
+from hubtab.core.money import amount_check, money_format, unit_get
+from hubtab.core.services import audit_record
+from hubtab.ledger import services as ledger
+from hubtab.ledger.models import LOT_BEARING_KINDS, Account
+from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import Leg, Posted
+
+SETTINGS_FIELDS = (
+    "enabled",
+    "payment_policy",
+    "default_floor_minor",
+    "low_balance_minor",
+    "topup_min_minor",
+    "topup_max_minor",
+    "topup_presets_minor",
+    "topup_bonus_percent",
+)
+
+
+def credit_settings_get(*, hub: Hub) -> CreditSettings:
+    settings, _created = CreditSettings.objects.with_scopes_disabled().get_or_create(hub=hub)
+    return settings
+
+
+def credit_settings_update(*, hub: Hub, actor: User, **fields: Any) -> CreditSettings:
+    """Change the hub's credit rules; the whole change is checked before anything is saved."""
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise DomainError("validation_error", f"Unknown settings: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        settings = (
+            CreditSettings.objects.with_scopes_disabled().select_for_update().get(pk=credit_settings_get(hub=hub).pk)
+        )
+        before = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
+        for name, value in fields.items():
+            setattr(settings, name, value)
+        _settings_check(settings)
+        changes = {
+            name: [_jsonable(before[name]), _jsonable(getattr(settings, name))]
+            for name in SETTINGS_FIELDS
+            if before[name] != getattr(settings, name)
+        }
+        if not changes:
+            return settings
+        settings.updated_at = timezone.now()
+        settings.updated_by = actor
+        settings.save()
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="credit_settings.update",
+            summary="Changed the credit settings: "
+            + ", ".join(name.replace("_minor", "").replace("_", " ") for name in changes),
+            subject=settings,
+            data=changes,
+        )
+    return settings
+
+
+def _jsonable(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _settings_check(settings: CreditSettings) -> None:
+    if settings.payment_policy not in PaymentPolicy.values:
+        raise DomainError("validation_error", _("Choose a payment policy."))
+    amount_check(settings.default_floor_minor, allow_zero=True, allow_negative=True)
+    if settings.default_floor_minor > 0:
+        raise DomainError("invalid_floor", _("The spending limit is zero or negative: the most debt allowed."))
+    amount_check(settings.low_balance_minor, allow_zero=True, allow_negative=True)
+    amount_check(settings.topup_min_minor)
+    amount_check(settings.topup_max_minor)
+    if settings.topup_min_minor > settings.topup_max_minor:
+        raise DomainError("validation_error", _("The smallest top-up must not be above the largest."))
+    presets = settings.topup_presets_minor
+    if not isinstance(presets, list) or len(presets) > 6:
+        raise DomainError("validation_error", _("Give at most 6 preset amounts."))
+    for preset in presets:
+        amount_check(preset)
+        if not settings.topup_min_minor <= preset <= settings.topup_max_minor:
+            raise DomainError(
+                "validation_error", _("Preset amounts must lie between the smallest and the largest top-up.")
+            )
+    bonus = settings.topup_bonus_percent
+    if not isinstance(bonus, Decimal) or not Decimal(0) <= bonus <= Decimal(100):
+        raise DomainError("validation_error", _("The top-up bonus is a percentage between 0 and 100."))
+
+
+# --- crew actions on a customer's credit ----------------------------------------------------------
+
+
+class CreditAction:
+    """What crew can do to an account by hand, and the hub account on the other side of each."""
+
+    ADD_PAID = "add_paid"  # a correction in the customer's favour, as paid (refundable) credit
+    ADD_GRANTED = "add_granted"  # goodwill, a voucher: granted credit, may expire
+    REMOVE = "remove"  # a correction against the customer
+    EXTERNAL_PAYMENT = "external_payment"  # cash, bank transfer, point of sale: paid credit
+    REFUND = "refund"  # money owed to the customer, given back as credit
+
+    ALL = (ADD_PAID, ADD_GRANTED, REMOVE, EXTERNAL_PAYMENT, REFUND)
+    KIND = {
+        ADD_PAID: "adjustment",
+        ADD_GRANTED: "grant",
+        REMOVE: "adjustment",
+        EXTERNAL_PAYMENT: "top_up",
+        REFUND: "refund",
+    }
+    OTHER_SIDE = {
+        ADD_PAID: SystemAccount.ADJUSTMENTS,
+        ADD_GRANTED: SystemAccount.GRANTED_CREDIT_EXPENSE,
+        REMOVE: SystemAccount.ADJUSTMENTS,
+        EXTERNAL_PAYMENT: SystemAccount.EXTERNAL_PAYMENTS,
+        REFUND: SystemAccount.REFUNDS,
+    }
+
+
+ACTION_LABELS = {
+    CreditAction.ADD_PAID: "Added",
+    CreditAction.ADD_GRANTED: "Granted",
+    CreditAction.REMOVE: "Removed",
+    CreditAction.EXTERNAL_PAYMENT: "Recorded a payment of",
+    CreditAction.REFUND: "Refunded to credit",
+}
+# Kept in English in the ledger's memo; the form shows them translated.
+EXTERNAL_METHODS = {
+    "cash": gettext_noop("Cash"),
+    "bank_transfer": gettext_noop("Bank transfer"),
+    "point_of_sale": gettext_noop("Point of sale"),
+}
+
+
+def _holder_account(hub: Hub, account_id: int) -> Account:
+    account = Account.objects.with_scopes_disabled().filter(hub_id=hub.id, id=account_id).first()
+    if account is None or account.kind not in LOT_BEARING_KINDS:
+        raise DomainError("account_not_found", _("That customer account does not exist at this hub."))
+    return account
+
+
+def credit_apply(
+    *,
+    hub: Hub,
+    actor: User,
+    account_id: int,
+    action: str,
+    amount_minor: int,
+    comment: str,
+    key: str,
+    expires_at: datetime | None = None,
+    method: str = "",
+) -> Posted:
+    """Add, remove, refund or record credit on a customer or organisation account, by hand.
+
+    `comment` is required: it is the reason kept on the transaction and shown in the history.
+    A replayed `key` (a form sent twice) posts nothing more.
+    """
+    if action not in CreditAction.ALL:
+        raise DomainError("validation_error", _("Choose what to do."))
+    amount_check(amount_minor)
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError("comment_required", _("Say why: the comment is kept with the entry."))
+    if len(comment) > 500:
+        raise DomainError("validation_error", _("Keep the comment under 500 characters."))
+    if action == CreditAction.EXTERNAL_PAYMENT and method not in EXTERNAL_METHODS:
+        raise DomainError("validation_error", _("Say how the customer paid: cash, bank transfer or point of sale."))
+    if action != CreditAction.ADD_GRANTED:
+        expires_at = None
+    elif expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("invalid_expiry", _("Credit must expire in the future."))
+    account = _holder_account(hub, account_id)
+    other = ledger.account_system_get(hub_id=hub.id, code=CreditAction.OTHER_SIDE[action], unit=account.unit)
+    if action == CreditAction.REMOVE:
+        legs = [Leg(account.id, -amount_minor, account.unit), Leg(other.id, amount_minor, account.unit)]
+    else:
+        lot_kind = "granted" if action == CreditAction.ADD_GRANTED else "paid"
+        legs = [
+            Leg(other.id, -amount_minor, account.unit),
+            Leg(account.id, amount_minor, account.unit, lot_kind=lot_kind, lot_expires_at=expires_at),
+        ]
+    memo = f"{EXTERNAL_METHODS[method]}: {comment}" if method else comment
+    unit = unit_get(hub_id=hub.id, code=account.unit)
+    with transaction.atomic():
+        posted = ledger.transaction_post(
+            hub_id=hub.id,
+            key=key,
+            legs=legs,
+            kind=CreditAction.KIND[action],
+            memo=memo,
+            actor_id=actor.id,
+            reason=comment,
+        )
+        if not posted.replayed:
+            audit_record(
+                hub=hub,
+                actor=actor,
+                action=f"credit.{action}",
+                summary=f"{ACTION_LABELS[action]} {money_format(amount_minor, unit, hub.locale)}: {comment}",
+                subject=account,
+                data={
+                    "transaction_id": posted.transaction_id,
+                    "amount_minor": amount_minor,
+                    "method": method,
+                    "expires_at": expires_at.isoformat() if expires_at else None,
+                },
+            )
+    return posted
+
+
+def credit_apply_many(
+    *,
+    hub: Hub,
+    actor: User,
+    account_ids: list[int],
+    action: str,
+    amount_minor: int,
+    comment: str,
+    key: str,
+    expires_at: datetime | None = None,
+) -> list[Posted]:
+    """The same credit for many customers at once, all or none (one transaction per customer)."""
+    if not account_ids:
+        raise DomainError("validation_error", _("Choose at least one customer."))
+    if action not in (CreditAction.ADD_PAID, CreditAction.ADD_GRANTED):
+        raise DomainError("validation_error", _("Many customers at once can only be given credit."))
+    with transaction.atomic():
+        return [
+            credit_apply(
+                hub=hub,
+                actor=actor,
+                account_id=account_id,
+                action=action,
+                amount_minor=amount_minor,
+                comment=comment,
+                key=f"{key}:{account_id}",
+                expires_at=expires_at,
+            )
+            for account_id in sorted(set(account_ids))
+        ]
+
+
+def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: str, key: str) -> Posted:
+    """Reverse a mistaken transaction (the ledger posts its exact opposite), with who and why."""
+    reason = (reason or "").strip()
+    holders = list(
+        Account.objects.with_scopes_disabled()
+        .filter(hub_id=hub.id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id)
+        .distinct()
+    )
+    with transaction.atomic():
+        posted = ledger.transaction_reverse(
+            hub_id=hub.id, transaction_id=transaction_id, key=key, reason=reason, actor_id=actor.id
+        )
+        for holder in holders if not posted.replayed else []:
+            audit_record(
+                hub=hub,
+                actor=actor,
+                action="credit.reverse",
+                summary=f"Reversed a transaction: {reason}",
+                subject=holder,
+                data={"transaction_id": transaction_id, "reversal_id": posted.transaction_id},
+            )
+    return posted
