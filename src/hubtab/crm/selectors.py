@@ -8,11 +8,19 @@ from django.db.models.functions import Lower
 from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer, Tag
-from hubtab.ledger.selectors import accounts_below
+from hubtab.ledger.selectors import accounts_below, balance_subquery
+
+LIST_ORDERS = ("name", "balance", "-balance")
 
 
 def customer_list(
-    *, hub: Hub, query: str = "", tag: str = "", running_low: bool = False, include_archived: bool = False
+    *,
+    hub: Hub,
+    query: str = "",
+    tag: str = "",
+    running_low: bool = False,
+    include_archived: bool = False,
+    order: str = "name",
 ) -> QuerySet[Customer]:
     """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
     are running low (below the hub's threshold, or in debt). Balances are read for the rows shown
@@ -29,6 +37,10 @@ def customer_list(
         customers = customers.filter(
             account_id__in=accounts_below(hub_id=hub.id, below_minor=credit_settings_of(hub=hub).low_balance_minor)
         )
+    if order in ("balance", "-balance"):
+        # Lowest balance first (or highest): for the running-low list, whose rows are few.
+        customers = customers.annotate(sort_balance=balance_subquery())
+        return customers.order_by(order.replace("balance", "sort_balance"), "last_name", "first_name", "id")
     if words:
         # Matches are few: sorting them beats walking the name index past every non-match, which
         # the planner otherwise picks for a LIMIT (the index has no lower-cased names).

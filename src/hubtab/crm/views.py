@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.timezone import localtime
@@ -26,9 +26,11 @@ from hubtab.core.models import Hub
 from hubtab.core.money import Unit, money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
+from hubtab.core.services import audit_record
+from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import customer_get, customer_list, customer_records_of_user, tag_names
+from hubtab.crm.selectors import LIST_ORDERS, customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import (
     customer_archive,
     customer_create,
@@ -47,12 +49,22 @@ from hubtab.ledger.selectors import (
 )
 
 
-@hub_view(Permission.VIEW_CUSTOMERS)
-def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
+def _list_params(request: HttpRequest) -> tuple[str, str, bool, str]:
+    """The customer list's search, tag, running-low filter and order, as the page and its export read them."""
     query = request.GET.get("q", "")[:100]
     tag = request.GET.get("tag", "")[:40]
     running_low = request.GET.get("low") == "1"
-    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low).prefetch_related("tags")
+    default_order = "balance" if running_low else "name"  # who is lowest comes first on the running-low list
+    order = request.GET.get("order", default_order)
+    return query, tag, running_low, order if order in LIST_ORDERS else default_order
+
+
+@hub_view(Permission.VIEW_CUSTOMERS)
+def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
+    query, tag, running_low, order = _list_params(request)
+    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low, order=order).prefetch_related(
+        "tags"
+    )
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
     unit = unit_get(hub_id=hub.id, code=hub.currency)
     balances = balances_of(hub_id=hub.id, account_ids=[customer.account_id for customer in page])
@@ -77,7 +89,11 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
             "tag": tag,
             "tags": tag_names(hub=hub),
             "running_low": running_low,
-            "pager_params": urlencode({"q": query, "tag": tag, **({"low": "1"} if running_low else {})}),
+            "order": order,
+            "filter_params": urlencode({"q": query, "tag": tag, **({"low": "1"} if running_low else {})}),
+            "pager_params": urlencode(
+                {"q": query, "tag": tag, **({"low": "1"} if running_low else {}), "order": order}
+            ),
         },
     )
 
@@ -264,3 +280,25 @@ def customers_floor_apply_view(request: HttpRequest, hub: Hub) -> HttpResponse:
     changed = customers_floor_apply(hub=hub, actor=request_user(request), tag=tag)
     messages.success(request, _("Spending limit applied to %(count)s customers.") % {"count": changed})
     return redirect("credit_settings", slug=hub.slug)
+
+
+@hub_view(Permission.VIEW_CUSTOMERS)
+@require_http_methods(["GET"])
+def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
+    """The customer list as CSV, with the same search, tag, running-low filter and order as the page."""
+    query, tag, running_low, order = _list_params(request)
+    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low, order=order)
+    audit_record(
+        hub=hub,
+        actor=request_user(request),
+        action="customers.export",
+        summary="Exported the customer list" + (" (running low)" if running_low else ""),
+        data={"q": query, "tag": tag, "low": running_low, "rows": customers.count()},
+    )
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    filename = f"{hub.slug}-{'running-low' if running_low else 'customers'}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(
+        customer_csv_rows(hub=hub, customers=customers, unit=unit), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

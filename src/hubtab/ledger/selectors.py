@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
 from hubtab.core.errors import DomainError
@@ -45,6 +45,16 @@ def balances_of(*, hub_id: int, account_ids: list[int]) -> dict[int, int]:
         .annotate(total=Sum("balance_minor"))
     )
     return {row["account_id"]: row["total"] for row in rows}
+
+
+def balance_subquery(account_field: str = "account_id") -> Subquery:
+    """The balance of a customer or organisation account (one balance row, shard 0), to annotate
+    or order rows that carry the account's id in `account_field`."""
+    return Subquery(
+        Balance.objects.with_scopes_disabled()
+        .filter(account_id=OuterRef(account_field), shard=0)
+        .values("balance_minor")[:1]
+    )
 
 
 def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance]:

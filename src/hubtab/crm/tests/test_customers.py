@@ -115,7 +115,7 @@ def test_paging_keeps_the_search_and_tag(support_client, hub):
         customer_create(hub=hub, email=f"box{n}@example.org", last_name=f"Box {n:02d}", tags=["veg box"])
     url = reverse("customer_index", args=[hub.slug])
     first = support_client.get(url, {"q": "box", "tag": "veg box"}).content.decode()
-    assert "?q=box&amp;tag=veg+box&page=2" in first
+    assert "?q=box&amp;tag=veg+box&amp;order=name&page=2" in first
     second = support_client.get(url, {"q": "box", "tag": "veg box", "page": 2}).content.decode()
     assert "Box 54" in second and "Page 2 of 2" in second
 
