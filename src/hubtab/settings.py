@@ -1,5 +1,6 @@
 """Django settings for Hubtab, read from the environment so one build runs anywhere."""
 
+import json
 import os
 from pathlib import Path
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "hubtab.ledger",
     "hubtab.accounts",
     "hubtab.crm",
+    "hubtab.messaging",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.
     "allauth",
@@ -145,6 +147,8 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
     _MAILER_OPTIONS = {"file_path": str(VAR_DIR / "mail")}
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _MAILER_OPTIONS}}
+# A django-anymail provider's settings as JSON, e.g. {"MAILGUN_API_KEY": "...", "MAILGUN_SENDER_DOMAIN": "..."}.
+ANYMAIL = json.loads(os.environ.get("HUBTAB_ANYMAIL", "{}"))
 DEFAULT_FROM_EMAIL = os.environ.get("HUBTAB_FROM_EMAIL", "Hubtab <no-reply@hubtab.localhost>")
 
 LANGUAGE_CODE = "en"

@@ -1,0 +1,110 @@
+"""Balance reminders: a customer whose balance falls below the hub's running-low line gets one
+email per crossing, and a separate one when it goes below zero; never more than one of a kind
+per cooldown, and nothing while credit is off at the hub."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from hubtab.accounts.selectors import credit_settings_of
+from hubtab.core.models import Hub
+from hubtab.core.money import Unit, money_format, unit_get
+from hubtab.core.services import audit_record
+from hubtab.crm.models import Customer
+from hubtab.ledger.selectors import balance_subquery
+from hubtab.messaging.models import BalanceWatch
+from hubtab.messaging.services import deliveries_send_due, delivery_queue
+
+COOLDOWN = timedelta(days=3)  # at most one reminder of a kind per customer in this time
+
+
+def balance_reminders_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Scan every hub, queue what is due, then send. Safe to run again or twice at once."""
+    now = now or timezone.now()
+    counts = {"low": 0, "negative": 0}
+    for hub in Hub.objects.order_by("id"):
+        credit = credit_settings_of(hub=hub)
+        if not credit.enabled:
+            continue
+        for kind, queued in _hub_scan(hub, credit.low_balance_minor, now).items():
+            counts[kind] += queued
+    return {**counts, **deliveries_send_due()}
+
+
+def _hub_scan(hub: Hub, low_minor: int, now: datetime) -> dict[str, int]:
+    counts = {"low": 0, "negative": 0}
+    customers = (
+        Customer.objects.with_scopes_disabled()
+        .filter(hub=hub, archived_at__isnull=True)
+        .annotate(balance_minor=balance_subquery())
+    )
+    below = {c.account_id: c for c in customers.filter(balance_minor__lt=low_minor)}
+    watches = BalanceWatch.objects.with_scopes_disabled().filter(hub=hub)
+    # Back above the line: the crossing is over, the next fall is a new one.
+    watches.exclude(account_id__in=below).exclude(low_since=None).update(low_since=None)
+    negative_ids = [a for a, c in below.items() if c.balance_minor < 0]
+    watches.exclude(account_id__in=negative_ids).exclude(negative_since=None).update(negative_since=None)
+    if not below:
+        return counts
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    for account_id, customer in below.items():
+        with transaction.atomic():
+            watch, _ = (
+                BalanceWatch.objects.with_scopes_disabled()
+                .select_for_update()
+                .get_or_create(hub=hub, account_id=account_id)
+            )
+            negative = customer.balance_minor < 0
+            kind = "negative" if negative else "low"
+            since_field, notified_field = f"{kind}_since", f"{kind}_notified_at"
+            if getattr(watch, since_field) is None:
+                setattr(watch, since_field, now)
+            if watch.low_since is None:
+                watch.low_since = now
+            since, notified = getattr(watch, since_field), getattr(watch, notified_field)
+            due = (notified is None or notified < since) and (notified is None or now - notified >= COOLDOWN)
+            if due and _queue(hub, customer, kind, since, unit, low_minor):
+                setattr(watch, notified_field, now)
+                if negative:
+                    watch.low_notified_at = now  # the negative notice says it all: no low one on top
+                counts[kind] += 1
+            watch.save()
+    return counts
+
+
+def _queue(hub: Hub, customer: Customer, kind: str, since: datetime, unit: Unit, low_minor: int) -> bool:
+    balance_minor: int = customer.balance_minor  # type: ignore[attr-defined]  # annotated by the scan
+    context = {
+        "hub": hub,
+        "customer": customer,
+        "balance": money_format(balance_minor, unit, hub.locale),
+        "threshold": money_format(low_minor, unit, hub.locale),
+        "link": settings.HUBTAB_BASE_URL.rstrip("/") + reverse("portal"),
+    }
+    with translation.override(hub.locale):
+        subject = render_to_string(f"messaging/email/{kind}_balance_subject.txt", context).strip()
+        body = render_to_string(f"messaging/email/{kind}_balance_body.txt", context)
+    delivery = delivery_queue(
+        hub=hub,
+        customer=customer,
+        kind=f"{kind}_balance",
+        dedupe_key=f"{kind}-balance:{customer.account_id}:{since.isoformat()}",
+        subject=subject,
+        body=body,
+    )
+    if delivery is not None:
+        audit_record(
+            hub=hub,
+            actor=None,
+            action=f"reminder.{kind}_balance",
+            summary=f"Sent a {'negative' if kind == 'negative' else 'low'}-balance reminder ({context['balance']})",
+            subject=customer,
+            data={"delivery_id": delivery.id},
+        )
+    return delivery is not None
