@@ -113,3 +113,24 @@ def test_support_never_gets_to_move_money():
 
     assert Permission.MOVE_MONEY not in MATRIX[Role.SUPPORT]
     assert Permission.MOVE_MONEY in MATRIX[Role.FINANCE] and Permission.MOVE_MONEY in MATRIX[Role.OWNER]
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize("name", ["portal_hub", "portal_statement"])
+def test_a_customers_own_pages_are_theirs_alone(client, hub, people, name, person):
+    """My account at a hub: its customer sees it; nobody else learns it exists, crew of the hub included."""
+    from hubtab.crm.models import Customer
+    from hubtab.crm.services import customer_create
+
+    record = customer_create(hub=hub, email="customer@example.org")
+    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=people["customer"])
+    kwargs = {"hub_slug": hub.slug, **({"fmt": "pdf"} if name == "portal_statement" else {})}
+    if person != "anonymous":
+        client.force_login(people[person])
+    response = client.get(reverse(name, kwargs=kwargs))
+    if person == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    elif person == "customer":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404

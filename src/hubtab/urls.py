@@ -12,6 +12,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", crm_views.portal, name="portal"),
+    path("me/<slug:hub_slug>/", crm_views.portal_hub, name="portal_hub"),
+    path(
+        "me/<slug:hub_slug>/statement.<str:fmt>",
+        crm_views.portal_statement,
+        name="portal_statement",
+    ),
     path("invitations/<str:token>/", core_views.invitation_accept_page, name="invitation_accept"),
     path("hubs/<slug:slug>/", views.dashboard, name="dashboard"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),

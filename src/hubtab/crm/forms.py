@@ -24,3 +24,30 @@ class CustomerForm(forms.Form):
         return {
             name: self.cleaned_data[name] for name in ("email", "first_name", "last_name", "phone", "address", "code")
         }
+
+
+class StatementPeriodForm(forms.Form):
+    """The period and kind of a customer's history and statement."""
+
+    first_day = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    group = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("Everything")),
+            ("top_ups", _("Top-ups")),
+            ("orders", _("Orders")),
+            ("credit", _("Credit and corrections")),
+        ],
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last:
+            if first > last:
+                raise forms.ValidationError(_("The period must end after it starts."))
+            if (last - first).days > 3 * 366:
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return data

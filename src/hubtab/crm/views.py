@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from hubtab.accounts.forms import CreditActionForm, ReverseForm
 from hubtab.accounts.services import credit_apply, transaction_correct
 from hubtab.core.access import hub_view, request_user
-from hubtab.core.dates import moment_short
+from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, money_format, unit_get
@@ -28,7 +29,7 @@ from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
 from hubtab.crm.exports import customer_csv_rows
-from hubtab.crm.forms import CustomerForm
+from hubtab.crm.forms import CustomerForm, StatementPeriodForm
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import LIST_ORDERS, customer_get, customer_list, customer_records_of_user, tag_names
 from hubtab.crm.services import (
@@ -38,12 +39,14 @@ from hubtab.crm.services import (
     customer_update,
     customers_floor_apply,
 )
+from hubtab.crm.statements import statement_csv, statement_for, statement_pdf
 from hubtab.ledger.labels import kind_label
 from hubtab.ledger.selectors import (
     StatementLine,
     account_state,
     account_statement,
     balances_of,
+    credit_expiring,
     lines_by_transaction,
     reversed_ids,
 )
@@ -57,6 +60,9 @@ def _list_params(request: HttpRequest) -> tuple[str, str, bool, str]:
     default_order = "balance" if running_low else "name"  # who is lowest comes first on the running-low list
     order = request.GET.get("order", default_order)
     return query, tag, running_low, order if order in LIST_ORDERS else default_order
+
+
+EXPIRY_NOTICE_DAYS = 30  # granted credit expiring within this many days is pointed out to the customer
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -215,8 +221,88 @@ def customer_archive_toggle(request: HttpRequest, hub: Hub, customer_id: int) ->
 def portal(request: HttpRequest) -> HttpResponse:
     """A customer's own page: each hub where they hold an account, balance and recent history."""
     assert request.user.pk is not None
-    hubs = [_account_summary(c.hub, c, last=20) for c in customer_records_of_user(user_id=request.user.pk)]
+    hubs = [_account_summary(c.hub, c, last=10) for c in customer_records_of_user(user_id=request.user.pk)]
     return render(request, "crm/portal.html", {"hubs": hubs})
+
+
+def _own_record(request: HttpRequest, slug: str) -> Customer:
+    """The logged-in person's own customer record at this hub; 404 for anyone else's hub."""
+    assert request.user.pk is not None
+    record = customer_records_of_user(user_id=request.user.pk).filter(hub__slug=slug).first()
+    if record is None:
+        raise Http404("You have no account at this hub.")
+    return record
+
+
+def _period(request: HttpRequest, hub: Hub) -> tuple[StatementPeriodForm, date, date]:
+    today = timezone.localdate(timezone=ZoneInfo(hub.timezone))
+    form = StatementPeriodForm(
+        request.GET or None, initial={"first_day": today - timedelta(days=89), "last_day": today}
+    )
+    first_day, last_day = today - timedelta(days=89), today
+    if form.is_valid():
+        first_day = form.cleaned_data["first_day"] or first_day
+        last_day = form.cleaned_data["last_day"] or last_day
+    return form, first_day, last_day
+
+
+@login_required
+def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    """My account at one hub: figures, credit about to expire, and my history for a period, filtered."""
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    form, first_day, last_day = _period(request, hub)
+    group = form.cleaned_data.get("group", "") if form.is_bound and form.is_valid() else ""
+    statement = statement_for(hub=hub, customer=record, first_day=first_day, last_day=last_day, group=group)
+    summary = _account_summary(hub, record, last=0)
+    unit = statement.unit
+    soon = timezone.now() + timedelta(days=EXPIRY_NOTICE_DAYS)
+    with timezone.override(hub.timezone):
+        expiring = [
+            {
+                "amount": money_format(e.remaining_minor, unit, hub.locale),
+                "on": day_short(localtime(e.expires_at).date(), hub.locale),
+            }
+            for e in credit_expiring(hub_id=hub.id, account_id=record.account_id, before=soon)
+        ]
+        lines = [_line(hub, unit, line) for line in reversed(statement.lines)]
+    return render(
+        request,
+        "crm/portal_hub.html",
+        {
+            "hub": hub,
+            "summary": summary,
+            "form": form,
+            "lines": lines,
+            "expiring": expiring,
+            "opening": money_format(statement.opening_minor, unit, hub.locale),
+            "closing": money_format(statement.closing_minor, unit, hub.locale),
+            "query": urlencode({"first_day": first_day.isoformat(), "last_day": last_day.isoformat(), "group": group}),
+        },
+    )
+
+
+@login_required
+def portal_statement(request: HttpRequest, hub_slug: str, fmt: str) -> HttpResponse:
+    """My statement for the chosen period as a CSV or PDF file."""
+    if fmt not in ("csv", "pdf"):
+        raise Http404("Statements come as CSV or PDF.")
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    form, first_day, last_day = _period(request, hub)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            " ".join(str(m) for msgs in form.errors.values() for m in msgs), status=400, content_type="text/plain"
+        )
+    group = form.cleaned_data.get("group", "") if form.is_bound else ""
+    statement = statement_for(hub=hub, customer=record, first_day=first_day, last_day=last_day, group=group)
+    name = f"{hub.slug}-statement-{first_day.isoformat()}-{last_day.isoformat()}"
+    if fmt == "pdf":
+        response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+    else:
+        response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
 
 
 @hub_view(Permission.MOVE_MONEY)

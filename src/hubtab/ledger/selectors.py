@@ -9,7 +9,16 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
 from hubtab.core.errors import DomainError
-from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind, AccountStatus, Balance, Entry, Transaction
+from hubtab.ledger.models import (
+    LOT_BEARING_KINDS,
+    Account,
+    AccountKind,
+    AccountStatus,
+    Balance,
+    Entry,
+    Lot,
+    Transaction,
+)
 from hubtab.ledger.types import AccountState
 
 
@@ -318,3 +327,20 @@ def reversed_ids(*, hub_id: int, transaction_ids: list[int]) -> set[int]:
         .filter(hub_id=hub_id, reverses_id__in=transaction_ids)
         .values_list("reverses_id", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class ExpiringCredit:
+    remaining_minor: int
+    expires_at: datetime
+
+
+def credit_expiring(*, hub_id: int, account_id: int, before: datetime) -> list[ExpiringCredit]:
+    """Granted credit still on the account that expires before `before`, soonest first."""
+    lots = (
+        Lot.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, account_id=account_id, kind="granted", is_open=True, expires_at__lt=before)
+        .order_by("expires_at")
+        .values_list("remaining_minor", "expires_at")
+    )
+    return [ExpiringCredit(remaining_minor=r, expires_at=e) for r, e in lots]

@@ -161,3 +161,42 @@ def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_s
     assert page.get_by_text("Reversed a transaction: Meant for Hugo").is_visible()
     screenshot(page, "customer-after-reversal-laptop")
     page.close()
+
+
+def test_a_customer_reads_their_history_and_downloads_a_statement(live_server, browser, books, crew):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user_create(email="nina@example.org", password="pw-long-enough", email_verified=True)
+    nina = customer_create(hub=books.hub, email="nina@example.org", first_name="Nina", last_name="Roux")
+    books.top_up(nina.account, 3000)
+    books.spend(nina.account, 1250)
+    books.grant(nina.account, 400, expires_at=timezone.now() + timedelta(days=5))
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    browser_login(page, live_server.url, "nina@example.org")
+    page.get_by_role("link", name=books.hub.name).click()
+    assert page.get_by_text("4,00\u00a0€ of credit you were given expires on").is_visible()
+    page.get_by_label("Show").select_option("orders")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("table.history tbody tr")
+    assert rows.count() == 1 and "-12,50\u00a0€" in rows.first.inner_text()
+    screenshot(page, "portal-hub-phone")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Statement (PDF)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.close()
+
+
+def test_crew_open_the_running_low_list_and_export_it(live_server, browser, books, crew):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, live_server.url, "support@example.org")
+    page.get_by_role("link", name="Running low").click()
+    names = page.locator("table tbody tr td:first-child").all_inner_texts()
+    assert names == ["Hugo Martin", "Léa Petit"]  # -6.57 first, then 3.00
+    screenshot(page, "running-low-laptop")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    assert content.splitlines()[1].startswith("Hugo,Martin,")
+    page.close()
