@@ -51,7 +51,8 @@ def test_the_history_filters_by_kind_and_period(marie_client, books):
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     page = marie_client.get(_url("portal_hub", books), {"first_day": tomorrow, "last_day": tomorrow}).content.decode()
     assert "No account activity in this period." in page
-    page = marie_client.get(_url("portal_hub", books), {"first_day": tomorrow, "last_day": "2020-01-01"}).content.decode()
+    backwards = {"first_day": tomorrow, "last_day": "2020-01-01"}
+    page = marie_client.get(_url("portal_hub", books), backwards).content.decode()
     assert "The period must end after it starts." in page
 
 
