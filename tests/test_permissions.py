@@ -37,6 +37,7 @@ def test_every_hub_page_is_guarded_by_a_permission():
 @pytest.fixture
 def url_for(hub):
     """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from hubtab.api.services import token_create
     from hubtab.core.services import invitation_create
     from hubtab.crm.services import customer_create
 
@@ -52,6 +53,7 @@ def url_for(hub):
         # a second owner's role: removing it leaves the hub an owner
         "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
         "invitation_id": invitation.id,
+        "token_id": token_create(hub=hub, name="t", scopes=["customers:read"], created_by=None)[0].id,
     }
 
     def build(pattern, slug):

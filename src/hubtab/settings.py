@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "hubtab.accounts",
     "hubtab.crm",
     "hubtab.messaging",
+    "hubtab.api",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.
     "allauth",

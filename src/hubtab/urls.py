@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hubtab.api import views as api_views
+from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
 from hubtab.crm import views as crm_views
 from hubtab.web import views
@@ -51,5 +53,8 @@ urlpatterns = [
         name="invitation_withdraw",
     ),
     path("hubs/<slug:slug>/activity/", core_views.audit, name="audit"),
+    path("hubs/<slug:slug>/api-tokens/", api_views.api_tokens, name="api_tokens"),
+    path("hubs/<slug:slug>/api-tokens/<int:token_id>/revoke/", api_views.api_token_revoke, name="api_token_revoke"),
+    path("api/v1/", api_v1.urls),
     path("admin/", admin.site.urls),
 ]

@@ -18,10 +18,11 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, money_format, unit_get
 from hubtab.core.services import audit_record
+from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import LOT_BEARING_KINDS, Account
 from hubtab.ledger.services import SystemAccount
-from hubtab.ledger.types import Leg, Posted
+from hubtab.ledger.types import HoldResult, Leg, Posted
 
 SETTINGS_FIELDS = (
     "enabled",
@@ -158,7 +159,7 @@ def _holder_account(hub: Hub, account_id: int) -> Account:
 def credit_apply(
     *,
     hub: Hub,
-    actor: User,
+    actor: User | None,
     account_id: int,
     action: str,
     amount_minor: int,
@@ -205,7 +206,7 @@ def credit_apply(
             legs=legs,
             kind=CreditAction.KIND[action],
             memo=memo,
-            actor_id=actor.id,
+            actor_id=actor.id if actor else None,
             reason=comment,
         )
         if not posted.replayed:
@@ -279,3 +280,55 @@ def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: s
                 data={"transaction_id": transaction_id, "reversal_id": posted.transaction_id},
             )
     return posted
+
+
+# --- orders paid from credit (the shop and the API) -----------------------------------------------
+
+
+def charge_post(
+    *, hub: Hub, account_id: int, amount_minor: int, reference: str, description: str, key: str,
+    actor: User | None = None,
+) -> Posted:  # fmt: skip
+    """Take an order's amount from the account into the hub's sales, within the spending limit."""
+    amount_check(amount_minor)
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError("validation_error", _("Give the order's reference."))
+    account = _holder_account(hub, account_id)
+    sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
+    return ledger.transaction_post(
+        hub_id=hub.id,
+        key=key,
+        legs=[Leg(account.id, -amount_minor, account.unit), Leg(sales.id, amount_minor, account.unit)],
+        kind="charge",
+        memo=(description or reference)[:500],
+        actor_id=actor.id if actor else None,
+        reason=reference,
+    )
+
+
+def order_hold_place(
+    *, hub: Hub, account_id: int, amount_minor: int, reference: str, key: str, expires_at: datetime | None = None,
+) -> HoldResult:  # fmt: skip
+    """Reserve an order's amount on the account until it is captured, voided or expires."""
+    _holder_account(hub, account_id)
+    return ledger.hold_place(
+        hub_id=hub.id, key=key, account_id=account_id, amount_minor=amount_minor, expires_at=expires_at,
+        reference=(reference or "").strip()[:200],
+    )  # fmt: skip
+
+
+def order_hold_capture(
+    *, hub: Hub, hold_id: int, key: str, amount_minor: int | None = None, actor: User | None = None
+) -> HoldResult:
+    """Take the final amount of a held order into the hub's sales and release the rest."""
+    hold = ledger_selectors.hold_get(hub_id=hub.id, hold_id=hold_id)
+    sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=hold.unit)
+    return ledger.hold_capture(
+        hub_id=hub.id, hold_id=hold_id, to_account_id=sales.id, amount_minor=amount_minor, key=key,
+        actor_id=actor.id if actor else None,
+    )  # fmt: skip
+
+
+def order_hold_void(*, hub: Hub, hold_id: int) -> HoldResult:
+    return ledger.hold_void(hub_id=hub.id, hold_id=hold_id)

@@ -16,6 +16,7 @@ from hubtab.ledger.models import (
     AccountStatus,
     Balance,
     Entry,
+    Hold,
     Lot,
     Transaction,
 )
@@ -344,3 +345,66 @@ def credit_expiring(*, hub_id: int, account_id: int, before: datetime) -> list[E
         .values_list("remaining_minor", "expires_at")
     )
     return [ExpiringCredit(remaining_minor=r, expires_at=e) for r, e in lots]
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: int
+    account_id: int
+    unit: str
+    amount_minor: int
+    status: str
+    captured_minor: int | None
+    reference: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+def hold_get(*, hub_id: int, hold_id: int) -> HoldView:
+    hold = Hold.objects.with_scopes_disabled().filter(id=hold_id, hub_id=hub_id).select_related("account").first()
+    if hold is None:
+        raise DomainError("hold_not_found", "That hold does not exist at this hub.")
+    return HoldView(
+        id=hold.id,
+        account_id=hold.account_id,
+        unit=hold.account.unit,
+        amount_minor=hold.amount_minor,
+        status=hold.status,
+        captured_minor=hold.captured_minor,
+        reference=hold.reference,
+        expires_at=hold.expires_at,
+        created_at=hold.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: int
+    transaction_id: int
+    kind: str
+    memo: str
+    amount: int
+    balance_after: int
+    lot_kind: str | None
+    posted_at: datetime
+
+
+def account_entries(*, hub_id: int, account_id: int, before_id: int | None, limit: int) -> list[EntryView]:
+    """An account's entries newest first, `limit` of them, older than entry `before_id` when given."""
+    _account(hub_id, account_id)
+    entries = Entry.objects.with_scopes_disabled().filter(hub_id=hub_id, account_id=account_id)
+    if before_id is not None:
+        entries = entries.filter(id__lt=before_id)
+    return [
+        EntryView(
+            id=e.id,
+            transaction_id=e.transaction_id,
+            kind=e.transaction.kind,
+            memo=e.transaction.memo,
+            amount=e.amount_minor,
+            balance_after=e.balance_after_minor,
+            lot_kind=e.lot.kind if e.lot else None,
+            posted_at=e.posted_at,
+        )
+        for e in entries.select_related("transaction", "lot").order_by("-id")[:limit]
+    ]

@@ -10,7 +10,7 @@ from hubtab.crm.services import customer_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NAV = {
-    "owner": ["Overview", "Customers", "Accounts", "Credit settings", "Team", "Activity log"],
+    "owner": ["Overview", "Customers", "Accounts", "Credit settings", "Team", "API", "Activity log"],
     "finance": ["Overview", "Customers", "Accounts", "Credit settings"],
     "support": ["Overview", "Customers", "Accounts"],
 }

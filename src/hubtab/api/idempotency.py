@@ -1,0 +1,78 @@
+"""Every POST carries an Idempotency-Key. The first answer is stored with the key in the same
+database transaction as the work; a retry with the same body gets that answer again, a different
+body under the same key gets 409. Two requests racing with one key: the second waits for the
+first's row, then replays it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Status
+
+from hubtab.api.errors import ApiError, error_body
+from hubtab.api.models import IdempotencyRecord
+from hubtab.core.errors import DomainError
+
+Handler = Callable[..., Status[Any]]
+
+
+def idempotent(handler: Handler) -> Handler:
+    @wraps(handler)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Status[Any]:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 200:
+            raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (1 to 200 characters).")
+        hub = request.auth.hub  # type: ignore[attr-defined]
+        request_line = f"{request.method} {request.path}\n".encode()
+        digest = hashlib.sha256(request_line + request.body).hexdigest()
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.with_scopes_disabled().create(
+                        hub=hub, key=key, request_hash=digest, status_code=0, response={}
+                    )
+            except IntegrityError:
+                first = IdempotencyRecord.objects.with_scopes_disabled().get(hub=hub, key=key)
+                if first.request_hash != digest:
+                    raise ApiError(
+                        409, "idempotency_conflict", "This Idempotency-Key was used for a different request."
+                    ) from None
+                return Status(first.status_code, first.response)
+            try:
+                request.ledger_key = f"api:{key}"  # type: ignore[attr-defined]  # the ledger's own key for this request
+                result = handler(request, *args, **kwargs)
+                status, body = result.status_code, result.value
+            except (ApiError, DomainError) as exc:
+                status, body = error_body(exc)
+            record.status_code = status
+            record.response = _jsonable(body)
+            record.save(update_fields=["status_code", "response"])
+            return Status(status, record.response)
+
+    return wrapper
+
+
+def _jsonable(body: Any) -> Any:
+    """The response as JSON data, as it is sent, so that a replay sends the same."""
+    return json.loads(json.dumps(body, cls=_Encoder))
+
+
+class _Encoder(DjangoJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if hasattr(o, "model_dump"):
+            return o.model_dump(mode="json")
+        return super().default(o)
+
+
+def ledger_key(request: HttpRequest) -> str:
+    """The ledger idempotency key of the POST being handled (set by @idempotent)."""
+    key = getattr(request, "ledger_key", None)
+    assert isinstance(key, str), "only inside an @idempotent handler"
+    return key

@@ -1,0 +1,53 @@
+"""API access: hub tokens with scopes, and the remembered answers to POST requests by their
+Idempotency-Key, so that a retried request gets the first answer and changes nothing twice."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from hubtab.core.models import Hub, User
+
+
+class Scope(models.TextChoices):
+    CUSTOMERS_READ = "customers:read", "Read customers"
+    CUSTOMERS_WRITE = "customers:write", "Create customers"
+    ACCOUNTS_READ = "accounts:read", "Read accounts and entries"
+    ACCOUNTS_WRITE = "accounts:write", "Move credit: credits, debits, charges, holds, limits"
+
+
+class ApiToken(models.Model):
+    """Only a hash of the token is kept; its first characters identify it in lists."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) at {self.hub}"
+
+
+class IdempotencyRecord(models.Model):
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.status_code}"
