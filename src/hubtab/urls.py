@@ -26,6 +26,7 @@ urlpatterns = [
     path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
     path("hubs/<slug:slug>/customers/new/", crm_views.customer_new, name="customer_new"),
     path("hubs/<slug:slug>/customers/export.csv", crm_views.customer_export, name="customer_export"),
+    path("hubs/<slug:slug>/customers/credit/", crm_views.customers_credit_many, name="customers_credit_many"),
     path("hubs/<slug:slug>/customers/<int:customer_id>/", crm_views.customer_detail, name="customer_detail"),
     path("hubs/<slug:slug>/customers/<int:customer_id>/edit/", crm_views.customer_edit, name="customer_edit"),
     path(

@@ -177,7 +177,7 @@ class CreditActionForm(forms.Form):
         return {
             "action": self.cleaned_data["action"],
             "amount_minor": amount_minor,
-            "method": self.cleaned_data["method"],
+            "method": self.cleaned_data.get("method", ""),
             "expires_at": expires_at,
             "comment": self.cleaned_data["comment"],
             "key": f"crew:{self.cleaned_data['key']}",
@@ -192,3 +192,29 @@ class ReverseForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if not self.is_bound:
             self.initial.setdefault("key", uuid.uuid4())
+
+
+BULK_ACTIONS = [
+    (CreditAction.ADD_GRANTED, _("Grant credit (a gift; may expire)")),
+    (CreditAction.ADD_PAID, _("Add credit (paid, refundable)")),
+]
+
+
+class BulkCreditForm(CreditActionForm):
+    """The same credit for every customer in use, or every one with a tag."""
+
+    tag = forms.ChoiceField(label=_("Customers"), required=False)
+
+    def __init__(self, *args: Any, tags: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        action, tag = self.fields["action"], self.fields["tag"]
+        assert isinstance(action, forms.ChoiceField) and isinstance(tag, forms.ChoiceField)
+        action.choices = BULK_ACTIONS
+        tag.choices = [("", _("All customers")), *((t, t) for t in tags)]
+        del self.fields["method"]
+
+    def for_service(self) -> dict[str, Any] | None:
+        fields = super().for_service()
+        if fields is not None:
+            fields.pop("method", None)
+        return fields

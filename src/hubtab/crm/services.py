@@ -211,3 +211,11 @@ def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
             data={"floor_minor": floor_minor, "tag": tag, "accounts": len(account_ids)},
         )
     return len(account_ids)
+
+
+def customers_account_ids(*, hub: Hub, tag: str = "") -> list[int]:
+    """The accounts of the customers in use at the hub, or of those with `tag`."""
+    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
+    if tag:
+        customers = customers.filter(tags__name=tag)
+    return list(customers.values_list("account_id", flat=True).order_by("account_id"))

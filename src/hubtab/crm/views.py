@@ -18,8 +18,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hubtab.accounts.forms import CreditActionForm, ReverseForm
-from hubtab.accounts.services import credit_apply, transaction_correct
+from hubtab.accounts.forms import BulkCreditForm, CreditActionForm, ReverseForm
+from hubtab.accounts.services import credit_apply, credit_apply_many, transaction_correct
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
@@ -37,6 +37,7 @@ from hubtab.crm.services import (
     customer_create,
     customer_unarchive,
     customer_update,
+    customers_account_ids,
     customers_floor_apply,
 )
 from hubtab.crm.statements import statement_csv, statement_for, statement_pdf
@@ -388,3 +389,23 @@ def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """Finance credits every customer, or every customer with a tag, at once: all or none."""
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    form = BulkCreditForm(request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub))
+    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+        tag = form.cleaned_data["tag"]
+        try:
+            posted = credit_apply_many(
+                hub=hub, actor=request_user(request), account_ids=customers_account_ids(hub=hub, tag=tag), **fields
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Credited %(count)s customers.") % {"count": len(posted)})
+            return redirect("customer_index", slug=hub.slug)
+    return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form})

@@ -235,3 +235,17 @@ def test_credit_at_another_hubs_account_is_refused(hub, other_hub, finance):
             comment="x", key="k",
         )  # fmt: skip
     assert refused.value.code == "account_not_found"
+
+
+def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie):
+    hugo = customer_create(hub=hub, email="hugo@example.org", tags=["school"])
+    lea = customer_create(hub=hub, email="lea@example.org", tags=["box"])
+    response = finance_client.post(
+        reverse("customers_credit_many", args=[hub.slug]),
+        {"tag": "box", "action": "add_granted", "amount": "5", "comment": "Sorry, late boxes", "key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302
+    assert (_balance(hub, marie), _balance(hub, lea), _balance(hub, hugo)) == (500, 500, 0)
+    assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.add_granted").count() == 2
+    page = finance_client.get(reverse("customers_credit_many", args=[hub.slug])).content.decode()
+    assert "Remove credit" not in page  # many at once can only be given credit
