@@ -242,7 +242,13 @@ def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie)
     lea = customer_create(hub=hub, email="lea@example.org", tags=["box"])
     response = finance_client.post(
         reverse("customers_credit_many", args=[hub.slug]),
-        {"tag": "box", "action": "add_granted", "amount": "5", "comment": "Sorry, late boxes", "key": str(uuid.uuid4())},
+        {
+            "tag": "box",
+            "action": "add_granted",
+            "amount": "5",
+            "comment": "Sorry, late boxes",
+            "key": str(uuid.uuid4()),
+        },
     )
     assert response.status_code == 302
     assert (_balance(hub, marie), _balance(hub, lea), _balance(hub, hugo)) == (500, 500, 0)
