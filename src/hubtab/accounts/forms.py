@@ -218,3 +218,22 @@ class BulkCreditForm(CreditActionForm):
         if fields is not None:
             fields.pop("method", None)
         return fields
+
+
+class AccountRulesForm(forms.Form):
+    floor = _amount_field(_("Spending limit"), help_text=_("0 means no debt; -50 lets this customer owe up to 50."))
+    payment_policy = forms.ChoiceField(
+        label=_("How this customer may pay"),
+        required=False,
+        choices=[("", _("As the hub's settings say")), *PaymentPolicy.choices],
+    )
+
+    def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+
+    def for_service(self) -> dict[str, Any] | None:
+        floor_minor = _minor(self, "floor", self.unit)
+        if self.errors:
+            return None
+        return {"floor_minor": floor_minor, "payment_policy": self.cleaned_data["payment_policy"]}

@@ -37,3 +37,17 @@ class CreditSettings(models.Model):
 
     def __str__(self) -> str:
         return f"credit settings of {self.hub}"
+
+
+class AccountRules(models.Model):
+    """One customer's or organisation's own rules, where they differ from the hub's."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField(unique=True)
+    payment_policy = models.CharField(max_length=16, choices=PaymentPolicy.choices, blank=True)  # "": the hub's
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    def __str__(self) -> str:
+        return f"rules of account {self.account_id}"

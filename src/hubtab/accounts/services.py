@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hubtab.accounts.models import CreditSettings, PaymentPolicy
+from hubtab.accounts.models import AccountRules, CreditSettings, PaymentPolicy
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, money_format, unit_get
@@ -332,3 +332,34 @@ def order_hold_capture(
 
 def order_hold_void(*, hub: Hub, hold_id: int) -> HoldResult:
     return ledger.hold_void(hub_id=hub.id, hold_id=hold_id)
+
+
+def account_rules_set(*, hub: Hub, actor: User, account_id: int, floor_minor: int, payment_policy: str) -> None:
+    """One customer's own spending limit and payment policy ("" for the hub's policy)."""
+    if payment_policy and payment_policy not in PaymentPolicy.values:
+        raise DomainError("validation_error", _("Choose a payment policy."))
+    amount_check(floor_minor, allow_zero=True, allow_negative=True)
+    if floor_minor > 0:
+        raise DomainError("invalid_floor", _("The spending limit is zero or negative: the most debt allowed."))
+    account = _holder_account(hub, account_id)
+    with transaction.atomic():
+        changes: dict[str, list[object]] = {}
+        if account.floor_minor != floor_minor:
+            changes["floor_minor"] = [account.floor_minor, floor_minor]
+            ledger.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor_minor)
+        rules, _created = AccountRules.objects.with_scopes_disabled().get_or_create(hub=hub, account_id=account.id)
+        if rules.payment_policy != payment_policy:
+            changes["payment_policy"] = [rules.payment_policy, payment_policy]
+            rules.payment_policy = payment_policy
+            rules.updated_at = timezone.now()
+            rules.save(update_fields=["payment_policy", "updated_at"])
+        if changes:
+            audit_record(
+                hub=hub,
+                actor=actor,
+                action="account.rules",
+                summary="Changed "
+                + " and ".join("spending limit" if k == "floor_minor" else "payment policy" for k in changes),
+                subject=account,
+                data=changes,
+            )

@@ -18,13 +18,14 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hubtab.accounts.forms import BulkCreditForm, CreditActionForm, ReverseForm
-from hubtab.accounts.services import credit_apply, credit_apply_many, transaction_correct
+from hubtab.accounts.forms import AccountRulesForm, BulkCreditForm, CreditActionForm, ReverseForm
+from hubtab.accounts.selectors import payment_policy_for
+from hubtab.accounts.services import account_rules_set, credit_apply, credit_apply_many, transaction_correct
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, money_format, unit_get
+from hubtab.core.money import Unit, minor_to_decimal, money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
@@ -309,21 +310,42 @@ def portal_statement(request: HttpRequest, hub_slug: str, fmt: str) -> HttpRespo
 @hub_view(Permission.MOVE_MONEY)
 @require_http_methods(["GET", "POST"])
 def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
-    """Finance adds, grants, removes, refunds or records credit for one customer, with a reason."""
+    """Finance adds, grants, removes, refunds or records credit for one customer, with a reason;
+    and sets this customer's own spending limit and payment policy."""
     customer = _customer_or_404(hub, customer_id)
     unit = unit_get(hub_id=hub.id, code=customer.account.unit)
-    form = CreditActionForm(request.POST or None, unit=unit, timezone=hub.timezone)
-    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+    policy, own_policy = payment_policy_for(hub=hub, account_id=customer.account_id)
+    rules_initial = {
+        "floor": minor_to_decimal(customer.account.floor_minor or 0, unit),
+        "payment_policy": policy if own_policy else "",
+    }
+    posted_rules = request.method == "POST" and "floor" in request.POST
+    form = CreditActionForm(
+        request.POST if request.method == "POST" and not posted_rules else None, unit=unit, timezone=hub.timezone
+    )
+    rules = AccountRulesForm(request.POST if posted_rules else None, unit=unit, initial=rules_initial)
+    if posted_rules and rules.is_valid() and (fields := rules.for_service()) is not None:
         try:
-            credit_apply(hub=hub, actor=request_user(request), account_id=customer.account_id, **fields)
+            account_rules_set(hub=hub, actor=request_user(request), account_id=customer.account_id, **fields)
         except DomainError as exc:
-            form.add_error("amount" if exc.code == "insufficient_funds" else None, exc.message)
+            rules.add_error(None, exc.message)
         else:
-            messages.success(request, _("Done: the balance and history below include it."))
+            messages.success(request, _("Spending limit and payment policy saved."))
             return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
+    elif request.method == "POST" and not posted_rules and form.is_valid():
+        if (fields := form.for_service()) is not None:
+            try:
+                credit_apply(hub=hub, actor=request_user(request), account_id=customer.account_id, **fields)
+            except DomainError as exc:
+                form.add_error("amount" if exc.code == "insufficient_funds" else None, exc.message)
+            else:
+                messages.success(request, _("Done: the balance and history below include it."))
+                return redirect("customer_detail", slug=hub.slug, customer_id=customer.id)
     summary = _account_summary(hub, customer, last=0)
     return render(
-        request, "crm/customer_credit.html", {"hub": hub, "customer": customer, "form": form, "summary": summary}
+        request,
+        "crm/customer_credit.html",
+        {"hub": hub, "customer": customer, "form": form, "rules": rules, "summary": summary},
     )
 
 

@@ -255,3 +255,24 @@ def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie)
     assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.add_granted").count() == 2
     page = finance_client.get(reverse("customers_credit_many", args=[hub.slug])).content.decode()
     assert "Remove credit" not in page  # many at once can only be given credit
+
+
+def test_one_customer_gets_their_own_limit_and_payment_policy(finance_client, hub, marie):
+    from hubtab.accounts.selectors import payment_policy_for
+
+    url = reverse("customer_credit", args=[hub.slug, marie.id])
+    assert payment_policy_for(hub=hub, account_id=marie.account_id) == ("credit_first", False)
+    response = finance_client.post(url, {"floor": "-30", "payment_policy": "credit_only"})
+    assert response.status_code == 302
+    marie.account.refresh_from_db()
+    assert marie.account.floor_minor == -3000
+    assert payment_policy_for(hub=hub, account_id=marie.account_id) == ("credit_only", True)
+    assert credit_settings_of(hub=hub).payment_policy == "credit_first"  # the hub's rule is untouched
+    event = AuditEvent.objects.with_scopes_disabled().get(action="account.rules")
+    assert event.data == {"floor_minor": [0, -3000], "payment_policy": ["", "credit_only"]}
+    refused = finance_client.post(url, {"floor": "25", "payment_policy": ""})
+    assert refused.status_code == 200 and "zero or negative" in refused.content.decode()
+    marie.account.refresh_from_db()
+    assert marie.account.floor_minor == -3000
+    finance_client.post(url, {"floor": "-30", "payment_policy": ""})  # back to the hub's policy
+    assert payment_policy_for(hub=hub, account_id=marie.account_id) == ("credit_first", False)
