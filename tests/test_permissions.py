@@ -37,6 +37,7 @@ def test_every_hub_page_is_guarded_by_a_permission():
 @pytest.fixture
 def url_for(hub):
     """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from hubtab.accounts.services import organisation_create
     from hubtab.api.services import token_create
     from hubtab.core.services import invitation_create
     from hubtab.crm.services import customer_create
@@ -54,6 +55,7 @@ def url_for(hub):
         "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
         "invitation_id": invitation.id,
         "token_id": token_create(hub=hub, name="t", scopes=["customers:read"], created_by=None)[0].id,
+        "organisation_id": organisation_create(hub=hub, actor=second_owner, name="School").id,
     }
 
     def build(pattern, slug):

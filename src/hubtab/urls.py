@@ -46,6 +46,12 @@ urlpatterns = [
         crm_views.customers_floor_apply_view,
         name="customers_floor_apply",
     ),
+    path("hubs/<slug:slug>/organisations/", crm_views.organisation_index, name="organisation_index"),
+    path(
+        "hubs/<slug:slug>/organisations/<int:organisation_id>/",
+        crm_views.organisation_detail,
+        name="organisation_detail",
+    ),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),
     path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
     path(

@@ -51,3 +51,55 @@ class AccountRules(models.Model):
 
     def __str__(self) -> str:
         return f"rules of account {self.account_id}"
+
+
+class Organisation(models.Model):
+    """A household, a school or a buying group: one balance that its members spend from."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="organisations")
+    name = models.CharField(max_length=200)
+    account_id = models.BigIntegerField(unique=True)  # the organisation's ledger account
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationMember(models.Model):
+    """A customer (by their ledger account) who may spend from the organisation's balance, up to
+    `monthly_limit_minor` a calendar month (in the hub's time) when one is set."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
+    member_account_id = models.BigIntegerField()
+    monthly_limit_minor = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "member_account_id"], name="org_member_once")]
+
+    def __str__(self) -> str:
+        return f"account {self.member_account_id} in {self.organisation}"
+
+
+class OrganisationSpend(models.Model):
+    """Which member spent what from the organisation, for their limit and the organisation's page."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="spends")
+    member_account_id = models.BigIntegerField()
+    transaction_id = models.BigIntegerField(unique=True)
+    amount_minor = models.BigIntegerField()
+    spent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "member_account_id", "spent_at"], name="org_spend_member")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} by account {self.member_account_id}"

@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -18,21 +20,37 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hubtab.accounts.forms import AccountRulesForm, BulkCreditForm, CreditActionForm, ReverseForm
-from hubtab.accounts.selectors import payment_policy_for
-from hubtab.accounts.services import account_rules_set, credit_apply, credit_apply_many, transaction_correct
+from hubtab.accounts.forms import AccountRulesForm, AmountField, BulkCreditForm, CreditActionForm, ReverseForm
+from hubtab.accounts.models import Organisation
+from hubtab.accounts.selectors import organisation_get, organisation_list, organisation_members, payment_policy_for
+from hubtab.accounts.services import (
+    account_rules_set,
+    credit_apply,
+    credit_apply_many,
+    organisation_create,
+    organisation_member_remove,
+    organisation_member_set,
+    transaction_correct,
+)
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, minor_to_decimal, money_format, unit_get
+from hubtab.core.money import Unit, amount_from_decimal, minor_to_decimal, money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
 from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm, StatementPeriodForm
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import LIST_ORDERS, customer_get, customer_list, customer_records_of_user, tag_names
+from hubtab.crm.selectors import (
+    LIST_ORDERS,
+    customer_get,
+    customer_list,
+    customer_records_of_user,
+    customers_by_account,
+    tag_names,
+)
 from hubtab.crm.services import (
     customer_archive,
     customer_create,
@@ -431,3 +449,104 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
             messages.success(request, _("Credited %(count)s customers.") % {"count": len(posted)})
             return redirect("customer_index", slug=hub.slug)
     return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form})
+
+
+# --- organisations (the money rules are in accounts; names and emails are here) --------------------
+
+
+@hub_view(Permission.VIEW_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def organisation_index(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """Organisations with their balances; finance and owners create them here."""
+    error = ""
+    if request.method == "POST":
+        if Permission.MOVE_MONEY not in request.hub_permissions:  # type: ignore[attr-defined]
+            raise PermissionDenied
+        try:
+            organisation = organisation_create(hub=hub, actor=request_user(request), name=request.POST.get("name", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("organisation_detail", slug=hub.slug, organisation_id=organisation.id)
+    organisations = list(organisation_list(hub=hub))
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    balances = balances_of(hub_id=hub.id, account_ids=[o.account_id for o in organisations])
+    rows = [{"organisation": o, "balance": money_format(balances.get(o.account_id, 0), unit, hub.locale)}
+            for o in organisations]  # fmt: skip
+    return render(request, "crm/organisation_index.html", {"hub": hub, "rows": rows, "error": error})
+
+
+@hub_view(Permission.VIEW_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def organisation_detail(request: HttpRequest, hub: Hub, organisation_id: int) -> HttpResponse:
+    """An organisation's balance, members (with their monthly limit and this month's spending) and
+    statement; finance and owners add members by email, change limits and remove them."""
+    organisation = organisation_get(hub=hub, organisation_id=organisation_id)
+    if organisation is None:
+        raise Http404("No such organisation.")
+    error = ""
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    if request.method == "POST":
+        if Permission.MOVE_MONEY not in request.hub_permissions:  # type: ignore[attr-defined]
+            raise PermissionDenied
+        error = _organisation_member_change(request, hub, organisation, unit)
+        if not error:
+            return redirect("organisation_detail", slug=hub.slug, organisation_id=organisation.id)
+    members = organisation_members(hub=hub, organisation=organisation, now=timezone.now())
+    people = customers_by_account(hub=hub, account_ids=[m["account_id"] for m in members])
+    state = account_state(hub_id=hub.id, account_id=organisation.account_id)
+    statement = account_statement(
+        hub_id=hub.id, account_id=organisation.account_id, start=organisation.created_at,
+        end=timezone.now() + timedelta(seconds=1),
+    )  # fmt: skip
+    with timezone.override(hub.timezone):
+        lines = [_line(hub, unit, line) for line in reversed(lines_by_transaction(statement.lines)[-100:])]
+    return render(
+        request,
+        "crm/organisation_detail.html",
+        {
+            "hub": hub,
+            "organisation": organisation,
+            "error": error,
+            "balance": money_format(state.balance_minor, unit, hub.locale),
+            "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+            "members": [
+                {
+                    "customer": people.get(m["account_id"]),
+                    "account_id": m["account_id"],
+                    "limit": money_format(m["monthly_limit_minor"], unit, hub.locale)
+                    if m["monthly_limit_minor"] is not None
+                    else "",
+                    "spent": money_format(m["spent_this_month_minor"], unit, hub.locale),
+                }
+                for m in members
+            ],
+            "lines": lines,
+        },
+    )
+
+
+def _organisation_member_change(request: HttpRequest, hub: Hub, organisation: Organisation, unit: Unit) -> str:
+    """Add or change a member (by email, with an optional monthly limit) or remove one; an error or ""."""
+    actor = request_user(request)
+    try:
+        if "remove" in request.POST:
+            account_id = int(request.POST["remove"])
+            organisation_member_remove(hub=hub, actor=actor, organisation=organisation, member_account_id=account_id)
+            return ""
+        email = request.POST.get("email", "").strip()
+        customer = customer_list(hub=hub).filter(email__iexact=email).first() if email else None
+        if customer is None:
+            return _("No customer of this hub has the email %(email)s.") % {"email": email or "—"}
+        limit_text = request.POST.get("limit", "").strip()
+        limit = None
+        if limit_text:
+            field = AmountField(max_digits=16, decimal_places=4)
+            limit = amount_from_decimal(field.clean(limit_text), unit)
+        organisation_member_set(hub=hub, actor=actor, organisation=organisation,
+                                member_account_id=customer.account_id, monthly_limit_minor=limit)  # fmt: skip
+    except DomainError as exc:
+        return exc.message
+    except (ValueError, forms.ValidationError):
+        return _("Enter the monthly limit as an amount, e.g. 30 or 12,50.")
+    return ""
