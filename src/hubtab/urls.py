@@ -52,6 +52,11 @@ urlpatterns = [
         crm_views.organisation_detail,
         name="organisation_detail",
     ),
+    path(
+        "hubs/<slug:slug>/organisations/<int:organisation_id>/credit/",
+        crm_views.organisation_credit,
+        name="organisation_credit",
+    ),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),
     path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
     path(

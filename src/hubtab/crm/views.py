@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -363,7 +364,14 @@ def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     return render(
         request,
         "crm/customer_credit.html",
-        {"hub": hub, "customer": customer, "form": form, "rules": rules, "summary": summary},
+        {
+            "hub": hub,
+            "holder_name": customer.full_name,
+            "back_url": reverse("customer_detail", args=[hub.slug, customer.id]),
+            "form": form,
+            "rules": rules,
+            "summary": summary,
+        },
     )
 
 
@@ -550,3 +558,34 @@ def _organisation_member_change(request: HttpRequest, hub: Hub, organisation: Or
     except (ValueError, forms.ValidationError):
         return _("Enter the monthly limit as an amount, e.g. 30 or 12,50.")
     return ""
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def organisation_credit(request: HttpRequest, hub: Hub, organisation_id: int) -> HttpResponse:
+    """Finance credits (or corrects) an organisation's balance, as for a customer."""
+    organisation = organisation_get(hub=hub, organisation_id=organisation_id)
+    if organisation is None:
+        raise Http404("No such organisation.")
+    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    form = CreditActionForm(request.POST or None, unit=unit, timezone=hub.timezone)
+    back_url = reverse("organisation_detail", args=[hub.slug, organisation.id])
+    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            credit_apply(hub=hub, actor=request_user(request), account_id=organisation.account_id, **fields)
+        except DomainError as exc:
+            form.add_error("amount" if exc.code == "insufficient_funds" else None, exc.message)
+        else:
+            messages.success(request, _("Done: the balance and history below include it."))
+            return redirect(back_url)
+    state = account_state(hub_id=hub.id, account_id=organisation.account_id)
+    summary = {
+        "balance": money_format(state.balance_minor, unit, hub.locale),
+        "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+        "in_debt": state.balance_minor < 0,
+    }
+    return render(
+        request,
+        "crm/customer_credit.html",
+        {"hub": hub, "holder_name": organisation.name, "back_url": back_url, "form": form, "summary": summary},
+    )

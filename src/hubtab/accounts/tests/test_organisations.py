@@ -114,10 +114,15 @@ def test_finance_runs_an_organisation_from_its_page_and_support_only_looks(clien
     ana = customer_create(hub=books.hub, email="ana@example.org", first_name="Ana", last_name="Lopez")
     client.force_login(finance)
     url = reverse("organisation_detail", args=[books.hub.slug, school.id])
+    credit = reverse("organisation_credit", args=[books.hub.slug, school.id])
+    client.post(credit, {"action": "external_payment", "method": "bank_transfer", "amount": "25",
+                         "comment": "Term fees", "key": "00000000-0000-0000-0000-000000000001"})  # fmt: skip
+    assert _balance(books.hub, school.account_id) == 12500
     response = client.post(url, {"email": "ANA@example.org", "limit": "30"})
     assert response.status_code == 302
     page = client.get(url).content.decode()
-    assert "Ana Lopez" in page and "30,00\u00a0€" in page and "100,00\u00a0€" in page
+    assert "Ana Lopez" in page and "30,00\u00a0€" in page and "125,00\u00a0€" in page
+    assert "Bank transfer: Term fees" in page  # in the organisation's statement
     assert "No customer of this hub has the email" in client.post(url, {"email": "who@example.org"}).content.decode()
     client.post(url, {"remove": str(ana.account_id)})
     assert "Ana Lopez" not in client.get(url).content.decode()
