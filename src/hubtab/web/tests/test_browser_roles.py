@@ -150,7 +150,7 @@ def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_s
     page.get_by_label("Amount").fill("7,50")
     page.get_by_label("Why").fill("Sorry for the late box")
     screenshot(page, "customer-credit-laptop")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Record it").click()
     assert page.get_by_role("row").filter(has_text="Sorry for the late box").is_visible()
     assert "10,50\u00a0€" in page.locator(".card.figure").first.inner_text()  # 3.00 + 7.50
 
