@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -12,13 +11,9 @@ from django.utils import timezone
 from hubtab.api.models import ApiToken, Scope
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.services import audit_record
+from hubtab.core.services import audit_record, secret_hash
 
 TOKEN_PREFIX = "htb_"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def scopes_parse(text: str) -> list[str]:
@@ -42,7 +37,7 @@ def token_create(*, hub: Hub, name: str, scopes: list[str], created_by: User | N
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.with_scopes_disabled().create(
-            hub=hub, name=name, prefix=secret[:12], token_hash=_hash(secret), scopes=sorted(set(scopes)),
+            hub=hub, name=name, prefix=secret[:12], token_hash=secret_hash(secret), scopes=sorted(set(scopes)),
             created_by=created_by,
         )  # fmt: skip
         audit_record(hub=hub, actor=created_by, action="api_token.create", summary=f"Created the API token {name}",
@@ -66,7 +61,7 @@ def token_authenticate(secret: str) -> ApiToken | None:
     token = (
         ApiToken.objects.with_scopes_disabled()
         .select_related("hub", "created_by")
-        .filter(token_hash=_hash(secret), revoked_at__isnull=True)
+        .filter(token_hash=secret_hash(secret), revoked_at__isnull=True)
         .first()
     )
     if token is not None and (token.last_used_at is None or timezone.now() - token.last_used_at > _TOUCH):

@@ -49,6 +49,7 @@ from hubtab.crm.selectors import customer_get, customer_list
 from hubtab.crm.services import customer_create
 from hubtab.ledger import services as ledger
 from hubtab.ledger.selectors import account_entries, account_state, hold_get
+from hubtab.ledger.types import Posted
 
 PAGE = 50
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -149,6 +150,11 @@ def _account_out(token: ApiToken, account_id: int) -> AccountOut:
         floor=state.floor_minor,
         spendable=state.spendable_minor,
     )
+
+
+def _posted(token: ApiToken, customer: Customer, posted: Posted) -> Status[Any]:
+    """201 with the new transaction and the account as it stands after it."""
+    return Status(201, {"transaction_id": posted.transaction_id, "account": _account_out(token, customer.account_id)})
 
 
 def _cursor(value: int | None) -> str | None:
@@ -256,7 +262,7 @@ def account_credit(request: HttpRequest, customer_id: int, payload: CreditIn) ->
         key=ledger_key(request),
         expires_at=payload.expires_at,
     )
-    return Status(201, {"transaction_id": posted.transaction_id, "account": _account_out(token, customer.account_id)})
+    return _posted(token, customer, posted)
 
 
 @api.post("/customers/{customer_id}/account/debits", response={201: PostedOut, **ERRORS}, tags=["accounts"])
@@ -269,7 +275,7 @@ def account_debit(request: HttpRequest, customer_id: int, payload: DebitIn) -> S
         hub=token.hub, actor=token.created_by, account_id=customer.account_id, action=CreditAction.REMOVE,
         amount_minor=payload.amount, comment=payload.reason, key=ledger_key(request),
     )  # fmt: skip
-    return Status(201, {"transaction_id": posted.transaction_id, "account": _account_out(token, customer.account_id)})
+    return _posted(token, customer, posted)
 
 
 @api.post("/customers/{customer_id}/account/charges", response={201: PostedOut, **ERRORS}, tags=["accounts"])
@@ -282,7 +288,7 @@ def account_charge(request: HttpRequest, customer_id: int, payload: ChargeIn) ->
         hub=token.hub, account_id=customer.account_id, amount_minor=payload.amount, reference=payload.reference,
         description=payload.description, key=ledger_key(request), actor=token.created_by,
     )  # fmt: skip
-    return Status(201, {"transaction_id": posted.transaction_id, "account": _account_out(token, customer.account_id)})
+    return _posted(token, customer, posted)
 
 
 def _hold_out(token: ApiToken, hold_id: int) -> HoldOut:

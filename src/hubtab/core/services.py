@@ -78,8 +78,9 @@ def audit_record(
     )
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    """How a high-entropy secret (an invitation link, an API token) is stored and looked up."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | None) -> tuple[Invitation, str]:
@@ -110,7 +111,7 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
             hub=hub,
             email=email,
             role=role,
-            token_hash=_token_hash(token),
+            token_hash=secret_hash(token),
             invited_by=invited_by,
             expires_at=now + INVITATION_LIFETIME,
         )
@@ -128,7 +129,7 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
 def invitation_get_by_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    return Invitation.objects.with_scopes_disabled().select_related("hub").filter(token_hash=_token_hash(token)).first()
+    return Invitation.objects.with_scopes_disabled().select_related("hub").filter(token_hash=secret_hash(token)).first()
 
 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:

@@ -47,12 +47,12 @@ def _rows(hub: Hub, batch: list[Customer], unit: Unit, writer: Any) -> Iterator[
     for c in batch:
         yield writer.writerow(
             [
-                _safe(c.first_name),
-                _safe(c.last_name),
-                _safe(c.email),
-                _safe(c.phone),
-                _safe(c.code),
-                _safe(", ".join(sorted(t.name for t in c.tags.all()))),
+                csv_safe(c.first_name),
+                csv_safe(c.last_name),
+                csv_safe(c.email),
+                csv_safe(c.phone),
+                csv_safe(c.code),
+                csv_safe(", ".join(sorted(t.name for t in c.tags.all()))),
                 str(minor_to_decimal(balances.get(c.account_id, 0), unit)),
                 unit.code,
                 c.created_at.isoformat(timespec="seconds"),
@@ -60,6 +60,6 @@ def _rows(hub: Hub, batch: list[Customer], unit: Unit, writer: Any) -> Iterator[
         )
 
 
-def _safe(text: str) -> str:
+def csv_safe(text: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from hubtab.core.dates import moment_short
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, minor_to_decimal, money_format, unit_get
+from hubtab.crm.exports import csv_safe
 from hubtab.crm.models import Customer
 from hubtab.ledger.labels import kind_label
 from hubtab.ledger.selectors import StatementLine, account_statement, lines_by_transaction
@@ -78,7 +79,7 @@ def statement_csv(statement: CustomerStatement) -> str:
         writer.writerow(
             [
                 line.posted_at.astimezone(tz).isoformat(timespec="seconds"),
-                "'" + description if description[:1] in ("=", "+", "-", "@") else description,
+                csv_safe(description),
                 minor_to_decimal(line.amount_minor, statement.unit),
                 minor_to_decimal(line.balance_after_minor, statement.unit),
                 statement.unit.code,

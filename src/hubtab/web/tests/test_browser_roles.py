@@ -200,3 +200,39 @@ def test_crew_open_the_running_low_list_and_export_it(live_server, browser, book
     content = open(download.value.path(), encoding="utf-8-sig").read()
     assert content.splitlines()[1].startswith("Hugo,Martin,")
     page.close()
+
+
+def test_an_owner_runs_an_organisation_and_makes_an_api_token(live_server, browser, books, crew):
+    from hubtab.accounts.services import organisation_create, organisation_member_set
+    from hubtab.crm.models import Customer
+
+    school = organisation_create(hub=books.hub, actor=crew["owner"], name="École Jules Ferry")
+    marie = Customer.objects.with_scopes_disabled().get(email="c0@example.org")
+    organisation_member_set(hub=books.hub, actor=crew["owner"], organisation=school,
+                            member_account_id=marie.account_id, monthly_limit_minor=3000)  # fmt: skip
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, live_server.url, "owner@example.org")
+    page.get_by_role("link", name="Organisations").click()
+    page.get_by_role("link", name="École Jules Ferry").click()
+    assert page.get_by_role("row").filter(has_text="Marie Dubois").is_visible()
+    assert "30,00\u00a0€" in page.get_by_role("row").filter(has_text="Marie Dubois").inner_text()
+    screenshot(page, "organisation-laptop")
+    page.get_by_role("link", name="API", exact=True).click()
+    page.get_by_label("Name").fill("Our shop")
+    page.get_by_role("button", name="Create the token").click()
+    assert page.get_by_text("Copy this token now").is_visible()
+    assert page.locator("code.secret").inner_text().startswith("htb_")
+    screenshot(page, "api-tokens-laptop")
+    page.close()
+
+
+def test_someone_invited_sees_the_invitation_before_logging_in(live_server, browser, books, crew):
+    from hubtab.core.services import invitation_create
+
+    _, token = invitation_create(hub=books.hub, email="sam@example.org", role="finance", invited_by=crew["owner"])
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/invitations/{token}/")
+    assert page.get_by_role("heading", name=f"Join {books.hub.name}").is_visible()
+    assert page.get_by_role("link", name="Create a login").is_visible()
+    screenshot(page, "invitation-phone")
+    page.close()
