@@ -10,6 +10,7 @@ from pydantic import Field, StrictInt
 MAX = 10**12
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX, description="Minor units (cents), e.g. 1250 for 12.50")]
 Text = Annotated[str, Field(max_length=500)]
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
 
 class ErrorBody(Schema):

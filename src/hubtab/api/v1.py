@@ -5,11 +5,11 @@ to one hub; another hub's objects answer 404.
 """
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django_scopes import scope
-from ninja import NinjaAPI, Query, Status
+from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -26,6 +26,7 @@ from hubtab.api.errors import ApiError, error_body
 from hubtab.api.idempotency import idempotent, ledger_key
 from hubtab.api.models import ApiToken, Scope
 from hubtab.api.schemas import (
+    MAX_ID,
     AccountOut,
     CaptureIn,
     ChargeIn,
@@ -52,6 +53,8 @@ from hubtab.ledger.selectors import account_entries, account_state, hold_get
 from hubtab.ledger.types import Posted
 
 PAGE = 50
+# A path id outside PostgreSQL's bigint range is refused by validation (422), before any query.
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -119,7 +122,7 @@ def _token(request: HttpRequest, needed: Scope) -> ApiToken:
 
 
 def _customer(token: ApiToken, customer_id: int) -> Customer:
-    customer = customer_get(hub=token.hub, customer_id=customer_id) if customer_id < 2**63 else None
+    customer = customer_get(hub=token.hub, customer_id=customer_id)
     if customer is None:
         raise ApiError(404, "not_found", "No such customer at this hub.")
     return customer
@@ -168,7 +171,7 @@ def _after(cursor: str | None) -> int | None:
         value = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(422, "validation_error", "That cursor is not one this API gave.") from exc
-    if not 0 < value < 2**63:
+    if not 0 < value <= MAX_ID:
         raise ApiError(422, "validation_error", "That cursor is not one this API gave.")
     return value
 
@@ -209,7 +212,7 @@ def customers_list(
 
 
 @api.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
-def customers_get(request: HttpRequest, customer_id: int) -> Status[Any]:
+def customers_get(request: HttpRequest, customer_id: ObjectId) -> Status[Any]:
     token = _token(request, Scope.CUSTOMERS_READ)
     return Status(200, _customer_out(_customer(token, customer_id)))
 
@@ -218,13 +221,13 @@ def customers_get(request: HttpRequest, customer_id: int) -> Status[Any]:
 
 
 @api.get("/customers/{customer_id}/account", response={200: AccountOut, **ERRORS}, tags=["accounts"])
-def account_get(request: HttpRequest, customer_id: int) -> Status[Any]:
+def account_get(request: HttpRequest, customer_id: ObjectId) -> Status[Any]:
     token = _token(request, Scope.ACCOUNTS_READ)
     return Status(200, _account_out(token, _customer(token, customer_id).account_id))
 
 
 @api.patch("/customers/{customer_id}/account", response={200: AccountOut, **ERRORS}, tags=["accounts"])
-def account_patch(request: HttpRequest, customer_id: int, payload: FloorIn) -> Status[Any]:
+def account_patch(request: HttpRequest, customer_id: ObjectId, payload: FloorIn) -> Status[Any]:
     """Set the account's spending limit (floor)."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
@@ -234,7 +237,7 @@ def account_patch(request: HttpRequest, customer_id: int, payload: FloorIn) -> S
 
 @api.get("/customers/{customer_id}/account/entries", response={200: EntryPage, **ERRORS}, tags=["accounts"])
 def account_entries_list(
-    request: HttpRequest, customer_id: int, cursor: str | None = Query(None, max_length=40)
+    request: HttpRequest, customer_id: ObjectId, cursor: str | None = Query(None, max_length=40)
 ) -> Status[Any]:
     """The account's entries, newest first, with the balance after each."""
     token = _token(request, Scope.ACCOUNTS_READ)
@@ -248,7 +251,7 @@ def account_entries_list(
 
 @api.post("/customers/{customer_id}/account/credits", response={201: PostedOut, **ERRORS}, tags=["accounts"])
 @idempotent
-def account_credit(request: HttpRequest, customer_id: int, payload: CreditIn) -> Status[Any]:
+def account_credit(request: HttpRequest, customer_id: ObjectId, payload: CreditIn) -> Status[Any]:
     """Add paid credit, or granted credit that may expire at `expires_at`."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
@@ -267,7 +270,7 @@ def account_credit(request: HttpRequest, customer_id: int, payload: CreditIn) ->
 
 @api.post("/customers/{customer_id}/account/debits", response={201: PostedOut, **ERRORS}, tags=["accounts"])
 @idempotent
-def account_debit(request: HttpRequest, customer_id: int, payload: DebitIn) -> Status[Any]:
+def account_debit(request: HttpRequest, customer_id: ObjectId, payload: DebitIn) -> Status[Any]:
     """Remove credit, within the spending limit."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
@@ -280,7 +283,7 @@ def account_debit(request: HttpRequest, customer_id: int, payload: DebitIn) -> S
 
 @api.post("/customers/{customer_id}/account/charges", response={201: PostedOut, **ERRORS}, tags=["accounts"])
 @idempotent
-def account_charge(request: HttpRequest, customer_id: int, payload: ChargeIn) -> Status[Any]:
+def account_charge(request: HttpRequest, customer_id: ObjectId, payload: ChargeIn) -> Status[Any]:
     """Pay an order from the account, into the hub's sales, within the spending limit."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
@@ -291,7 +294,7 @@ def account_charge(request: HttpRequest, customer_id: int, payload: ChargeIn) ->
     return _posted(token, customer, posted)
 
 
-def _hold_out(token: ApiToken, hold_id: int) -> HoldOut:
+def _hold_out(token: ApiToken, hold_id: ObjectId) -> HoldOut:
     hold = hold_get(hub_id=token.hub_id, hold_id=hold_id)
     return HoldOut(
         id=hold.id, status=hold.status, amount=hold.amount_minor, captured=hold.captured_minor,
@@ -301,7 +304,7 @@ def _hold_out(token: ApiToken, hold_id: int) -> HoldOut:
 
 @api.post("/customers/{customer_id}/account/holds", response={201: HoldOut, **ERRORS}, tags=["holds"])
 @idempotent
-def account_hold(request: HttpRequest, customer_id: int, payload: HoldIn) -> Status[Any]:
+def account_hold(request: HttpRequest, customer_id: ObjectId, payload: HoldIn) -> Status[Any]:
     """Reserve an order's amount until it is captured or voided (or `expires_at` passes)."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
@@ -314,11 +317,9 @@ def account_hold(request: HttpRequest, customer_id: int, payload: HoldIn) -> Sta
 
 @api.post("/holds/{hold_id}/capture", response={200: HoldOut, **ERRORS}, tags=["holds"])
 @idempotent
-def hold_capture(request: HttpRequest, hold_id: int, payload: CaptureIn) -> Status[Any]:
+def hold_capture(request: HttpRequest, hold_id: ObjectId, payload: CaptureIn) -> Status[Any]:
     """Take the final amount (the held amount when not given) and release the rest."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
-    if hold_id >= 2**63:
-        raise Http404
     order_hold_capture(hub=token.hub, hold_id=hold_id, key=ledger_key(request), amount_minor=payload.amount,
                        actor=token.created_by)  # fmt: skip
     return Status(200, _hold_out(token, hold_id))
@@ -326,9 +327,7 @@ def hold_capture(request: HttpRequest, hold_id: int, payload: CaptureIn) -> Stat
 
 @api.post("/holds/{hold_id}/void", response={200: HoldOut, **ERRORS}, tags=["holds"])
 @idempotent
-def hold_void(request: HttpRequest, hold_id: int) -> Status[Any]:
+def hold_void(request: HttpRequest, hold_id: ObjectId) -> Status[Any]:
     token = _token(request, Scope.ACCOUNTS_WRITE)
-    if hold_id >= 2**63:
-        raise Http404
     order_hold_void(hub=token.hub, hold_id=hold_id)
     return Status(200, _hold_out(token, hold_id))

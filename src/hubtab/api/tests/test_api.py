@@ -200,3 +200,9 @@ def test_an_owner_makes_a_token_on_the_page_sees_it_once_and_revokes_it(client, 
     client.post(reverse("api_token_revoke", args=[hub.slug, token_id]))
     client.logout()
     assert Api(client, secret).get("/customers").status_code == 401
+
+
+@pytest.mark.parametrize("bad_id", ["-39422922532116490092544", "0", "-1", "9223372036854775808"])
+def test_ids_outside_the_database_range_are_refused_before_any_query(api, bad_id):
+    for response in (api.get(f"/customers/{bad_id}"), api.post(f"/holds/{bad_id}/void")):
+        assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
