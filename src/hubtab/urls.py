@@ -41,6 +41,14 @@ urlpatterns = [
         name="customer_transaction_reverse",
     ),
     path("hubs/<slug:slug>/settings/credit/", views.credit_settings, name="credit_settings"),
+    path("hubs/<slug:slug>/settings/credit/unit/", views.credit_unit_view, name="credit_unit"),
+    path("hubs/<slug:slug>/settings/credit/prices/", views.unit_price_view, name="unit_price"),
+    path("hubs/<slug:slug>/settings/credit/bundles/", views.bundle_create_view, name="bundle_create"),
+    path(
+        "hubs/<slug:slug>/settings/credit/bundles/<int:bundle_id>/archive/",
+        views.bundle_archive_view,
+        name="bundle_archive",
+    ),
     path(
         "hubs/<slug:slug>/settings/credit/apply-limit/",
         crm_views.customers_floor_apply_view,

@@ -10,12 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.formats import localize_input
 from django.utils.translation import gettext_lazy as _
 
 from hubtab.accounts.models import CreditSettings, PaymentPolicy
 from hubtab.accounts.services import EXTERNAL_METHODS, CreditAction
 from hubtab.core.errors import DomainError
-from hubtab.core.money import Unit, amount_from_decimal, minor_to_decimal
+from hubtab.core.money import Unit, amount_from_decimal, currency_unit, minor_to_decimal
 
 
 class AmountField(forms.DecimalField):
@@ -47,7 +48,8 @@ class AmountField(forms.DecimalField):
 
 
 def _amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
-    return AmountField(label=label, max_digits=16, decimal_places=4, **kwargs)
+    # localize: shown as the reader writes numbers ("-20,00" in French); typed either way.
+    return AmountField(label=label, max_digits=16, decimal_places=4, localize=True, **kwargs)
 
 
 def _minor(form: forms.Form, name: str, unit: Unit) -> int | None:
@@ -100,7 +102,7 @@ class CreditSettingsForm(forms.Form):
             "low_balance": money(settings.low_balance_minor),
             "topup_min": money(settings.topup_min_minor),
             "topup_max": money(settings.topup_max_minor),
-            "topup_presets": " ".join(str(money(m)) for m in settings.topup_presets_minor),
+            "topup_presets": " ".join(localize_input(money(m)) for m in settings.topup_presets_minor),
             "topup_bonus_percent": settings.topup_bonus_percent,
         }
 
@@ -159,15 +161,26 @@ class CreditActionForm(forms.Form):
     comment = forms.CharField(label=_("Why"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, unit: Unit, timezone: str, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, unit: Unit, timezone: str, money_unit: Unit | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.unit = unit
+        # A payment received is money: in a hub counting in named credits, it is typed in the
+        # hub's currency and buys credit at the hub's price.
+        self.money_unit = money_unit or unit
         self.timezone = timezone
+        if self.money_unit != unit:
+            self.fields["amount"].help_text = _(
+                "In %(unit)s; for a payment received, the money paid in %(currency)s, which buys %(unit)s "
+                "at the hub's price."
+            ) % {"unit": unit.name, "currency": self.money_unit.code}
         if not self.is_bound:
             self.initial.setdefault("key", uuid.uuid4())  # one key per form shown: sending twice posts once
 
     def for_service(self) -> dict[str, Any] | None:
-        amount_minor = _minor(self, "amount", self.unit)
+        paid = self.cleaned_data.get("action") == CreditAction.EXTERNAL_PAYMENT
+        amount_minor = _minor(self, "amount", self.money_unit if paid else self.unit)
         expires_on = self.cleaned_data.get("expires_on")
         expires_at = (
             datetime.combine(expires_on, time(23, 59, 59), tzinfo=ZoneInfo(self.timezone)) if expires_on else None
@@ -237,3 +250,99 @@ class AccountRulesForm(forms.Form):
         if self.errors:
             return None
         return {"floor_minor": floor_minor, "payment_policy": self.cleaned_data["payment_policy"]}
+
+
+class CreditUnitForm(forms.Form):
+    """Whether the hub counts credit in its currency or in named credits, and which."""
+
+    prefix = "unit"  # the settings page shows several forms with fields of the same name
+
+    named = forms.TypedChoiceField(
+        label=_("Customers' credit counts in"),
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        choices=[("no", _("The hub's currency")), ("yes", _("Named credits, e.g. tokens"))],  # set per hub below
+    )
+    code = forms.CharField(
+        label=_("Code"), required=False, max_length=12, help_text=_("3 to 12 capital letters, e.g. TOKEN")
+    )
+    name = forms.CharField(
+        label=_("Name"), required=False, max_length=60, help_text=_("As customers read it, e.g. tokens")
+    )
+    decimals = forms.TypedChoiceField(
+        label=_("Decimals"), coerce=int, choices=[(n, str(n)) for n in range(5)], initial=2,
+        help_text=_("2 allows 12.50 tokens; 0 counts whole tokens."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, currency: str, locked: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        named = self.fields["named"]
+        assert isinstance(named, forms.ChoiceField)
+        named.choices = [
+            ("no", _("The hub's currency (%(currency)s)") % {"currency": currency}),
+            ("yes", _("Named credits, e.g. tokens")),
+        ]
+        if locked:  # credit has moved: only the name of the unit may change
+            for name in ("named", "code", "decimals"):
+                self.fields[name].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("named") and not (data.get("code") and data.get("name")):
+            raise forms.ValidationError(_("Named credits need a code and a name."))
+        return data
+
+    def for_service(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if not data["named"]:
+            return {"code": ""}
+        return {"code": data["code"], "name": data["name"], "decimals": data["decimals"]}
+
+
+class UnitPriceForm(forms.Form):
+    """ "10 tokens for 1.00 GBP": the price of the hub's named credits in one currency."""
+
+    prefix = "price"
+
+    credits = _amount_field(_("Credits"), min_value=Decimal("0.0001"))
+    currency = forms.CharField(label=_("Currency"), max_length=3, help_text=_("e.g. EUR"))
+    price = _amount_field(_("Price"), min_value=Decimal("0.0001"))
+
+    def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        try:
+            currency_unit(code)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return code
+
+    def for_service(self) -> dict[str, Any] | None:
+        credits_minor = _minor(self, "credits", self.unit)
+        currency = self.cleaned_data.get("currency")
+        price_minor = _minor(self, "price", currency_unit(currency)) if currency else None
+        if self.errors:
+            return None
+        return {"currency": currency, "credits_minor": credits_minor, "price_minor": price_minor}
+
+
+class BundleForm(UnitPriceForm):
+    """ "Pay 20.00, get 22.00" (or 220 tokens): a top-up offer whose extra is granted credit."""
+
+    prefix = "bundle"
+    name = forms.CharField(label=_("Name"), max_length=80, help_text=_("e.g. Family pack"))
+    field_order = ["name", "price", "currency", "credits"]
+
+    def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, unit=unit, **kwargs)
+        self.fields["price"].label = _("Customer pays")
+        self.fields["credits"].label = _("Customer gets (%(unit)s)") % {"unit": unit.name}
+
+    def for_service(self) -> dict[str, Any] | None:
+        fields = super().for_service()
+        if fields is not None:
+            fields["name"] = self.cleaned_data["name"]
+        return fields

@@ -23,7 +23,9 @@ class CreditSettings(models.Model):
     hub = models.OneToOneField(Hub, on_delete=models.CASCADE, primary_key=True, related_name="credit_settings")
     enabled = models.BooleanField(default=True)
     payment_policy = models.CharField(max_length=16, choices=PaymentPolicy.choices, default=PaymentPolicy.CREDIT_FIRST)
-    # Amounts in minor units of the hub's currency.
+    # The unit customers' credit counts in: "" for the hub's currency, or one of its CreditUnit codes.
+    # Settings amounts below are in minor units of that unit.
+    unit_code = models.CharField(max_length=12, blank=True, default="")
     default_floor_minor = models.BigIntegerField(default=0)  # 0: no debt; -10000: up to 100.00 of debt
     low_balance_minor = models.BigIntegerField(default=500)
     topup_min_minor = models.BigIntegerField(default=500)
@@ -103,3 +105,57 @@ class OrganisationSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} by account {self.member_account_id}"
+
+
+class UnitPrice(models.Model):
+    """What the hub's named credit costs in one currency: `credits_minor` of it for `price_minor`
+    ("10 credits for 1 GBP" is 1000 for 100). Used once, where money becomes credit (a top-up)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    unit_code = models.CharField(max_length=12)
+    currency = models.CharField(max_length=3)
+    credits_minor = models.BigIntegerField()
+    price_minor = models.BigIntegerField()
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "unit_code", "currency"], name="unit_price_once_per_currency"),
+            models.CheckConstraint(
+                condition=models.Q(credits_minor__gt=0, price_minor__gt=0), name="unit_price_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits_minor} {self.unit_code} for {self.price_minor} {self.currency}"
+
+
+class Bundle(models.Model):
+    """A top-up offer, "pay X, get Y": paying `price_minor` of `currency` buys `credits_minor` of
+    the hub's unit. What Y gives beyond X's worth is a bonus, posted as granted credit."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    currency = models.CharField(max_length=3)
+    price_minor = models.BigIntegerField()
+    unit_code = models.CharField(max_length=12)
+    credits_minor = models.BigIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits_minor__gt=0, price_minor__gt=0), name="bundle_positive"),
+            # Paying a bundle's price is what picks the bundle, so one active bundle per price.
+            models.UniqueConstraint(
+                fields=["hub", "currency", "price_minor"],
+                condition=models.Q(active=True),
+                name="bundle_one_active_per_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

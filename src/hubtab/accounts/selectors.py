@@ -1,21 +1,117 @@
-"""Reads of the hub's credit rules."""
+"""Reads of the hub's credit rules: its unit and prices, and what a top-up buys."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_DOWN
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from hubtab.accounts.models import AccountRules, CreditSettings, Organisation, OrganisationMember, OrganisationSpend
+from hubtab.accounts.models import (
+    AccountRules,
+    Bundle,
+    CreditSettings,
+    Organisation,
+    OrganisationMember,
+    OrganisationSpend,
+    UnitPrice,
+)
+from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
+from hubtab.core.money import Unit, amount_check, currency_unit, money_format, unit_get
 
 
 def credit_settings_of(*, hub: Hub) -> CreditSettings:
     """The hub's credit settings; the defaults (unsaved) for a hub that never changed them."""
     return CreditSettings.objects.with_scopes_disabled().filter(hub=hub).first() or CreditSettings(hub=hub)
+
+
+def credit_unit_of(*, hub: Hub) -> Unit:
+    """The unit the hub's customers hold credit in: its currency, or its named credit unit."""
+    code = credit_settings_of(hub=hub).unit_code
+    return unit_get(hub_id=hub.id, code=code) if code else currency_unit(hub.currency)
+
+
+def unit_price_list(*, hub: Hub, unit: Unit) -> QuerySet[UnitPrice]:
+    return UnitPrice.objects.with_scope(hub=hub).filter(unit_code=unit.code).order_by("currency")
+
+
+def bundle_list(*, hub: Hub, unit: Unit, currency: str | None = None) -> QuerySet[Bundle]:
+    """The hub's active bundles in its current unit, cheapest first."""
+    bundles = Bundle.objects.with_scope(hub=hub).filter(unit_code=unit.code, active=True)
+    if currency:
+        bundles = bundles.filter(currency=currency)
+    return bundles.order_by("currency", "price_minor")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a payment of `price_minor` in `currency` buys: `paid_minor` of paid credit in `unit`
+    and `bonus_minor` of granted credit on top (a bundle's extra, or the hub's top-up bonus)."""
+
+    currency: str
+    price_minor: int
+    unit: Unit
+    paid_minor: int
+    bonus_minor: int
+    bundle_id: int | None = None
+    bundle_name: str = ""
+
+    @property
+    def total_minor(self) -> int:
+        return self.paid_minor + self.bonus_minor
+
+
+def _price_of(hub: Hub, unit: Unit, currency: str) -> tuple[int, int]:
+    """(credits_minor, price_minor): how much of `unit` that much of `currency` buys."""
+    if unit.is_currency:
+        if unit.code != currency:
+            raise DomainError("unit_not_sold", _("Credit here is bought in %(unit)s.") % {"unit": unit.code})
+        return 1, 1
+    price = unit_price_list(hub=hub, unit=unit).filter(currency=currency).first()
+    if price is None:
+        raise DomainError(
+            "unit_not_sold",
+            _("%(unit)s can't be bought in %(currency)s here.") % {"unit": unit.name, "currency": currency},
+        )
+    return price.credits_minor, price.price_minor
+
+
+def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, credits_minor: int | None = None) -> Quote:
+    """What paying `price_minor` buys, or what buying `credits_minor` costs (rounded up to the
+    currency's minor unit; the customer then gets at least that). Paying exactly a bundle's price
+    buys the bundle. Credits bought are rounded down: a fraction of a credit is never issued."""
+    unit = credit_unit_of(hub=hub)
+    per_credits, per_price = _price_of(hub, unit, currency)
+    if price_minor is None:
+        if credits_minor is None:
+            raise DomainError("validation_error", _("Give an amount."))
+        amount_check(credits_minor)
+        price_minor = -(-credits_minor * per_price // per_credits)  # ceiling division
+    amount_check(price_minor)
+    paid_minor = price_minor * per_credits // per_price
+    if paid_minor <= 0:
+        raise DomainError("invalid_amount", _("That amount is too small to buy any credit."))
+    bundle = bundle_list(hub=hub, unit=unit, currency=currency).filter(price_minor=price_minor).first()
+    if bundle is not None:
+        return Quote(currency, price_minor, unit, paid_minor, max(bundle.credits_minor - paid_minor, 0),
+                     bundle.id, bundle.name)  # fmt: skip
+    percent = credit_settings_of(hub=hub).topup_bonus_percent
+    bonus_minor = int((paid_minor * percent / 100).to_integral_value(rounding=ROUND_DOWN))
+    return Quote(currency, price_minor, unit, paid_minor, bonus_minor)
+
+
+def unit_price_text(*, price: UnitPrice, unit: Unit, locale: str) -> str:
+    """ "10.00 credits for £1.00", in the hub's locale."""
+    return _("%(credits)s for %(price)s") % {
+        "credits": money_format(price.credits_minor, unit, locale),
+        "price": money_format(price.price_minor, currency_unit(price.currency), locale),
+    }
 
 
 def payment_policy_for(*, hub: Hub, account_id: int) -> tuple[str, bool]:

@@ -9,24 +9,27 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hubtab.accounts.models import (
     AccountRules,
+    Bundle,
     CreditSettings,
     Organisation,
     OrganisationMember,
     OrganisationSpend,
     PaymentPolicy,
+    UnitPrice,
 )
+from hubtab.accounts.selectors import Quote, credit_unit_of, topup_quote
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import amount_check, money_format, unit_get
-from hubtab.core.services import audit_record
+from hubtab.core.money import Unit, amount_check, currency_unit, money_format, unit_get
+from hubtab.core.services import audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind
@@ -114,6 +117,129 @@ def _settings_check(settings: CreditSettings) -> None:
         raise DomainError("validation_error", _("The top-up bonus is a percentage between 0 and 100."))
 
 
+# --- the hub's unit of credit, its prices and bundles ---------------------------------------------
+
+
+def credit_unit_choose(*, hub: Hub, actor: User, code: str = "", name: str = "", decimals: int = 2) -> Unit:
+    """Count the hub's credit in its currency (`code` "") or in a named unit ("TOKEN", "Tokens").
+    The unit can change only while no customer's credit has moved; a named unit can always be
+    renamed."""
+    code = (code or "").strip().upper()
+    if code == hub.currency:
+        code = ""
+    with transaction.atomic():
+        settings = (
+            CreditSettings.objects.with_scopes_disabled().select_for_update().get(pk=credit_settings_get(hub=hub).pk)
+        )
+        before = credit_unit_of(hub=hub)
+        if code:
+            credit_unit_save(hub=hub, code=code, name=name, decimals=decimals)
+        after = unit_get(hub_id=hub.id, code=code) if code else currency_unit(hub.currency)
+        if after == before:
+            return after
+        if after.code != before.code:
+            ledger.accounts_unit_change(hub_id=hub.id, from_unit=before.code, to_unit=after.code)
+            settings.unit_code = code
+            settings.updated_at = timezone.now()
+            settings.updated_by = actor
+            settings.save(update_fields=["unit_code", "updated_at", "updated_by"])
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="credit_settings.unit",
+            summary=f"Credit now counts in {after.name} ({after.code})",
+            subject=settings,
+            data={"from": before.code, "to": after.code, "name": after.name, "decimals": after.decimals},
+        )
+    return after
+
+
+def _named_unit(hub: Hub) -> Unit:
+    unit = credit_unit_of(hub=hub)
+    if unit.is_currency:
+        raise DomainError(
+            "validation_error", _("Credit here counts in %(unit)s: it needs no price.") % {"unit": unit.code}
+        )
+    return unit
+
+
+def unit_price_set(*, hub: Hub, actor: User, currency: str, credits_minor: int, price_minor: int) -> UnitPrice:
+    """Sell the hub's named credit in `currency`: `credits_minor` of it for `price_minor`."""
+    unit = _named_unit(hub)
+    currency_unit(currency)
+    amount_check(credits_minor)
+    amount_check(price_minor)
+    with transaction.atomic():
+        price, _created = UnitPrice.objects.with_scopes_disabled().update_or_create(
+            hub=hub, unit_code=unit.code, currency=currency,
+            defaults={"credits_minor": credits_minor, "price_minor": price_minor},
+        )  # fmt: skip
+        audit_record(
+            hub=hub, actor=actor, action="credit_settings.price",
+            summary=f"Sells {money_format(credits_minor, unit, hub.locale)} for "
+            f"{money_format(price_minor, currency_unit(currency), hub.locale)}",
+            subject=price, data={"currency": currency, "credits_minor": credits_minor, "price_minor": price_minor},
+        )  # fmt: skip
+    return price
+
+
+def unit_price_remove(*, hub: Hub, actor: User, currency: str) -> None:
+    unit = _named_unit(hub)
+    with transaction.atomic():
+        deleted, _rows = (
+            UnitPrice.objects.with_scopes_disabled().filter(hub=hub, unit_code=unit.code, currency=currency).delete()
+        )
+        if deleted:
+            audit_record(
+                hub=hub, actor=actor, action="credit_settings.price_remove",
+                summary=f"{unit.name} are no longer sold in {currency}", data={"currency": currency},
+            )  # fmt: skip
+
+
+def bundle_create(*, hub: Hub, actor: User, name: str, currency: str, price_minor: int, credits_minor: int) -> Bundle:
+    """A "pay X, get Y" offer. Y must be worth more than X at the hub's price: the extra is the
+    bonus, granted on top of the paid credit."""
+    name = (name or "").strip()[:80]
+    if not name:
+        raise DomainError("validation_error", _("Give the bundle a name, e.g. “Family pack”."))
+    unit = credit_unit_of(hub=hub)
+    amount_check(price_minor)
+    amount_check(credits_minor)
+    worth = topup_quote(hub=hub, currency=currency, price_minor=price_minor).paid_minor
+    if credits_minor <= worth:
+        raise DomainError(
+            "validation_error",
+            _("A bundle gives more than the price buys on its own (%(worth)s).")
+            % {"worth": money_format(worth, unit, hub.locale)},
+        )
+    try:
+        with transaction.atomic():
+            bundle = Bundle.objects.with_scopes_disabled().create(
+                hub=hub, name=name, currency=currency, price_minor=price_minor, unit_code=unit.code,
+                credits_minor=credits_minor,
+            )  # fmt: skip
+            audit_record(
+                hub=hub, actor=actor, action="credit_settings.bundle", summary=f"Created the bundle {name}",
+                subject=bundle, data={"currency": currency, "price_minor": price_minor, "credits_minor": credits_minor},
+            )  # fmt: skip
+    except IntegrityError:
+        raise DomainError("validation_error", _("Another bundle already has this price.")) from None
+    return bundle
+
+
+def bundle_archive(*, hub: Hub, actor: User, bundle_id: int) -> None:
+    """Stop offering a bundle; credit bought with it is untouched."""
+    with transaction.atomic():
+        bundle = Bundle.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=bundle_id).first()
+        if bundle is None:
+            raise DomainError("not_found", _("That bundle does not exist."))
+        if bundle.active:
+            bundle.active = False
+            bundle.save(update_fields=["active"])
+            audit_record(hub=hub, actor=actor, action="credit_settings.bundle_archive",
+                         summary=f"Stopped the bundle {bundle.name}", subject=bundle)  # fmt: skip
+
+
 # --- crew actions on a customer's credit ----------------------------------------------------------
 
 
@@ -150,7 +276,7 @@ ACTION_LABELS = {
     CreditAction.EXTERNAL_PAYMENT: "Recorded a payment of",
     CreditAction.REFUND: "Refunded to credit",
 }
-# Kept in English in the ledger's memo; the form shows them translated.
+# Translated into the hub's language for the ledger's memo, and into the reader's in the form.
 EXTERNAL_METHODS = {
     "cash": gettext_noop("Cash"),
     "bank_transfer": gettext_noop("Bank transfer"),
@@ -197,17 +323,28 @@ def credit_apply(
     elif expires_at is not None and expires_at <= timezone.now():
         raise DomainError("invalid_expiry", _("Credit must expire in the future."))
     account = _holder_account(hub, account_id)
-    other = ledger.account_system_get(hub_id=hub.id, code=CreditAction.OTHER_SIDE[action], unit=account.unit)
-    if action == CreditAction.REMOVE:
-        legs = [Leg(account.id, -amount_minor, account.unit), Leg(other.id, amount_minor, account.unit)]
-    else:
-        lot_kind = "granted" if action == CreditAction.ADD_GRANTED else "paid"
-        legs = [
-            Leg(other.id, -amount_minor, account.unit),
-            Leg(account.id, amount_minor, account.unit, lot_kind=lot_kind, lot_expires_at=expires_at),
-        ]
-    memo = f"{EXTERNAL_METHODS[method]}: {comment}" if method else comment
     unit = unit_get(hub_id=hub.id, code=account.unit)
+    bought = ""
+    if action == CreditAction.EXTERNAL_PAYMENT:
+        # Money received becomes credit at the hub's price, with its bundle or bonus, like a top-up.
+        quote = topup_quote(hub=hub, currency=hub.currency, price_minor=amount_minor)
+        legs = purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.EXTERNAL_PAYMENTS)
+        paid_for = money_format(amount_minor, currency_unit(hub.currency), hub.locale)
+        if quote.unit.code != hub.currency or quote.bonus_minor:
+            bought = f" ({money_format(quote.total_minor, unit, hub.locale)})"
+    else:
+        other = ledger.account_system_get(hub_id=hub.id, code=CreditAction.OTHER_SIDE[action], unit=account.unit)
+        if action == CreditAction.REMOVE:
+            legs = [Leg(account.id, -amount_minor, account.unit), Leg(other.id, amount_minor, account.unit)]
+        else:
+            lot_kind = "granted" if action == CreditAction.ADD_GRANTED else "paid"
+            legs = [
+                Leg(other.id, -amount_minor, account.unit),
+                Leg(account.id, amount_minor, account.unit, lot_kind=lot_kind, lot_expires_at=expires_at),
+            ]
+        paid_for = money_format(amount_minor, unit, hub.locale)
+    with translation.override(hub.locale):  # the memo is read by the hub's crew and customers
+        memo = f"{_(EXTERNAL_METHODS[method])}: {comment}" if method else comment
     with transaction.atomic():
         posted = ledger.transaction_post(
             hub_id=hub.id,
@@ -223,7 +360,7 @@ def credit_apply(
                 hub=hub,
                 actor=actor,
                 action=f"credit.{action}",
-                summary=f"{ACTION_LABELS[action]} {money_format(amount_minor, unit, hub.locale)}: {comment}",
+                summary=f"{ACTION_LABELS[action]} {paid_for}{bought}: {comment}",
                 subject=account,
                 data={
                     "transaction_id": posted.transaction_id,
@@ -233,6 +370,35 @@ def credit_apply(
                 },
             )
     return posted
+
+
+def purchase_legs(*, hub: Hub, account: Account, quote: Quote, source_code: str) -> list[Leg]:
+    """The legs of credit bought with money: the money comes from `source_code` (a gateway's
+    clearing account, or payments received by hand) and becomes paid credit, plus any bonus as
+    granted credit. In named credits the money goes to the hub's credit sales and the credits
+    come from credit issued, so each unit sums to zero and the legs record the rate paid."""
+    if quote.unit.code != account.unit:
+        raise DomainError("unit_mismatch", _("This account counts in %(unit)s.") % {"unit": account.unit})
+    source = ledger.account_system_get(hub_id=hub.id, code=source_code, unit=quote.currency)
+    credit = Leg(account.id, quote.paid_minor, account.unit, lot_kind="paid")
+    if quote.unit.is_currency:
+        legs = [Leg(source.id, -quote.price_minor, quote.currency), credit]
+    else:
+        sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.CREDIT_SALES, unit=quote.currency)
+        issued = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.CREDIT_ISSUED, unit=account.unit)
+        legs = [
+            Leg(source.id, -quote.price_minor, quote.currency),
+            Leg(sales.id, quote.price_minor, quote.currency),
+            Leg(issued.id, -quote.paid_minor, account.unit),
+            credit,
+        ]
+    if quote.bonus_minor:
+        bonus = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=account.unit)
+        legs += [
+            Leg(bonus.id, -quote.bonus_minor, account.unit),
+            Leg(account.id, quote.bonus_minor, account.unit, lot_kind="granted"),
+        ]
+    return legs
 
 
 def credit_apply_many(
@@ -383,7 +549,11 @@ def organisation_create(*, hub: Hub, actor: User, name: str, floor_minor: int = 
         raise DomainError("validation_error", _("Give the organisation a name."))
     with transaction.atomic():
         account = ledger.account_open(
-            hub_id=hub.id, kind=AccountKind.ORGANISATION, unit=hub.currency, name=name, floor_minor=floor_minor
+            hub_id=hub.id,
+            kind=AccountKind.ORGANISATION,
+            unit=credit_unit_of(hub=hub).code,
+            name=name,
+            floor_minor=floor_minor,
         )
         organisation = Organisation.objects.with_scopes_disabled().create(hub=hub, name=name, account_id=account.id)
         audit_record(hub=hub, actor=actor, action="organisation.create", summary=f"Created the organisation {name}",

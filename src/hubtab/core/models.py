@@ -102,7 +102,7 @@ class CreditUnit(models.Model):
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="credit_units")
     code = models.CharField(
         max_length=12,
-        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,11}$", "Use 3-12 capital letters, digits or _.")],
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,11}$", _("Use 3 to 12 capital letters, digits or _."))],
     )
     name = models.CharField(max_length=60)
     decimals = models.PositiveSmallIntegerField(default=2)
@@ -119,7 +119,9 @@ class CreditUnit(models.Model):
         from babel.numbers import list_currencies
 
         if self.code in list_currencies():
-            raise ValidationError({"code": f"{self.code!r} is a currency code; choose another code for credits."})
+            raise ValidationError(
+                {"code": _("%(code)s is a currency code; choose another code for credits.") % {"code": self.code}}
+            )
 
 
 CREW_ROLES = (Role.OWNER, Role.FINANCE, Role.SUPPORT)

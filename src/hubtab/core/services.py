@@ -1,4 +1,4 @@
-"""Writes for hubs and people: hubs, crew roles, invitations and the audit trail."""
+"""Writes for hubs and people: hubs, their credit units, crew roles, invitations and the audit trail."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
 from hubtab.core.errors import DomainError
-from hubtab.core.models import CREW_ROLES, AuditEvent, Hub, Invitation, Membership, Role, User, validate_timezone
+from hubtab.core.models import (
+    CREW_ROLES,
+    AuditEvent,
+    CreditUnit,
+    Hub,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    validate_timezone,
+)
 from hubtab.core.money import currency_unit
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -41,6 +51,26 @@ def hub_create(*, slug: str, name: str, currency: str, timezone: str = "UTC", lo
     except IntegrityError as exc:
         raise DomainError("hub_exists", f"A hub with slug {slug!r} already exists.") from exc
     return hub
+
+
+def credit_unit_save(*, hub: Hub, code: str, name: str, decimals: int) -> CreditUnit:
+    """Create the hub's credit unit `code`, or rename it. Its decimals are fixed once it exists:
+    amounts already counted in it would change value."""
+    code = (code or "").strip().upper()
+    name = (name or "").strip()
+    unit = CreditUnit.objects.with_scopes_disabled().filter(hub=hub, code=code).first()
+    if unit is not None and unit.decimals != decimals:
+        raise DomainError("validation_error", _("The decimals of %(code)s can't change.") % {"code": code})
+    unit = unit or CreditUnit(hub=hub, code=code, decimals=decimals)
+    unit.name = name
+    if not 0 <= decimals <= 4:
+        raise DomainError("validation_error", _("Credits have 0 to 4 decimals."))
+    try:
+        unit.full_clean(exclude=["hub"])
+    except ValidationError as exc:
+        raise DomainError("validation_error", " ".join(exc.messages)) from exc
+    unit.save()
+    return unit
 
 
 def membership_grant(*, hub: Hub, user: User, role: Role | str) -> Membership:

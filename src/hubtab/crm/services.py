@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from hubtab.accounts.selectors import credit_settings_of
+from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_record, membership_grant
@@ -78,7 +78,7 @@ def customer_create(
         customer.account = ledger.account_open(
             hub_id=hub.id,
             kind=AccountKind.CUSTOMER,
-            unit=hub.currency,
+            unit=credit_unit_of(hub=hub).code,
             name=customer.full_name,
             floor_minor=credit_settings_of(hub=hub).default_floor_minor,
         )

@@ -23,7 +23,13 @@ from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.forms import AccountRulesForm, AmountField, BulkCreditForm, CreditActionForm, ReverseForm
 from hubtab.accounts.models import Organisation
-from hubtab.accounts.selectors import organisation_get, organisation_list, organisation_members, payment_policy_for
+from hubtab.accounts.selectors import (
+    credit_unit_of,
+    organisation_get,
+    organisation_list,
+    organisation_members,
+    payment_policy_for,
+)
 from hubtab.accounts.services import (
     account_rules_set,
     credit_apply,
@@ -37,7 +43,7 @@ from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, amount_from_decimal, minor_to_decimal, money_format, unit_get
+from hubtab.core.money import Unit, amount_from_decimal, currency_unit, minor_to_decimal, money_format, unit_get
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
@@ -93,7 +99,7 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
         "tags"
     )
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     balances = balances_of(hub_id=hub.id, account_ids=[customer.account_id for customer in page])
     rows = []
     for customer in page:
@@ -340,7 +346,10 @@ def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     }
     posted_rules = request.method == "POST" and "floor" in request.POST
     form = CreditActionForm(
-        request.POST if request.method == "POST" and not posted_rules else None, unit=unit, timezone=hub.timezone
+        request.POST if request.method == "POST" and not posted_rules else None,
+        unit=unit,
+        timezone=hub.timezone,
+        money_unit=currency_unit(hub.currency),
     )
     rules = AccountRulesForm(request.POST if posted_rules else None, unit=unit, initial=rules_initial)
     if posted_rules and rules.is_valid() and (fields := rules.for_service()) is not None:
@@ -430,7 +439,7 @@ def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
         summary="Exported the customer list" + (" (running low)" if running_low else ""),
         data={"q": query, "tag": tag, "low": running_low, "rows": customers.count()},
     )
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     filename = f"{hub.slug}-{'running-low' if running_low else 'customers'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
         customer_csv_rows(hub=hub, customers=customers, unit=unit), content_type="text/csv; charset=utf-8"
@@ -443,7 +452,7 @@ def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
 @require_http_methods(["GET", "POST"])
 def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
     """Finance credits every customer, or every customer with a tag, at once: all or none."""
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     form = BulkCreditForm(request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub))
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         tag = form.cleaned_data["tag"]
@@ -477,7 +486,7 @@ def organisation_index(request: HttpRequest, hub: Hub) -> HttpResponse:
         else:
             return redirect("organisation_detail", slug=hub.slug, organisation_id=organisation.id)
     organisations = list(organisation_list(hub=hub))
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     balances = balances_of(hub_id=hub.id, account_ids=[o.account_id for o in organisations])
     rows = [{"organisation": o, "balance": money_format(balances.get(o.account_id, 0), unit, hub.locale)}
             for o in organisations]  # fmt: skip
@@ -493,7 +502,7 @@ def organisation_detail(request: HttpRequest, hub: Hub, organisation_id: int) ->
     if organisation is None:
         raise Http404("No such organisation.")
     error = ""
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     if request.method == "POST":
         if Permission.MOVE_MONEY not in request.hub_permissions:  # type: ignore[attr-defined]
             raise PermissionDenied
@@ -567,8 +576,10 @@ def organisation_credit(request: HttpRequest, hub: Hub, organisation_id: int) ->
     organisation = organisation_get(hub=hub, organisation_id=organisation_id)
     if organisation is None:
         raise Http404("No such organisation.")
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
-    form = CreditActionForm(request.POST or None, unit=unit, timezone=hub.timezone)
+    unit = credit_unit_of(hub=hub)
+    form = CreditActionForm(
+        request.POST or None, unit=unit, timezone=hub.timezone, money_unit=currency_unit(hub.currency)
+    )
     back_url = reverse("organisation_detail", args=[hub.slug, organisation.id])
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         try:

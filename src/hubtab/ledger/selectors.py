@@ -195,6 +195,15 @@ def account_has_history(*, hub_id: int, account_id: int) -> bool:
     return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
 
 
+def holders_have_moved(*, hub_id: int, unit: str) -> bool:
+    """Whether any customer or organisation account of the hub in `unit` has an entry or a hold."""
+    holders = {"hub_id": hub_id, "account__kind__in": LOT_BEARING_KINDS, "account__unit": unit}
+    return (
+        Entry.objects.with_scopes_disabled().filter(**holders).exists()
+        or Hold.objects.with_scopes_disabled().filter(**holders).exists()
+    )
+
+
 @dataclass(frozen=True)
 class HolderTotals:
     """What a hub's customer and organisation accounts add up to in one unit."""

@@ -35,6 +35,7 @@ from hubtab.ledger.models import (
     LotKind,
 )
 from hubtab.ledger.models import Transaction as LedgerTransaction
+from hubtab.ledger.selectors import holders_have_moved
 from hubtab.ledger.types import HoldResult, Leg, Posted, PostRequest
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class SystemAccount:
     GRANTED_CREDIT_EXPENSE = "granted_credit_expense"  # goodwill, vouchers, bonuses (and their expiry)
     REFUNDS = "refunds"
     ADJUSTMENTS = "adjustments"
+    # A hub counting in named credits sells them: the money lands in CREDIT_SALES (in the currency)
+    # and the credits come out of CREDIT_ISSUED (in the unit), so each unit sums to zero.
+    CREDIT_SALES = "credit_sales"
+    CREDIT_ISSUED = "credit_issued"
 
 
 def _engine() -> ModuleType:
@@ -169,6 +174,27 @@ def account_close(*, hub_id: int, account_id: int) -> Account:
         account.save(update_fields=["status"])
         Balance.objects.with_scopes_disabled().filter(account_id=account_id).update(is_open=False)
     return account
+
+
+def accounts_unit_change(*, hub_id: int, from_unit: str, to_unit: str) -> int:
+    """Move the hub's customer and organisation accounts from one unit to another, which is only
+    possible while none of them has ever moved: no entry, no hold. Returns how many moved."""
+    unit_get(hub_id=hub_id, code=to_unit)
+    with transaction.atomic():
+        # Locked in account order, like postings, so that none slips in between check and change.
+        locked = list(
+            Balance.objects.with_scopes_disabled()
+            .select_for_update()
+            .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS, account__unit=from_unit)
+            .order_by("account_id", "shard")
+            .values_list("account_id", "shard")
+        )
+        if holders_have_moved(hub_id=hub_id, unit=from_unit):
+            raise DomainError(
+                "unit_locked", f"Credit has already moved in {from_unit}; the unit can't change any more."
+            )
+        account_ids = [account_id for account_id, _shard in locked]
+        return Account.objects.with_scopes_disabled().filter(id__in=account_ids).update(unit=to_unit)
 
 
 def _bounded_account_locked(*, hub_id: int, account_id: int) -> Account:

@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from hubtab.accounts.selectors import credit_settings_of
+from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, money_format, unit_get
+from hubtab.core.money import Unit, money_format
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import balance_subquery
@@ -52,7 +52,7 @@ def _hub_scan(hub: Hub, low_minor: int, now: datetime) -> dict[str, int]:
     watches.exclude(account_id__in=negative_ids).exclude(negative_since=None).update(negative_since=None)
     if not below:
         return counts
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     for account_id, customer in below.items():
         with transaction.atomic():
             watch, _ = (

@@ -6,22 +6,38 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from hubtab.accounts.forms import CreditSettingsForm
-from hubtab.accounts.selectors import credit_settings_of
-from hubtab.accounts.services import credit_settings_update
+from hubtab.accounts.forms import BundleForm, CreditSettingsForm, CreditUnitForm, UnitPriceForm
+from hubtab.accounts.selectors import (
+    bundle_list,
+    credit_settings_of,
+    credit_unit_of,
+    topup_quote,
+    unit_price_list,
+    unit_price_text,
+)
+from hubtab.accounts.services import (
+    bundle_archive,
+    bundle_create,
+    credit_settings_update,
+    credit_unit_choose,
+    unit_price_remove,
+    unit_price_set,
+)
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_recent
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import Unit, money_format, unit_get
+from hubtab.core.money import Unit, currency_unit, money_format, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.crm.selectors import customers_by_account, tag_names
@@ -32,6 +48,7 @@ from hubtab.ledger.selectors import (
     account_list,
     activity_newest,
     holder_totals,
+    holders_have_moved,
     system_account_ids,
 )
 from hubtab.ledger.services import SystemAccount
@@ -98,9 +115,9 @@ class _Formatter:
 @hub_view(Permission.VIEW_ACCOUNTS)
 def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The hub's overview: the credit it holds, money in and out by week, who runs low, what just happened."""
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     low_minor = credit_settings_of(hub=hub).low_balance_minor
-    totals = holder_totals(hub_id=hub.id, unit=hub.currency, low_minor=low_minor)
+    totals = holder_totals(hub_id=hub.id, unit=unit.code, low_minor=low_minor)
     activity = activity_newest(hub_id=hub.id, limit=10)
     customers = customers_by_account(hub=hub, account_ids=[line.account_id for line in activity])
     return render(
@@ -140,15 +157,18 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
         hub_id=hub.id,
         account_ids=system_account_ids(
             hub_id=hub.id,
-            codes=[SystemAccount.PAYMENTS_CLEARING, SystemAccount.EXTERNAL_PAYMENTS],
-            unit=hub.currency,
+            # In named credits, what customers bought is what the hub issued.
+            codes=[SystemAccount.PAYMENTS_CLEARING, SystemAccount.EXTERNAL_PAYMENTS]
+            if unit.is_currency
+            else [SystemAccount.CREDIT_ISSUED],
+            unit=unit.code,
         ),
         since=since,
         tz=tz,
     )
     sales = account_flows_by_week(
         hub_id=hub.id,
-        account_ids=system_account_ids(hub_id=hub.id, codes=[SystemAccount.SALES], unit=hub.currency),
+        account_ids=system_account_ids(hub_id=hub.id, codes=[SystemAccount.SALES], unit=unit.code),
         since=since,
         tz=tz,
     )
@@ -188,7 +208,7 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
 @hub_view(Permission.MOVE_MONEY)
 def credit_settings(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The hub's credit rules (owner and finance), and applying the spending limit to customers."""
-    unit = unit_get(hub_id=hub.id, code=hub.currency)
+    unit = credit_unit_of(hub=hub)
     current = credit_settings_of(hub=hub)
     form = CreditSettingsForm(request.POST or None, unit=unit, initial=CreditSettingsForm.initial_from(current, unit))
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
@@ -199,8 +219,122 @@ def credit_settings(request: HttpRequest, hub: Hub) -> HttpResponse:
         else:
             messages.success(request, _("Credit settings saved."))
             return redirect("credit_settings", slug=hub.slug)
+    return _credit_settings_page(request, hub, unit, form=form)
+
+
+def _credit_settings_page(request: HttpRequest, hub: Hub, unit: Unit, **bound: forms.Form) -> HttpResponse:
+    """The settings page, with any form that was just sent shown as sent (with its errors)."""
+    locked = holders_have_moved(hub_id=hub.id, unit=unit.code)
+    if "form" not in bound:
+        current = credit_settings_of(hub=hub)
+        bound["form"] = CreditSettingsForm(unit=unit, initial=CreditSettingsForm.initial_from(current, unit))
+    unit_initial = {"named": "no" if unit.is_currency else "yes", "decimals": unit.decimals}
+    if not unit.is_currency:
+        unit_initial |= {"code": unit.code, "name": unit.name}
+    forms_shown = {
+        "unit_form": CreditUnitForm(currency=hub.currency, locked=locked, initial=unit_initial),
+        "price_form": UnitPriceForm(unit=unit, initial={"currency": hub.currency}),
+        "bundle_form": BundleForm(unit=unit, initial={"currency": hub.currency}),
+    } | bound
+    prices = [
+        {"currency": price.currency, "text": unit_price_text(price=price, unit=unit, locale=hub.locale)}
+        for price in unit_price_list(hub=hub, unit=unit)
+    ]
+    bundles = []
+    for bundle in bundle_list(hub=hub, unit=unit):
+        bonus_minor = bundle.credits_minor - _worth(hub, bundle.currency, bundle.price_minor)
+        bundles.append(
+            {
+                "id": bundle.id,
+                "name": bundle.name,
+                "pays": money_format(bundle.price_minor, currency_unit(bundle.currency), hub.locale),
+                "gets": money_format(bundle.credits_minor, unit, hub.locale),
+                "bonus": money_format(bonus_minor, unit, hub.locale) if bonus_minor > 0 else "",
+            }
+        )
     return render(
         request,
         "accounts/credit_settings.html",
-        {"hub": hub, "form": form, "unit": unit, "tags": tag_names(hub=hub)},
-    )
+        {"hub": hub, "unit": unit, "locked": locked, "prices": prices, "bundles": bundles,
+         "tags": tag_names(hub=hub)} | forms_shown,
+    )  # fmt: skip
+
+
+def _worth(hub: Hub, currency: str, price_minor: int) -> int:
+    """What a price buys at the hub's rate, without bundle or bonus (0 where it has no rate now)."""
+    try:
+        quote = topup_quote(hub=hub, currency=currency, price_minor=price_minor)
+    except DomainError:
+        return 0
+    return quote.paid_minor
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_POST
+def credit_unit_view(request: HttpRequest, hub: Hub) -> HttpResponse:
+    unit = credit_unit_of(hub=hub)
+    locked = holders_have_moved(hub_id=hub.id, unit=unit.code)
+    initial = {"named": "no" if unit.is_currency else "yes", "code": "" if unit.is_currency else unit.code,
+               "decimals": unit.decimals}  # fmt: skip
+    form = CreditUnitForm(request.POST, currency=hub.currency, locked=locked, initial=initial)
+    if form.is_valid():
+        try:
+            chosen = credit_unit_choose(hub=hub, actor=request_user(request), **form.for_service())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Customers' credit counts in %(unit)s.") % {"unit": chosen.name})
+            return redirect("credit_settings", slug=hub.slug)
+    return _credit_settings_page(request, hub, unit, unit_form=form)
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_POST
+def unit_price_view(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """Set the price of the hub's credits in a currency, or stop selling them in it."""
+    unit = credit_unit_of(hub=hub)
+    if "remove" in request.POST:
+        try:
+            unit_price_remove(hub=hub, actor=request_user(request), currency=request.POST["remove"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("credit_settings", slug=hub.slug)
+    form = UnitPriceForm(request.POST, unit=unit)
+    if form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            unit_price_set(hub=hub, actor=request_user(request), **fields)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Price saved."))
+            return redirect("credit_settings", slug=hub.slug)
+    return _credit_settings_page(request, hub, unit, price_form=form)
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_POST
+def bundle_create_view(request: HttpRequest, hub: Hub) -> HttpResponse:
+    unit = credit_unit_of(hub=hub)
+    form = BundleForm(request.POST, unit=unit)
+    if form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            bundle_create(hub=hub, actor=request_user(request), **fields)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Bundle added: customers get it when they pay its price."))
+            return redirect("credit_settings", slug=hub.slug)
+    return _credit_settings_page(request, hub, unit, bundle_form=form)
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_POST
+def bundle_archive_view(request: HttpRequest, hub: Hub, bundle_id: int) -> HttpResponse:
+    try:
+        bundle_archive(hub=hub, actor=request_user(request), bundle_id=bundle_id)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404(exc.message) from exc
+        raise
+    messages.success(request, _("Bundle removed; credit bought with it stays."))
+    return redirect("credit_settings", slug=hub.slug)

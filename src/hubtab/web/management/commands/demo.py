@@ -11,12 +11,20 @@ import time_machine
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from hubtab.accounts.services import credit_settings_update
+from hubtab.accounts.selectors import credit_unit_of, topup_quote
+from hubtab.accounts.services import (
+    bundle_create,
+    credit_settings_update,
+    credit_unit_choose,
+    purchase_legs,
+    unit_price_set,
+)
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import hub_create, membership_grant, user_create
 from hubtab.crm.models import Customer
 from hubtab.crm.services import customer_create
 from hubtab.ledger import services
+from hubtab.ledger.models import Account
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
 
@@ -98,6 +106,25 @@ HUBS: list[dict[str, Any]] = [
             "topup_bonus_percent": Decimal(5),
         },
     },
+    {
+        # A hub counting in named credits: 10 credits for NZ$1, with a bundle.
+        "slug": "kai-collective",
+        "name": "Kai Collective",
+        "currency": "NZD",
+        "timezone": "Pacific/Auckland",
+        "locale": "en_NZ",
+        "customers": 60,
+        "unit": {"code": "KAI", "name": "kai credits", "decimals": 0},
+        "price": {"currency": "NZD", "credits_minor": 10, "price_minor": 100},
+        "bundles": [{"name": "Whānau pack", "currency": "NZD", "price_minor": 5000, "credits_minor": 550}],
+        "credit": {
+            "payment_policy": "credit_only",
+            "topup_min_minor": 100,
+            "topup_max_minor": 5000,
+            "topup_presets_minor": [200, 500, 1000],
+            "low_balance_minor": 100,
+        },
+    },
 ]
 
 
@@ -114,7 +141,8 @@ class Command(BaseCommand):
             "  finance@green-valley.example  finance crew\n"
             "  support@green-valley.example  support crew\n"
             "  owner@riverside.example       hub owner, Riverside Co-op (GBP, en)\n"
-            f"  {CUSTOMER_LOGIN}       a customer of both hubs (their own accounts at /me/)\n"
+            "  owner@kai-collective.example  hub owner, Kai Collective (kai credits, 10 for NZ$1)\n"
+            f"  {CUSTOMER_LOGIN}       a customer of every demo hub (their accounts at /me/)\n"
             "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
             "Emails the app sends (sign-up confirmations, password resets, invitations) land in var/mail/.\n"
         )
@@ -137,7 +165,12 @@ class Command(BaseCommand):
                 )
                 membership_grant(hub=hub, user=user, role=role)
             owner = User.objects.get(email=f"owner@{spec['slug']}.example")
+            if "unit" in spec:
+                credit_unit_choose(hub=hub, actor=owner, **spec["unit"])
+                unit_price_set(hub=hub, actor=owner, **spec["price"])
             credit_settings_update(hub=hub, actor=owner, **spec["credit"])
+            for bundle in spec.get("bundles", []):
+                bundle_create(hub=hub, actor=owner, **bundle)
             self.seed_accounts(hub, spec["customers"], rng, crew=user)  # the last crew member entered them
             self.link_demo_customer(hub)
             self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")
@@ -156,13 +189,18 @@ class Command(BaseCommand):
         """Eight weeks of a hub's life, played in time order: customers join, top up, order
         most weeks, top up again when they run short; a few get welcome credit. The clock is
         moved to each moment (time-machine), so the history carries real dates."""
-        unit = hub.currency
-        clearing = services.account_system_get(hub_id=hub.id, code=SystemAccount.PAYMENTS_CLEARING, unit=unit)
+        unit = credit_unit_of(hub=hub).code
+
+        def in_unit(cents: int) -> int:
+            """An amount in the hub's currency, as the credit it buys at the hub's price."""
+            return topup_quote(hub=hub, currency=hub.currency, price_minor=cents).paid_minor
+
         sales = services.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=unit)
         goodwill = services.account_system_get(hub_id=hub.id, code=SystemAccount.GRANTED_CREDIT_EXPENSE, unit=unit)
         now = timezone.now()
         start = now - timedelta(weeks=HISTORY_WEEKS)
         accounts: list[tuple[int, int]] = []  # (account id, floor)
+        holders: dict[int, Account] = {}
         with time_machine.travel(start, tick=False):
             for n in range(count):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -176,10 +214,11 @@ class Command(BaseCommand):
                     tags=rng.sample(TAGS, rng.randint(0, 2)),
                     actor=crew,
                 )
-                floor = -5000 if n % 4 == 0 else 0
+                floor = -in_unit(5000) if n % 4 == 0 else 0
                 if floor:
                     services.account_floor_set(hub_id=hub.id, account_id=customer.account_id, floor_minor=floor)
                 accounts.append((customer.account_id, floor))
+                holders[customer.account_id] = customer.account
 
         # Every customer's week: maybe an order, on a random day and hour; played in time order.
         moments = []
@@ -198,31 +237,33 @@ class Command(BaseCommand):
         for at, index, week in moments:
             account_id, floor = accounts[index]
             key = f"demo-{account_id}-w{week}"
-            spend = rng.randint(800, 4500)
+            spend = in_unit(rng.randint(800, 4500))
             if week == 0 or balances[index] - spend < floor:
-                amount = rng.choice([2000, 3000, 5000, 10000])
-                legs = [Leg(clearing.id, -amount, unit), Leg(account_id, amount, unit)]
+                quote = topup_quote(hub=hub, currency=hub.currency, price_minor=rng.choice([2000, 3000, 5000, 10000]))
+                account = holders[account_id]
+                legs = purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.PAYMENTS_CLEARING)
                 post(at - timedelta(minutes=30), f"{key}-topup", "top_up", "Card top-up", legs)
-                balances[index] += amount
+                balances[index] += quote.total_minor
             if week == 0 and index % 3 == 0:
+                welcome = in_unit(500)
                 legs = [
-                    Leg(goodwill.id, -500, unit),
-                    Leg(account_id, 500, unit, lot_kind="granted", lot_expires_at=at + timedelta(days=60)),
+                    Leg(goodwill.id, -welcome, unit),
+                    Leg(account_id, welcome, unit, lot_kind="granted", lot_expires_at=at + timedelta(days=60)),
                 ]
                 post(at - timedelta(minutes=20), f"{key}-welcome", "grant", "Welcome credit", legs)
-                balances[index] += 500
+                balances[index] += welcome
             if balances[index] - spend >= floor:
                 legs = [Leg(account_id, -spend, unit), Leg(sales.id, spend, unit)]
                 post(at, f"{key}-order", "charge", "Weekly order", legs)
                 balances[index] -= spend
 
         for index, (account_id, floor) in enumerate(accounts):
-            if index % 5 == 0 and balances[index] - floor > 1500:
+            if index % 5 == 0 and balances[index] - floor > in_unit(1500):
                 services.hold_place(
                     hub_id=hub.id,
                     key=f"demo-{account_id}-open-order",
                     account_id=account_id,
-                    amount_minor=1500,
+                    amount_minor=in_unit(1500),
                     reference="Open order, pickup Saturday",
                     expires_at=now + timedelta(days=5),
                 )
