@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -469,8 +469,18 @@ def charge_post(
     reference = (reference or "").strip()
     if not reference:
         raise DomainError("validation_error", _("Give the order's reference."))
-    account = _holder_account(hub, account_id)
-    sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
+    # The customer's account and the hub's sales accounts in one query (this runs on every order).
+    found = list(
+        Account.objects.with_scopes_disabled().filter(
+            Q(id=account_id, kind__in=LOT_BEARING_KINDS) | Q(code=SystemAccount.SALES, kind=AccountKind.SYSTEM),
+            hub_id=hub.id,
+        )
+    )
+    account = next((a for a in found if a.id == account_id and a.kind in LOT_BEARING_KINDS), None)
+    if account is None:
+        raise DomainError("account_not_found", _("That customer account does not exist at this hub."))
+    sales = next((a for a in found if a.code == SystemAccount.SALES and a.unit == account.unit), None)
+    sales = sales or ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
     return ledger.transaction_post(
         hub_id=hub.id,
         key=key,

@@ -12,8 +12,9 @@ from functools import wraps
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Status
 
 from hubtab.api.errors import ApiError, error_body
@@ -33,12 +34,8 @@ def idempotent(handler: Handler) -> Handler:
         request_line = f"{request.method} {request.path}\n".encode()
         digest = hashlib.sha256(request_line + request.body).hexdigest()
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.with_scopes_disabled().create(
-                        hub=hub, key=key, request_hash=digest, status_code=0, response={}
-                    )
-            except IntegrityError:
+            record_id = _claim(hub.id, key, digest)
+            if record_id is None:  # the key was used before (or is being used right now: this waits for it)
                 first = IdempotencyRecord.objects.with_scopes_disabled().get(hub=hub, key=key)
                 if first.request_hash != digest:
                     raise ApiError(
@@ -51,12 +48,27 @@ def idempotent(handler: Handler) -> Handler:
                 status, body = result.status_code, result.value
             except (ApiError, DomainError) as exc:
                 status, body = error_body(exc)
-            record.status_code = status
-            record.response = _jsonable(body)
-            record.save(update_fields=["status_code", "response"])
-            return Status(status, record.response)
+            response = _jsonable(body)
+            IdempotencyRecord.objects.with_scopes_disabled().filter(id=record_id).update(
+                status_code=status, response=response
+            )
+            return Status(status, response)
 
     return wrapper
+
+
+def _claim(hub_id: int, key: str, digest: str) -> int | None:
+    """Insert the key's row and return its id, or None when the key is already taken. One
+    statement, without the savepoint a caught IntegrityError would need (this runs on every POST)."""
+    table = IdempotencyRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (hub_id, key, request_hash, status_code, response, created_at) "
+            "VALUES (%s, %s, %s, 0, '{}', %s) ON CONFLICT (hub_id, key) DO NOTHING RETURNING id",
+            [hub_id, key, digest, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _jsonable(body: Any) -> Any:

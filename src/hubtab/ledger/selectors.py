@@ -31,18 +31,23 @@ def _account(hub_id: int, account_id: int) -> Account:
 
 
 def account_state(*, hub_id: int, account_id: int) -> AccountState:
-    account = _account(hub_id, account_id)
-    totals = (
+    # One query (it answers every API posting): the floor is read from the balance rows, which
+    # carry it for the posting function; `ledger verify` checks that they agree with the account.
+    row = (
         Balance.objects.with_scopes_disabled()
-        .filter(account_id=account_id)
-        .aggregate(balance=Sum("balance_minor"), held=Sum("held_minor"))
+        .filter(account_id=account_id, hub_id=hub_id)
+        .values("account__unit")
+        .annotate(balance=Sum("balance_minor"), held=Sum("held_minor"), floor=Max("floor_minor"))
     )
+    row = next(iter(row), None)
+    if row is None:
+        raise DomainError("account_not_found", "That account does not exist at this hub.")
     return AccountState(
-        account_id=account.id,
-        unit=account.unit,
-        balance_minor=totals["balance"] or 0,
-        held_minor=totals["held"] or 0,
-        floor_minor=account.floor_minor,
+        account_id=account_id,
+        unit=row["account__unit"],
+        balance_minor=row["balance"],
+        held_minor=row["held"],
+        floor_minor=row["floor"],
     )
 
 
