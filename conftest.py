@@ -191,3 +191,105 @@ def mail_text(message) -> str:
     """The plain-text body of a received message."""
     part = message.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """A local fake Stripe (localstripe, from PyPI) that the official SDK and Stripe.js talk to,
+    started once for the test run."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    port = _free_port()
+    log = open(ARTIFACTS.parent / "var" / "localstripe-tests.log", "w")  # noqa: SIM115  # closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"], stdout=log, stderr=log
+    )
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                pytest.fail("localstripe did not start: see var/localstripe-tests.log")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+WEBHOOK_SECRET = "whsec_hubtab_tests"
+
+
+@pytest.fixture
+def stripe_hub(hub, settings, localstripe_url):
+    """The hub, taking card payments through localstripe with test keys."""
+    from hubtab.payments.services import gateway_account_set
+
+    settings.HUBTAB_STRIPE_API_BASE = localstripe_url
+    settings.HUBTAB_STRIPE_RETRIES = 0
+    gateway_account_set(
+        hub=hub, actor=None, publishable_key="pk_test_hubtab", secret_key="sk_test_hubtab",
+        webhook_secret=WEBHOOK_SECRET,
+    )  # fmt: skip
+    return hub
+
+
+def stripe_card_entered(localstripe_url: str, client_secret: str, card_number: str = "4242424242424242"):
+    """What the customer's browser does with Stripe.js's card form (confirmCardSetup): the card goes
+    to the gateway, never to Hubtab. Returns the gateway's answer (a declined card raises)."""
+    import requests
+
+    setup_ref = client_secret.split("_secret_")[0]
+    card = {"number": card_number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}
+    response = requests.post(
+        f"{localstripe_url}/v1/setup_intents/{setup_ref}/confirm",
+        json={"key": "pk_test_hubtab", "client_secret": client_secret, "use_stripe_sdk": True,
+              "payment_method_data": {"type": "card", "card": card}},
+        timeout=10,
+    )  # fmt: skip
+    answer = response.json()
+    if answer.get("status") == "requires_action":  # the bank's check when saving: the customer passes it
+        response = requests.post(
+            f"{localstripe_url}/v1/setup_intents/{setup_ref}/confirm",
+            json={"key": "pk_test_hubtab", "client_secret": client_secret, "use_stripe_sdk": True},
+            timeout=10,
+        )
+        answer = response.json()
+    return answer
+
+
+def stripe_customer_authenticates(localstripe_url: str, client_secret: str, success: bool = True):
+    """The customer answers their bank's check (3-D Secure), as Stripe.js's confirmCardPayment does."""
+    import requests
+
+    intent_ref = client_secret.split("_secret_")[0]
+    response = requests.post(
+        f"{localstripe_url}/v1/payment_intents/{intent_ref}/_authenticate?success={'true' if success else 'false'}",
+        json={"key": "pk_test_hubtab", "client_secret": client_secret},
+        timeout=10,
+    )
+    return response.json()
+
+
+def stripe_signed(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
+    """A Stripe-Signature header for `payload`, computed the way Stripe signs webhooks."""
+    import hashlib
+    import hmac
+    import time
+
+    timestamp = at or int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={signature}"

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "hubtab.accounts",
     "hubtab.crm",
     "hubtab.messaging",
+    "hubtab.payments",
     "hubtab.api",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.
@@ -175,8 +176,23 @@ WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Pages load only their own scripts, styles and images; nothing inline, no frames.
+# Payments (Stripe, with each hub's own keys). HUBTAB_STRIPE_API_BASE points the SDK and Stripe.js at
+# another server speaking Stripe's API: localstripe in the tests and the demo.
+HUBTAB_STRIPE_API_BASE = os.environ.get("HUBTAB_STRIPE_API_BASE", "").rstrip("/")
+HUBTAB_STRIPE_JS_URL = os.environ.get(
+    "HUBTAB_STRIPE_JS_URL",
+    f"{HUBTAB_STRIPE_API_BASE}/js.stripe.com/v3/" if HUBTAB_STRIPE_API_BASE else "https://js.stripe.com/v3/",
+)
+HUBTAB_STRIPE_TIMEOUT = float(os.environ.get("HUBTAB_STRIPE_TIMEOUT", "10"))
+HUBTAB_STRIPE_RETRIES = int(os.environ.get("HUBTAB_STRIPE_RETRIES", "2"))
+_STRIPE_ORIGINS = [HUBTAB_STRIPE_API_BASE] if HUBTAB_STRIPE_API_BASE else ["https://js.stripe.com", "https://api.stripe.com"]
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
+    # Stripe.js runs on the top-up and card pages (and frames the card form on stripe.com).
+    "script-src": [CSP.SELF, *_STRIPE_ORIGINS],
+    "connect-src": [CSP.SELF, *_STRIPE_ORIGINS],
+    "frame-src": [CSP.SELF, *_STRIPE_ORIGINS, "https://hooks.stripe.com"],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],

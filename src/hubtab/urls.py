@@ -7,6 +7,7 @@ from hubtab.api import views as api_views
 from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
 from hubtab.crm import views as crm_views
+from hubtab.payments import views as payment_views
 from hubtab.web import views
 
 urlpatterns = [
@@ -76,5 +77,6 @@ urlpatterns = [
     path("hubs/<slug:slug>/api-tokens/", api_views.api_tokens, name="api_tokens"),
     path("hubs/<slug:slug>/api-tokens/<int:token_id>/revoke/", api_views.api_token_revoke, name="api_token_revoke"),
     path("api/v1/", api_v1.urls),
+    path("webhooks/stripe/<slug:hub_slug>/", payment_views.stripe_webhook, name="stripe_webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,210 @@
+"""The one face Hubtab's payments use to talk to a payment provider (`PaymentGateway`), and its
+Stripe implementation on the official SDK. Nothing here touches the database."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import stripe
+from django.conf import settings
+
+from hubtab.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class GatewayUnavailable(Exception):  # a state, not a bug: the outcome is unknown
+    """The gateway did not answer (timeout, network): what happened is unknown until reconciled."""
+
+
+@dataclass(frozen=True)
+class IntentState:
+    """A payment as the gateway sees it, in Hubtab's terms (`PaymentStatus` values)."""
+
+    ref: str
+    status: str
+    amount_minor: int
+    currency: str
+    client_secret: str = ""
+    payment_method_ref: str = ""
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    payment_method_ref: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    event_id: str
+    type: str
+    object_ref: str  # the PaymentIntent or SetupIntent it is about
+
+
+class PaymentGateway(Protocol):
+    def customer_ensure(self, *, key: str, email: str, name: str) -> str: ...
+
+    def intent_create(
+        self, *, key: str, amount_minor: int, currency: str, customer_ref: str, payment_method_ref: str,
+        off_session: bool, description: str,
+    ) -> IntentState: ...  # fmt: skip
+
+    def intent_get(self, ref: str) -> IntentState: ...
+
+    def setup_create(self, *, key: str, customer_ref: str) -> tuple[str, str]: ...
+
+    def setup_get(self, ref: str) -> tuple[str, str]: ...
+
+    def card_get(self, payment_method_ref: str) -> CardFacts: ...
+
+    def refund(self, *, key: str, intent_ref: str, amount_minor: int) -> str: ...
+
+    def event_parse(self, *, payload: bytes, signature: str) -> GatewayEvent: ...
+
+
+# Stripe's PaymentIntent statuses, as Hubtab's.
+_STATUS = {
+    "requires_payment_method": "created",
+    "requires_confirmation": "created",
+    "requires_action": "requires_action",
+    "processing": "pending",
+    "requires_capture": "pending",
+    "succeeded": "succeeded",
+    "canceled": "canceled",
+}
+
+
+class StripeGateway:
+    """Stripe, with the hub's own keys. `api_base` points the SDK at another server speaking
+    Stripe's API (localstripe in tests and the demo)."""
+
+    def __init__(self, *, secret_key: str, webhook_secret: str = "", api_base: str | None = None) -> None:
+        base = api_base if api_base is not None else settings.HUBTAB_STRIPE_API_BASE
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": base} if base else {},
+            # The SDK retries network failures with the same idempotency key, so a retry is safe.
+            max_network_retries=settings.HUBTAB_STRIPE_RETRIES,
+            http_client=stripe.new_default_http_client(timeout=settings.HUBTAB_STRIPE_TIMEOUT),
+        )
+
+    def _call(self, what: str, call: Any) -> Any:
+        try:
+            return call()
+        except stripe.APIConnectionError as exc:
+            log.warning("stripe: %s got no answer: %s", what, exc)
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.CardError as exc:
+            # A decline comes back as an error, with the intent in its failed state.
+            intent = getattr(exc.error, "payment_intent", None)
+            if intent is not None:
+                return intent
+            raise DomainError("card_declined", exc.user_message or "The card was declined.") from exc
+        except stripe.StripeError as exc:
+            log.warning("stripe: %s refused: %s", what, exc)
+            raise DomainError("gateway_error", exc.user_message or "The payment provider refused the request.") from exc
+
+    def customer_ensure(self, *, key: str, email: str, name: str) -> str:
+        customer = self._call(
+            "customer create",
+            lambda: self.client.v1.customers.create(
+                params={"email": email, "name": name}, options={"idempotency_key": key}
+            ),
+        )
+        return str(customer.id)
+
+    def intent_create(
+        self, *, key: str, amount_minor: int, currency: str, customer_ref: str, payment_method_ref: str,
+        off_session: bool, description: str,
+    ) -> IntentState:  # fmt: skip
+        """Charge a card the customer has just given (on session: the bank may ask them to
+        authenticate) or saved before (off session). `key` makes a retry of the same charge safe."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": customer_ref,
+            "payment_method": payment_method_ref,
+            "confirm": True,
+            "metadata": {"hubtab_key": key, "hubtab_what": description},
+        }
+        if off_session:
+            params["off_session"] = True
+        intent = self._call(
+            "charge",
+            lambda: self.client.v1.payment_intents.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+        )
+        return _intent_state(intent)
+
+    def intent_get(self, ref: str) -> IntentState:
+        return _intent_state(self._call("payment intent get", lambda: self.client.v1.payment_intents.retrieve(ref)))
+
+    def setup_create(self, *, key: str, customer_ref: str) -> tuple[str, str]:
+        setup = self._call(
+            "setup intent create",
+            lambda: self.client.v1.setup_intents.create(
+                params={"customer": customer_ref, "payment_method_types": ["card"], "usage": "off_session"},
+                options={"idempotency_key": key},
+            ),
+        )
+        return str(setup.id), str(setup.client_secret)
+
+    def setup_get(self, ref: str) -> tuple[str, str]:
+        setup = self._call("setup intent get", lambda: self.client.v1.setup_intents.retrieve(ref))
+        method = setup.payment_method
+        return str(setup.status), str(getattr(method, "id", method) or "")
+
+    def card_get(self, payment_method_ref: str) -> CardFacts:
+        method = self._call("card get", lambda: self.client.v1.payment_methods.retrieve(payment_method_ref))
+        card = method.card
+        return CardFacts(
+            payment_method_ref=str(method.id),
+            brand=str(card.brand),
+            last4=str(card.last4),
+            exp_month=int(card.exp_month),
+            exp_year=int(card.exp_year),
+        )
+
+    def refund(self, *, key: str, intent_ref: str, amount_minor: int) -> str:
+        refund = self._call(
+            "refund",
+            lambda: self.client.v1.refunds.create(
+                params={"payment_intent": intent_ref, "amount": amount_minor}, options={"idempotency_key": key}
+            ),
+        )
+        return str(refund.id)
+
+    def event_parse(self, *, payload: bytes, signature: str) -> GatewayEvent:
+        """The event, if Stripe's signature over it is good (raises DomainError otherwise)."""
+        if not self.webhook_secret:
+            raise DomainError("webhook_not_configured", "This hub has no webhook signing secret.")
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise DomainError("bad_signature", f"The webhook signature does not verify: {exc}") from exc
+        obj = event.data.object
+        return GatewayEvent(event_id=str(event.id), type=str(event.type), object_ref=str(getattr(obj, "id", "")))
+
+
+def _intent_state(intent: Any) -> IntentState:
+    error = getattr(intent, "last_payment_error", None)
+    status = _STATUS.get(str(intent.status), "unknown")
+    if status == "created" and error:
+        status = "failed"  # declined: the customer may try again with another card
+    method = getattr(intent, "payment_method", None)
+    return IntentState(
+        ref=str(intent.id),
+        status=status,
+        amount_minor=int(intent.amount),
+        currency=str(intent.currency).upper(),
+        client_secret=str(getattr(intent, "client_secret", "") or ""),
+        payment_method_ref=str(getattr(method, "id", method) or ""),
+        failure_message=str(getattr(error, "message", "") or "") if error else "",
+    )

@@ -1,0 +1,168 @@
+"""Money coming in from outside: a hub's payment gateway, each payment with its state, the cards
+customers saved (brand, last 4 digits and expiry only) and the webhooks received."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from hubtab.core.models import Hub, User
+from hubtab.crm.models import Customer
+
+
+class GatewayAccount(models.Model):
+    """A hub's own Stripe account: its keys, entered by the owner. The secret key is never shown
+    back in full."""
+
+    hub = models.OneToOneField(Hub, on_delete=models.CASCADE, primary_key=True, related_name="gateway_account")
+    publishable_key = models.CharField(max_length=200)
+    secret_key = models.CharField(max_length=200)
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = ScopedManager(hub="hub")
+
+    def __str__(self) -> str:
+        return f"gateway of {self.hub}"
+
+    @property
+    def secret_key_hint(self) -> str:
+        return f"{self.secret_key[:8]}…{self.secret_key[-4:]}" if len(self.secret_key) > 12 else "…"
+
+
+class PaymentStatus(models.TextChoices):
+    CREATED = "created", _("Waiting for the customer")
+    REQUIRES_ACTION = "requires_action", _("Needs the customer to confirm with their bank")
+    PENDING = "pending", _("Pending")  # a bank transfer not yet seen, or a card being processed
+    UNKNOWN = "unknown", _("Outcome unknown: being checked with the gateway")
+    SUCCEEDED = "succeeded", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Cancelled")
+
+
+OPEN_STATUSES = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PENDING, PaymentStatus.UNKNOWN)
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class Payment(models.Model):
+    """One payment into a customer's (or organisation's) account: a top-up. Credit is posted once,
+    when the payment is known to have succeeded, whoever learns it first (the customer's return,
+    the gateway's webhook, the reconcile job)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    method = models.CharField(max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.CREATED)
+    off_session = models.BooleanField(default=False)  # charged to a saved card without the customer
+    # What is paid, and what it buys (fixed when the payment is made: a price change later does not
+    # change a payment under way).
+    currency = models.CharField(max_length=3)
+    price_minor = models.BigIntegerField()
+    unit = models.CharField(max_length=12)
+    paid_minor = models.BigIntegerField()
+    bonus_minor = models.BigIntegerField(default=0)
+    bundle_name = models.CharField(max_length=80, blank=True)
+    key = models.CharField(max_length=100)  # our idempotency key, also sent to the gateway
+    setup_ref = models.CharField(max_length=100, blank=True)  # the gateway's card form (a SetupIntent)
+    payment_method_ref = models.CharField(max_length=100, blank=True)  # the card charged
+    gateway_ref = models.CharField(max_length=100, blank=True)  # the charge (a PaymentIntent)
+    save_card = models.BooleanField(default=False)
+    failure_message = models.CharField(max_length=300, blank=True)
+    transaction_id = models.BigIntegerField(null=True, blank=True)  # the credit posted for it
+    refunded_minor = models.BigIntegerField(default=0)  # of price_minor, given back to the card
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "key"], name="payment_unique_key"),
+            models.UniqueConstraint(
+                fields=["hub", "gateway_ref"], condition=~Q(gateway_ref=""), name="payment_unique_gateway_ref"
+            ),
+            models.CheckConstraint(condition=Q(price_minor__gt=0, paid_minor__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=models.F("price_minor")),
+                name="payment_refund_within_price",
+            ),
+        ]
+        indexes = [models.Index(fields=["hub", "account_id", "-created_at"], name="payment_by_account")]
+
+    def __str__(self) -> str:
+        return f"payment {self.id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class SavedCard(models.Model):
+    """A card a customer saved for later charges: the gateway's references and what a person needs
+    to recognise it. The card number never reaches Hubtab."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    gateway_customer_ref = models.CharField(max_length=100)
+    payment_method_ref = models.CharField(max_length=100)
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "payment_method_ref"], name="saved_card_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} ····{self.last4}"
+
+
+class GatewayCustomer(models.Model):
+    """The gateway's customer for one account (cards are saved on it)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    ref = models.CharField(max_length=100)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="gateway_customer_once")]
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class WebhookEvent(models.Model):
+    """A gateway event handled once: the same event delivered again changes nothing."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=100)
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "event_id"], name="webhook_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,383 @@
+"""Payments into customers' accounts: top-ups by card through the hub's gateway, and what the
+gateway tells us about them afterwards.
+
+Credit for a payment is posted exactly once, under the payment's row lock and with a ledger key of
+its own, by whichever path learns of the success first: the customer's return to the shop, the
+gateway's webhook, or the reconcile job that asks about payments whose outcome is unknown. No
+network call is made while a database transaction is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
+from hubtab.accounts.services import purchase_legs
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Hub, User
+from hubtab.core.money import currency_unit, money_format, unit_get
+from hubtab.core.services import audit_record
+from hubtab.crm.models import Customer
+from hubtab.ledger import services as ledger
+from hubtab.ledger.models import Account
+from hubtab.ledger.services import SystemAccount
+from hubtab.messaging.services import delivery_queue
+from hubtab.payments.gateway import CardFacts, GatewayUnavailable, IntentState, PaymentGateway, StripeGateway
+from hubtab.payments.models import (
+    GatewayAccount,
+    GatewayCustomer,
+    Payment,
+    PaymentStatus,
+    SavedCard,
+    WebhookEvent,
+)
+
+log = logging.getLogger(__name__)
+
+# A payment whose outcome nobody told us about for this long is asked about by the reconcile job.
+RECONCILE_AFTER = timedelta(minutes=5)
+# Statuses a payment can still leave; SUCCEEDED and CANCELED are final, FAILED can still succeed
+# (the customer tries again on the same payment with another card).
+_FINAL = (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED)
+
+
+# --- the hub's gateway ----------------------------------------------------------------------------
+
+
+def gateway_account_set(
+    *, hub: Hub, actor: User | None, publishable_key: str, secret_key: str = "", webhook_secret: str = ""
+) -> GatewayAccount:
+    """Save the hub's Stripe keys. A blank secret keeps the one saved (it is never shown back)."""
+    publishable_key = (publishable_key or "").strip()
+    secret_key = (secret_key or "").strip()
+    webhook_secret = (webhook_secret or "").strip()
+    if not publishable_key.startswith("pk_"):
+        raise DomainError("validation_error", _("The publishable key starts with pk_."))
+    if secret_key and not secret_key.startswith(("sk_", "rk_")):
+        raise DomainError("validation_error", _("The secret key starts with sk_ (or rk_ for a restricted key)."))
+    if webhook_secret and not webhook_secret.startswith("whsec_"):
+        raise DomainError("validation_error", _("The webhook signing secret starts with whsec_."))
+    with transaction.atomic():
+        account = GatewayAccount.objects.with_scopes_disabled().select_for_update().filter(hub=hub).first()
+        if account is None and not secret_key:
+            raise DomainError("validation_error", _("Enter the secret key."))
+        account = account or GatewayAccount(hub=hub)
+        account.publishable_key = publishable_key
+        account.secret_key = secret_key or account.secret_key
+        account.webhook_secret = webhook_secret or account.webhook_secret
+        account.updated_at = timezone.now()
+        account.updated_by = actor
+        account.save()
+        audit_record(hub=hub, actor=actor, action="payments.gateway", summary="Changed the Stripe keys",
+                     subject=account, data={"secret_key": account.secret_key_hint})  # fmt: skip
+    return account
+
+
+def gateway_for(hub: Hub) -> PaymentGateway:
+    account = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).first()
+    if account is None:
+        raise DomainError("payments_off", _("This hub does not take card payments yet."))
+    return StripeGateway(secret_key=account.secret_key, webhook_secret=account.webhook_secret)
+
+
+def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> str:
+    """The gateway's customer for this account, created once (the key makes a retry safe)."""
+    existing = GatewayCustomer.objects.with_scopes_disabled().filter(hub=hub, account_id=customer.account_id).first()
+    if existing is not None:
+        return existing.ref
+    ref = gateway.customer_ensure(
+        key=f"hubtab-customer-{hub.id}-{customer.account_id}", email=customer.email, name=customer.full_name
+    )
+    try:
+        with transaction.atomic():
+            GatewayCustomer.objects.with_scopes_disabled().create(hub=hub, account_id=customer.account_id, ref=ref)
+    except IntegrityError:
+        pass  # made at the same moment by another request, with the same key: the same customer
+    return ref
+
+
+# --- top-ups --------------------------------------------------------------------------------------
+
+
+def topup_start(
+    *, hub: Hub, customer: Customer, actor: User | None, price_minor: int | None = None,
+    credits_minor: int | None = None, save_card: bool = False,
+) -> Payment:  # fmt: skip
+    """A top-up the customer is about to pay by card: what they pay and what it buys are fixed now
+    (a price change later does not change it). Nothing is asked of the gateway yet."""
+    settings = credit_settings_of(hub=hub)
+    if not settings.enabled:
+        raise DomainError("credit_off", _("This hub does not keep credit accounts."))
+    gateway_for(hub)  # refuse at once if the hub takes no cards
+    quote = topup_quote(hub=hub, currency=hub.currency, price_minor=price_minor, credits_minor=credits_minor)
+    if not quote.bundle_id and not settings.topup_min_minor <= quote.paid_minor <= settings.topup_max_minor:
+        raise DomainError(
+            "invalid_amount",
+            _("Top up between %(min)s and %(max)s.")
+            % {
+                "min": money_format(settings.topup_min_minor, quote.unit, hub.locale),
+                "max": money_format(settings.topup_max_minor, quote.unit, hub.locale),
+            },
+        )
+    return Payment.objects.with_scopes_disabled().create(
+        hub=hub, account_id=customer.account_id, customer=customer, currency=quote.currency,
+        price_minor=quote.price_minor, unit=quote.unit.code, paid_minor=quote.paid_minor,
+        bonus_minor=quote.bonus_minor, bundle_name=quote.bundle_name, key=f"topup-{uuid.uuid4()}",
+        save_card=save_card, created_by=actor,
+    )  # fmt: skip
+
+
+def topup_card_form(*, hub: Hub, payment: Payment) -> str:
+    """The client secret of the gateway's card form for this payment (a SetupIntent: the card goes
+    from the customer's browser to the gateway, never through Hubtab)."""
+    if payment.status != PaymentStatus.CREATED or payment.payment_method_ref:
+        raise DomainError("payment_not_open", _("This payment is no longer waiting for a card."))
+    customer = payment.customer
+    if customer is None:
+        raise DomainError("payment_orphaned", _("This payment has no customer."))
+    gateway = gateway_for(hub)
+    try:
+        customer_ref = _gateway_customer(hub, gateway, customer)
+        setup_ref, client_secret = gateway.setup_create(key=f"{payment.key}:setup", customer_ref=customer_ref)
+    except GatewayUnavailable:
+        raise DomainError(
+            "gateway_unavailable", _("The payment provider is not answering. Nothing was charged; try again shortly.")
+        ) from None
+    Payment.objects.with_scopes_disabled().filter(id=payment.id).update(setup_ref=setup_ref)
+    payment.setup_ref = setup_ref
+    return client_secret
+
+
+def topup_charge(*, hub: Hub, payment_id: int) -> tuple[Payment, IntentState | None]:
+    """Charge the card the customer just entered in the gateway's form. Sending the form twice
+    charges once: the card is claimed under the payment's lock, and the charge carries the
+    payment's key. The state is None when the gateway did not answer: the payment is UNKNOWN and
+    the reconcile job asks again, with the same key."""
+    payment = Payment.objects.with_scopes_disabled().get(hub=hub, id=payment_id)
+    if not payment.setup_ref:
+        raise DomainError("payment_not_open", _("Enter a card first."))
+    gateway = gateway_for(hub)
+    try:
+        setup_status, method_ref = gateway.setup_get(payment.setup_ref)
+    except GatewayUnavailable:
+        raise DomainError(
+            "gateway_unavailable", _("The payment provider is not answering. Nothing was charged; try again shortly.")
+        ) from None
+    if setup_status != "succeeded" or not method_ref:
+        raise DomainError("card_not_ready", _("The card was not accepted; check it and try again."))
+    with transaction.atomic():
+        claimed = (
+            Payment.objects.with_scopes_disabled()
+            .filter(id=payment.id, status=PaymentStatus.CREATED, payment_method_ref="")
+            .update(payment_method_ref=method_ref, updated_at=timezone.now())
+        )
+    if not claimed:  # already charged (the form sent twice): tell what we know
+        return payment_refresh(hub=hub, payment=payment), None
+    payment.payment_method_ref = method_ref
+    return _charge(hub, gateway, payment)
+
+
+def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Payment, IntentState | None]:
+    customer_ref = GatewayCustomer.objects.with_scopes_disabled().get(hub=hub, account_id=payment.account_id).ref
+    try:
+        state = gateway.intent_create(
+            key=payment.key, amount_minor=payment.price_minor, currency=payment.currency, customer_ref=customer_ref,
+            payment_method_ref=payment.payment_method_ref, off_session=payment.off_session,
+            description=f"{hub.name}: top-up",
+        )  # fmt: skip
+    except GatewayUnavailable:
+        _status_set(payment, PaymentStatus.UNKNOWN)
+        return payment, None
+    except DomainError as exc:
+        _status_set(payment, PaymentStatus.FAILED, failure=exc.message)
+        return payment, None
+    Payment.objects.with_scopes_disabled().filter(id=payment.id, gateway_ref="").update(gateway_ref=state.ref)
+    payment.gateway_ref = state.ref
+    return payment_settle(hub=hub, payment_id=payment.id, state=state), state
+
+
+def _status_set(payment: Payment, status: str, failure: str = "") -> None:
+    Payment.objects.with_scopes_disabled().filter(id=payment.id).exclude(status__in=_FINAL).update(
+        status=status, failure_message=failure[:300], updated_at=timezone.now()
+    )
+    payment.status = status
+    payment.failure_message = failure[:300]
+
+
+def payment_refresh(*, hub: Hub, payment: Payment) -> Payment:
+    """Ask the gateway how the payment stands and record it (the customer's return, the webhook,
+    the reconcile job). A charge whose answer was lost is sent again with the same key, which the
+    gateway answers with the first charge rather than making a second one."""
+    payment = Payment.objects.with_scopes_disabled().get(id=payment.id)
+    if payment.status in _FINAL or not payment.payment_method_ref:
+        return payment  # final, or no card given yet: nothing to ask
+    gateway = gateway_for(hub)
+    if not payment.gateway_ref:
+        return _charge(hub, gateway, payment)[0]
+    try:
+        state = gateway.intent_get(payment.gateway_ref)
+    except GatewayUnavailable:
+        return payment  # still open; asked again on the next run
+    return payment_settle(hub=hub, payment_id=payment.id, state=state)
+
+
+def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
+    """Record what the gateway says of a payment; post its credit once if it succeeded."""
+    card = None
+    if state.status == PaymentStatus.SUCCEEDED and state.payment_method_ref:
+        payment = Payment.objects.with_scopes_disabled().get(hub=hub, id=payment_id)
+        if payment.save_card and payment.status != PaymentStatus.SUCCEEDED:
+            try:
+                card = gateway_for(hub).card_get(state.payment_method_ref)
+            except GatewayUnavailable:
+                card = None  # the credit matters more than the saved card; it can be saved again
+    with transaction.atomic():
+        payment = Payment.objects.with_scopes_disabled().select_for_update().get(hub=hub, id=payment_id)
+        if payment.status in _FINAL:
+            return payment  # told twice (redirect and webhook, a replayed event): nothing more
+        if payment.gateway_ref and state.ref != payment.gateway_ref:
+            raise DomainError("payment_mismatch", "That gateway payment belongs to another payment.")
+        if state.status == PaymentStatus.SUCCEEDED:
+            if (state.amount_minor, state.currency) != (payment.price_minor, payment.currency):
+                log.error("payment %s: the gateway took %s %s, not %s %s; no credit posted", payment.id,
+                          state.amount_minor, state.currency, payment.price_minor, payment.currency)  # fmt: skip
+                raise DomainError("payment_mismatch", "The amount paid differs from the amount asked.")
+            _credit_post(hub, payment)
+            if card is not None:
+                _card_save(hub, payment, card)
+        else:
+            payment.status = state.status
+            payment.failure_message = state.failure_message[:300]
+            payment.updated_at = timezone.now()
+            payment.save(update_fields=["status", "failure_message", "updated_at"])
+    return payment
+
+
+def _credit_post(hub: Hub, payment: Payment) -> None:
+    """Inside the payment's lock: the credit, the payment's new state and the receipt, together."""
+    account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
+    quote = Quote(
+        currency=payment.currency, price_minor=payment.price_minor, unit=unit_get(hub_id=hub.id, code=payment.unit),
+        paid_minor=payment.paid_minor, bonus_minor=payment.bonus_minor, bundle_name=payment.bundle_name,
+    )  # fmt: skip
+    memo = _("Card top-up") if not payment.bundle_name else f"{_('Card top-up')}: {payment.bundle_name}"
+    posted = ledger.transaction_post(
+        hub_id=hub.id,
+        key=f"payment:{payment.id}",
+        legs=purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.PAYMENTS_CLEARING),
+        kind="top_up",
+        memo=memo,
+        actor_id=payment.created_by_id,
+        reason=f"payment {payment.id} ({payment.gateway_ref})",
+    )
+    now = timezone.now()
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.transaction_id = posted.transaction_id
+    payment.failure_message = ""
+    payment.settled_at = payment.updated_at = now
+    payment.save(update_fields=["status", "transaction_id", "failure_message", "settled_at", "updated_at"])
+    if payment.customer_id is not None:
+        _receipt_queue(hub, payment, quote)
+
+
+def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:
+    customer = payment.customer
+    assert customer is not None
+    with translation.override(hub.locale):
+        paid = money_format(payment.price_minor, currency_unit(payment.currency), hub.locale)
+        credit = money_format(quote.total_minor, quote.unit, hub.locale)
+        delivery_queue(
+            hub=hub,
+            customer=customer,
+            kind="payment_receipt",
+            dedupe_key=f"payment-receipt:{payment.id}",
+            subject=_("%(hub)s: your top-up of %(paid)s") % {"hub": hub.name, "paid": paid},
+            body=_(
+                "Hello %(name)s,\n\nThank you: we received %(paid)s by card and added %(credit)s to your account "
+                "at %(hub)s.\n"
+            )
+            % {"name": customer.first_name or customer.full_name, "paid": paid, "credit": credit, "hub": hub.name},
+        )
+
+
+def _card_save(hub: Hub, payment: Payment, card: CardFacts) -> None:
+    customer_ref = GatewayCustomer.objects.with_scopes_disabled().get(hub=hub, account_id=payment.account_id).ref
+    SavedCard.objects.with_scopes_disabled().update_or_create(
+        hub=hub, payment_method_ref=card.payment_method_ref,
+        defaults={
+            "account_id": payment.account_id, "gateway_customer_ref": customer_ref, "brand": card.brand,
+            "last4": card.last4, "exp_month": card.exp_month, "exp_year": card.exp_year, "removed_at": None,
+        },
+    )  # fmt: skip
+
+
+# --- webhooks and the reconcile job ---------------------------------------------------------------
+
+
+class WebhookRefused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def webhook_receive(*, hub_slug: str, payload: bytes, signature: str) -> str:
+    """Handle one signed event from the hub's gateway. The event is only a nudge: the payment's
+    state is asked from the gateway, so events that come twice or out of order change nothing.
+    Returns what was done; raises WebhookRefused (and writes nothing) for a bad signature, an
+    unknown hub or a payment that is not this hub's."""
+    hub = Hub.objects.filter(slug=hub_slug).first()
+    if hub is None:
+        raise WebhookRefused(404, f"no hub {hub_slug!r}")
+    try:
+        gateway = gateway_for(hub)
+        event = gateway.event_parse(payload=payload, signature=signature)
+    except DomainError as exc:
+        raise WebhookRefused(400, f"hub {hub.slug}: {exc.message}") from exc
+    if not event.type.startswith("payment_intent."):
+        return f"ignored {event.type}"
+    payment = Payment.objects.with_scopes_disabled().filter(hub=hub, gateway_ref=event.object_ref).first()
+    if payment is None:
+        reason = f"hub {hub.slug}: {event.type} {event.event_id} is for an unknown payment {event.object_ref}"
+        raise WebhookRefused(404, reason)
+    if WebhookEvent.objects.with_scopes_disabled().filter(hub=hub, event_id=event.event_id).exists():
+        return f"duplicate {event.event_id}"
+    payment = payment_refresh(hub=hub, payment=payment)
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.with_scopes_disabled().create(
+                hub=hub, event_id=event.event_id, type=event.type, payment=payment
+            )
+    except IntegrityError:
+        return f"duplicate {event.event_id}"
+    return f"payment {payment.id} is {payment.status}"
+
+
+def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
+    """Ask the gateway about every payment left open for a while (a timeout, a lost webhook, a
+    customer who closed the page), in every hub. Safe to run twice or concurrently."""
+    now = now or timezone.now()
+    counts = {"checked": 0, "succeeded": 0}
+    open_payments = Payment.objects.with_scopes_disabled().filter(
+        status__in=[PaymentStatus.UNKNOWN, PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        payment_method_ref__gt="",  # a card was given: there is something to ask about
+        updated_at__lt=now - RECONCILE_AFTER,
+        created_at__gt=now - timedelta(days=7),  # Stripe keeps idempotency keys for 24 h; older ones are dead
+    )
+    for payment in open_payments.select_related("hub", "customer").order_by("id")[:500]:
+        counts["checked"] += 1
+        try:
+            settled = payment_refresh(hub=payment.hub, payment=payment)
+        except DomainError as exc:
+            log.warning("reconcile: payment %s: %s", payment.id, exc.message)
+            continue
+        counts["succeeded"] += settled.status == PaymentStatus.SUCCEEDED
+        if settled.status == payment.status:  # nothing new: look again later, not on every run
+            Payment.objects.with_scopes_disabled().filter(id=payment.id).update(updated_at=now)
+    return counts
