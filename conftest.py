@@ -211,7 +211,7 @@ def localstripe_url():
     import time
 
     port = _free_port()
-    log = open(ARTIFACTS.parent / "var" / "localstripe-tests.log", "w")  # noqa: SIM115  # closed below
+    log = open(ARTIFACTS.parent / "var" / "localstripe-tests.log", "w")  # closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"], stdout=log, stderr=log
     )
@@ -240,6 +240,12 @@ def stripe_hub(hub, settings, localstripe_url):
 
     settings.HUBTAB_STRIPE_API_BASE = localstripe_url
     settings.HUBTAB_STRIPE_RETRIES = 0
+    # As HUBTAB_STRIPE_API_BASE in the environment does: pages may load Stripe.js from localstripe.
+    settings.SECURE_CSP = {
+        **settings.SECURE_CSP,
+        "script-src": ["'self'", localstripe_url],
+        "connect-src": ["'self'", localstripe_url],
+    }
     gateway_account_set(
         hub=hub, actor=None, publishable_key="pk_test_hubtab", secret_key="sk_test_hubtab",
         webhook_secret=WEBHOOK_SECRET,

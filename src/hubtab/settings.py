@@ -179,13 +179,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Payments (Stripe, with each hub's own keys). HUBTAB_STRIPE_API_BASE points the SDK and Stripe.js at
 # another server speaking Stripe's API: localstripe in the tests and the demo.
 HUBTAB_STRIPE_API_BASE = os.environ.get("HUBTAB_STRIPE_API_BASE", "").rstrip("/")
-HUBTAB_STRIPE_JS_URL = os.environ.get(
-    "HUBTAB_STRIPE_JS_URL",
-    f"{HUBTAB_STRIPE_API_BASE}/js.stripe.com/v3/" if HUBTAB_STRIPE_API_BASE else "https://js.stripe.com/v3/",
-)
+HUBTAB_STRIPE_JS_URL = os.environ.get("HUBTAB_STRIPE_JS_URL", "")  # "": Stripe's, or localstripe's with the base
 HUBTAB_STRIPE_TIMEOUT = float(os.environ.get("HUBTAB_STRIPE_TIMEOUT", "10"))
 HUBTAB_STRIPE_RETRIES = int(os.environ.get("HUBTAB_STRIPE_RETRIES", "2"))
-_STRIPE_ORIGINS = [HUBTAB_STRIPE_API_BASE] if HUBTAB_STRIPE_API_BASE else ["https://js.stripe.com", "https://api.stripe.com"]
+_STRIPE_ORIGINS = (
+    [HUBTAB_STRIPE_API_BASE] if HUBTAB_STRIPE_API_BASE else ["https://js.stripe.com", "https://api.stripe.com"]
+)
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -16,6 +16,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", crm_views.portal, name="portal"),
     path("me/<slug:hub_slug>/", crm_views.portal_hub, name="portal_hub"),
+    path("me/<slug:hub_slug>/top-up/", payment_views.topup, name="topup"),
+    path("me/<slug:hub_slug>/top-up/<int:payment_id>/", payment_views.topup_card, name="topup_card"),
+    path("me/<slug:hub_slug>/top-up/<int:payment_id>/pay/", payment_views.topup_pay, name="topup_pay"),
+    path("me/<slug:hub_slug>/top-up/<int:payment_id>/done/", payment_views.topup_done, name="topup_done"),
     path(
         "me/<slug:hub_slug>/statement.<str:fmt>",
         crm_views.portal_statement,
@@ -42,6 +46,7 @@ urlpatterns = [
         name="customer_transaction_reverse",
     ),
     path("hubs/<slug:slug>/settings/credit/", views.credit_settings, name="credit_settings"),
+    path("hubs/<slug:slug>/settings/payments/", payment_views.gateway_settings, name="gateway_settings"),
     path("hubs/<slug:slug>/settings/credit/unit/", views.credit_unit_view, name="credit_unit"),
     path("hubs/<slug:slug>/settings/credit/prices/", views.unit_price_view, name="unit_price"),
     path("hubs/<slug:slug>/settings/credit/bundles/", views.bundle_create_view, name="bundle_create"),

@@ -52,7 +52,7 @@ def _amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
     return AmountField(label=label, max_digits=16, decimal_places=4, localize=True, **kwargs)
 
 
-def _minor(form: forms.Form, name: str, unit: Unit) -> int | None:
+def amount_minor_of(form: forms.Form, name: str, unit: Unit) -> int | None:
     value = form.cleaned_data.get(name)
     if value is None:
         return None
@@ -120,10 +120,10 @@ class CreditSettingsForm(forms.Form):
         fields: dict[str, Any] = {
             "enabled": self.cleaned_data["enabled"],
             "payment_policy": self.cleaned_data["payment_policy"],
-            "default_floor_minor": _minor(self, "default_floor", self.unit),
-            "low_balance_minor": _minor(self, "low_balance", self.unit),
-            "topup_min_minor": _minor(self, "topup_min", self.unit),
-            "topup_max_minor": _minor(self, "topup_max", self.unit),
+            "default_floor_minor": amount_minor_of(self, "default_floor", self.unit),
+            "low_balance_minor": amount_minor_of(self, "low_balance", self.unit),
+            "topup_min_minor": amount_minor_of(self, "topup_min", self.unit),
+            "topup_max_minor": amount_minor_of(self, "topup_max", self.unit),
             "topup_bonus_percent": self.cleaned_data["topup_bonus_percent"],
         }
         presets = []
@@ -180,7 +180,7 @@ class CreditActionForm(forms.Form):
 
     def for_service(self) -> dict[str, Any] | None:
         paid = self.cleaned_data.get("action") == CreditAction.EXTERNAL_PAYMENT
-        amount_minor = _minor(self, "amount", self.money_unit if paid else self.unit)
+        amount_minor = amount_minor_of(self, "amount", self.money_unit if paid else self.unit)
         expires_on = self.cleaned_data.get("expires_on")
         expires_at = (
             datetime.combine(expires_on, time(23, 59, 59), tzinfo=ZoneInfo(self.timezone)) if expires_on else None
@@ -246,7 +246,7 @@ class AccountRulesForm(forms.Form):
         self.unit = unit
 
     def for_service(self) -> dict[str, Any] | None:
-        floor_minor = _minor(self, "floor", self.unit)
+        floor_minor = amount_minor_of(self, "floor", self.unit)
         if self.errors:
             return None
         return {"floor_minor": floor_minor, "payment_policy": self.cleaned_data["payment_policy"]}
@@ -321,9 +321,9 @@ class UnitPriceForm(forms.Form):
         return code
 
     def for_service(self) -> dict[str, Any] | None:
-        credits_minor = _minor(self, "credits", self.unit)
+        credits_minor = amount_minor_of(self, "credits", self.unit)
         currency = self.cleaned_data.get("currency")
-        price_minor = _minor(self, "price", currency_unit(currency)) if currency else None
+        price_minor = amount_minor_of(self, "price", currency_unit(currency)) if currency else None
         if self.errors:
             return None
         return {"currency": currency, "credits_minor": credits_minor, "price_minor": price_minor}

@@ -15,6 +15,14 @@ from hubtab.core.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+def stripe_js_url() -> str:
+    """Where pages load Stripe.js from: Stripe, or the fake server the API base points at."""
+    if settings.HUBTAB_STRIPE_JS_URL:
+        return str(settings.HUBTAB_STRIPE_JS_URL)
+    base = settings.HUBTAB_STRIPE_API_BASE
+    return f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
+
+
 class GatewayUnavailable(Exception):  # a state, not a bug: the outcome is unknown
     """The gateway did not answer (timeout, network): what happened is unknown until reconciled."""
 
@@ -147,12 +155,10 @@ class StripeGateway:
         return _intent_state(self._call("payment intent get", lambda: self.client.v1.payment_intents.retrieve(ref)))
 
     def setup_create(self, *, key: str, customer_ref: str) -> tuple[str, str]:
+        params: dict[str, Any] = {"customer": customer_ref, "payment_method_types": ["card"], "usage": "off_session"}
         setup = self._call(
             "setup intent create",
-            lambda: self.client.v1.setup_intents.create(
-                params={"customer": customer_ref, "payment_method_types": ["card"], "usage": "off_session"},
-                options={"idempotency_key": key},
-            ),
+            lambda: self.client.v1.setup_intents.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
         )
         return str(setup.id), str(setup.client_secret)
 

@@ -1,16 +1,246 @@
-"""The gateway's webhook endpoint (the customer's and the owner's payment pages live with them)."""
+"""Pages for paying in: the customer's top-up (choose, card, result), the owner's Stripe keys, and
+the gateway's webhook endpoint."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from hubtab.payments.services import WebhookRefused, webhook_receive
+from hubtab.accounts.selectors import bundle_list, credit_settings_of, credit_unit_of, topup_quote
+from hubtab.core.access import hub_view, request_user
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Hub
+from hubtab.core.money import Unit, currency_unit, money_format
+from hubtab.core.permissions import Permission
+from hubtab.crm.models import Customer
+from hubtab.crm.selectors import customer_records_of_user
+from hubtab.ledger.selectors import account_state
+from hubtab.payments.forms import GatewayForm, TopUpForm
+from hubtab.payments.gateway import GatewayUnavailable, stripe_js_url
+from hubtab.payments.models import GatewayAccount, Payment, PaymentStatus
+from hubtab.payments.services import (
+    WebhookRefused,
+    gateway_account_set,
+    gateway_for,
+    payment_refresh,
+    topup_card_form,
+    topup_charge,
+    topup_start,
+    webhook_receive,
+)
 
 log = logging.getLogger(__name__)
+
+
+def _own_record(request: HttpRequest, hub_slug: str) -> Customer:
+    assert request.user.pk is not None
+    record = customer_records_of_user(user_id=request.user.pk).filter(hub__slug=hub_slug).select_related("hub").first()
+    if record is None:
+        raise Http404("You have no account at this hub.")
+    return record
+
+
+def _own_payment(record: Customer, payment_id: int) -> Payment:
+    payment = (
+        Payment.objects.with_scopes_disabled()
+        .filter(hub=record.hub, account_id=record.account_id, id=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404("No such payment.")
+    return payment
+
+
+def _what_it_buys(hub: Hub, unit: Unit, payment: Payment) -> dict[str, str]:
+    return {
+        "pays": money_format(payment.price_minor, currency_unit(payment.currency), hub.locale),
+        "gets": money_format(payment.paid_minor + payment.bonus_minor, unit, hub.locale),
+        "bonus": money_format(payment.bonus_minor, unit, hub.locale) if payment.bonus_minor else "",
+        "bundle": payment.bundle_name,
+    }
+
+
+def _shown_as_unknown(payment: Payment) -> Payment:
+    """The payment shown as 'being confirmed' when the gateway cannot be asked right now."""
+    payment.status = PaymentStatus.UNKNOWN
+    return payment
+
+
+def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
+    """The preset amounts and the bundles, each saying what it costs and what it gives."""
+    choices = []
+    money = currency_unit(hub.currency)
+    bundles = list(bundle_list(hub=hub, unit=unit, currency=hub.currency))
+    for preset in credit_settings_of(hub=hub).topup_presets_minor:
+        try:
+            quote = topup_quote(hub=hub, currency=hub.currency, credits_minor=preset)
+        except DomainError:
+            continue  # no price in this currency (yet): not offered
+        if quote.bundle_id:
+            continue  # costs what a bundle costs: the bundle's own line offers it
+        label = money_format(quote.total_minor, unit, hub.locale)
+        if not unit.is_currency:
+            label = _("%(credit)s for %(price)s") % {
+                "credit": label,
+                "price": money_format(quote.price_minor, money, hub.locale),
+            }
+        if quote.bonus_minor:
+            label += " " + _("(%(bonus)s bonus)") % {"bonus": money_format(quote.bonus_minor, unit, hub.locale)}
+        choices.append((f"amount:{preset}", label))
+    for bundle in bundles:
+        label = _("%(name)s: pay %(price)s, get %(credit)s") % {
+            "name": bundle.name,
+            "price": money_format(bundle.price_minor, money, hub.locale),
+            "credit": money_format(bundle.credits_minor, unit, hub.locale),
+        }
+        choices.append((f"bundle:{bundle.price_minor}", label))
+    return choices
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    """The customer chooses how much to top up."""
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    unit = credit_unit_of(hub=hub)
+    takes_cards = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).exists()
+    form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit))
+    if request.method == "POST" and takes_cards and form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            payment = topup_start(hub=hub, customer=record, actor=request_user(request), **fields)
+        except DomainError as exc:
+            form.add_error("other" if exc.code == "invalid_amount" else None, exc.message)
+        else:
+            return redirect("topup_card", hub_slug=hub.slug, payment_id=payment.id)
+    settings_row = credit_settings_of(hub=hub)
+    state = account_state(hub_id=hub.id, account_id=record.account_id)
+    return render(
+        request,
+        "payments/topup.html",
+        {
+            "hub": hub,
+            "form": form,
+            "takes_cards": takes_cards,
+            "balance": money_format(state.balance_minor, unit, hub.locale),
+            "limits": {
+                "min": money_format(settings_row.topup_min_minor, unit, hub.locale),
+                "max": money_format(settings_row.topup_max_minor, unit, hub.locale),
+            },
+        },
+    )
+
+
+@login_required
+def topup_card(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
+    """The gateway's card form (Stripe.js) for a top-up; the card goes to the gateway only."""
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    payment = _own_payment(record, payment_id)
+    if payment.status != PaymentStatus.CREATED or payment.payment_method_ref:
+        return redirect("topup_done", hub_slug=hub.slug, payment_id=payment.id)
+    try:
+        client_secret = topup_card_form(hub=hub, payment=payment)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("topup", hub_slug=hub.slug)
+    gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+    return render(
+        request,
+        "payments/topup_card.html",
+        {
+            "hub": hub,
+            "payment": payment,
+            "what": _what_it_buys(hub, credit_unit_of(hub=hub), payment),
+            "stripe_js": stripe_js_url(),
+            "publishable_key": gateway.publishable_key,
+            "client_secret": client_secret,
+        },
+    )
+
+
+@login_required
+@require_POST
+def topup_pay(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
+    """The card is in the gateway: charge it (once, however often this is sent)."""
+    record = _own_record(request, hub_slug)
+    payment = _own_payment(record, payment_id)
+    try:
+        topup_charge(hub=record.hub, payment_id=payment.id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("topup", hub_slug=hub_slug)
+    return redirect("topup_done", hub_slug=hub_slug, payment_id=payment.id)
+
+
+@login_required
+def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
+    """How the top-up went, as the gateway says now; the bank's check, when it asks for one."""
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    try:
+        payment = payment_refresh(hub=hub, payment=_own_payment(record, payment_id))
+    except DomainError as exc:  # e.g. the gateway's amount differs: logged, nothing credited
+        messages.error(request, exc.message)
+        payment = _own_payment(record, payment_id)
+    unit = credit_unit_of(hub=hub)
+    context: dict[str, Any] = {
+        "hub": hub,
+        "payment": payment,
+        "what": _what_it_buys(hub, unit, payment),
+        "balance": money_format(account_state(hub_id=hub.id, account_id=record.account_id).balance_minor, unit,
+                                hub.locale),
+    }  # fmt: skip
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        try:
+            state = gateway_for(hub).intent_get(payment.gateway_ref)
+        except GatewayUnavailable:
+            context["payment"] = _shown_as_unknown(payment)
+            return render(request, "payments/topup_done.html", context)
+        gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+        context |= {
+            "stripe_js": stripe_js_url(),
+            "publishable_key": gateway.publishable_key,
+            "client_secret": state.client_secret,
+            "return_url": reverse("topup_done", args=[hub.slug, payment.id]),
+        }
+    return render(request, "payments/topup_done.html", context)
+
+
+@hub_view(Permission.MANAGE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def gateway_settings(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """The owner enters the hub's Stripe keys; the secret ones are never shown back in full."""
+    current = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).first()
+    form = GatewayForm(request.POST or None, initial={"publishable_key": current.publishable_key if current else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            gateway_account_set(hub=hub, actor=request_user(request), **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Stripe keys saved."))
+            return redirect("gateway_settings", slug=hub.slug)
+    return render(
+        request,
+        "payments/gateway_settings.html",
+        {
+            "hub": hub,
+            "form": form,
+            "current": current,
+            "webhook_url": f"{settings.HUBTAB_BASE_URL}{reverse('stripe_webhook', args=[hub.slug])}",
+        },
+    )
 
 
 @csrf_exempt  # signed by the gateway instead

@@ -72,7 +72,7 @@ def test_a_card_top_up_credits_the_account_once_when_the_gateway_confirms(stripe
     assert payment.status == PaymentStatus.SUCCEEDED
     assert _balance(stripe_hub, marie) == 2000 and _top_ups(stripe_hub) == 1
     receipts = Delivery.objects.with_scopes_disabled().filter(kind="payment_receipt", customer=marie)
-    assert [d.subject for d in receipts] == ["Green Valley Food Hub: your top-up of 20,00\xa0€"]
+    assert [d.subject for d in receipts] == ["Green Valley Food Hub : votre rechargement de 20,00\xa0€"]  # hub: fr
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 
@@ -188,8 +188,9 @@ def test_a_timeout_leaves_the_outcome_unknown_and_the_reconcile_job_credits_once
 def gateway_losing_charges(localstripe_url, settings):
     """A faulty network in front of localstripe: it passes every call on, except that charges
     (POST /v1/payment_intents) are dropped unanswered, so the caller times out."""
-    import requests
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
 
     class Proxy(BaseHTTPRequestHandler):
         def _forward(self):

@@ -27,8 +27,10 @@ from hubtab.ledger import services
 from hubtab.ledger.models import Account
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
+from hubtab.payments.services import gateway_account_set
 
 PASSWORD = "hubtab-demo"
+DEMO_WEBHOOK_SECRET = "whsec_hubtab_demo"  # scripts/demo-run registers it with localstripe
 HISTORY_WEEKS = 8
 CUSTOMER_LOGIN = "customer@hubtab.example"
 FIRST = [
@@ -144,7 +146,10 @@ class Command(BaseCommand):
             "  owner@kai-collective.example  hub owner, Kai Collective (kai credits, 10 for NZ$1)\n"
             f"  {CUSTOMER_LOGIN}       a customer of every demo hub (their accounts at /me/)\n"
             "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
-            "Emails the app sends (sign-up confirmations, password resets, invitations) land in var/mail/.\n"
+            "Emails the app sends (sign-up confirmations, password resets, invitations, receipts) land in var/mail/.\n"
+            "Card top-ups (My accounts → Top up) go to localstripe, a local fake Stripe: no real money moves.\n"
+            "  Card 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for the bank's check; 4000 0000 0000 0341\n"
+            "  is declined. Any future expiry date and any CVC.\n"
         )
 
     def seed(self) -> None:
@@ -171,6 +176,11 @@ class Command(BaseCommand):
             credit_settings_update(hub=hub, actor=owner, **spec["credit"])
             for bundle in spec.get("bundles", []):
                 bundle_create(hub=hub, actor=owner, **bundle)
+            # Card payments go to localstripe, the local fake Stripe that scripts/demo-run starts.
+            gateway_account_set(
+                hub=hub, actor=owner, publishable_key="pk_test_demo", secret_key="sk_test_demo",
+                webhook_secret=DEMO_WEBHOOK_SECRET,
+            )  # fmt: skip
             self.seed_accounts(hub, spec["customers"], rng, crew=user)  # the last crew member entered them
             self.link_demo_customer(hub)
             self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")

@@ -1,0 +1,12 @@
+"""Periodic payment work: asking the gateway about payments whose outcome nobody reported."""
+
+from crontask import cron
+from django.tasks import task
+
+from hubtab.payments.services import payments_reconcile
+
+
+@cron("*/5 * * * *")
+@task()
+def payments_reconcile_job() -> dict[str, int]:
+    return payments_reconcile()
