@@ -41,6 +41,11 @@ urlpatterns = [
     ),
     path("hubs/<slug:slug>/customers/<int:customer_id>/credit/", crm_views.customer_credit, name="customer_credit"),
     path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/payments/",
+        payment_views.customer_payments,
+        name="customer_payments",
+    ),
+    path(
         "hubs/<slug:slug>/customers/<int:customer_id>/transactions/<int:transaction_id>/reverse/",
         crm_views.customer_transaction_reverse,
         name="customer_transaction_reverse",

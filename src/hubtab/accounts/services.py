@@ -4,6 +4,7 @@ an audit row."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -399,6 +400,13 @@ def purchase_legs(*, hub: Hub, account: Account, quote: Quote, source_code: str)
             Leg(account.id, quote.bonus_minor, account.unit, lot_kind="granted"),
         ]
     return legs
+
+
+def purchase_refund_legs(*, hub: Hub, account: Account, quote: Quote, source_code: str) -> list[Leg]:
+    """The opposite of `purchase_legs` for the money and the paid credit (never the bonus): paid
+    credit leaves the account and the money goes back out through `source_code`."""
+    bought = purchase_legs(hub=hub, account=account, quote=replace(quote, bonus_minor=0), source_code=source_code)
+    return [Leg(leg.account_id, -leg.amount_minor, leg.unit) for leg in bought]
 
 
 def credit_apply_many(

@@ -197,6 +197,36 @@ def accounts_unit_change(*, hub_id: int, from_unit: str, to_unit: str) -> int:
         return Account.objects.with_scopes_disabled().filter(id__in=account_ids).update(unit=to_unit)
 
 
+def paid_credit_take(
+    *, hub_id: int, account_id: int, amount_minor: int, legs: Sequence[Leg], key: str, kind: str, memo: str,
+    actor_id: int | None = None, reason: str = "",
+) -> Posted:  # fmt: skip
+    """Post `legs`, which take `amount_minor` from the account's paid credit only (a refund: granted
+    credit is never given back as money). The account's lock is held from the check to the
+    posting, so no order can spend that paid credit in between."""
+    amount_check(amount_minor)
+    with transaction.atomic():
+        _bounded_account_locked(hub_id=hub_id, account_id=account_id)
+        replay = LedgerTransaction.objects.with_scopes_disabled().filter(hub_id=hub_id, key=key).exists()
+        paid = Lot.objects.with_scopes_disabled().filter(account_id=account_id, kind=LotKind.PAID).first()
+        if not replay and (paid is None or paid.remaining_minor < amount_minor):
+            raise DomainError(
+                "not_enough_paid_credit",
+                "Only paid credit can be refunded, and the account holds less of it than that.",
+            )
+        drawn = [
+            Leg(leg.account_id, leg.amount_minor, leg.unit, draw_lot_id=paid.id if paid else None)
+            if leg.account_id == account_id and leg.amount_minor < 0
+            else leg
+            for leg in legs
+        ]
+        if sum(-leg.amount_minor for leg in drawn if leg.account_id == account_id) != amount_minor:
+            raise DomainError("invalid_legs", "The legs must take exactly that amount from the account.")
+        return transaction_post(
+            hub_id=hub_id, key=key, legs=drawn, kind=kind, memo=memo, actor_id=actor_id, reason=reason
+        )
+
+
 def _bounded_account_locked(*, hub_id: int, account_id: int) -> Account:
     account = Account.objects.with_scopes_disabled().filter(id=account_id, hub_id=hub_id).first()
     if account is None:
@@ -289,7 +319,9 @@ def transaction_reverse(
     if original.kind == "lot_expiry":
         # Re-issuing credit that already expired would only expire again: grant new credit instead.
         raise DomainError("cannot_reverse_expiry", "Expired credit is not brought back by a reversal; grant it anew.")
-    entries = list(original.entries.select_related("lot").order_by("id"))
+    entries = list(
+        Entry.objects.with_scopes_disabled().filter(transaction_id=original.id).select_related("lot").order_by("id")
+    )
     created_lots = [entry.lot_id for entry in entries if entry.amount_minor > 0 and entry.lot_id is not None]
     if Entry.objects.with_scopes_disabled().filter(lot_id__in=created_lots, transaction__kind="lot_expiry").exists():
         raise DomainError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -63,3 +64,25 @@ class GatewayForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_("Starts with whsec_. Leave empty to keep the saved one."),
     )
+
+
+class RefundForm(forms.Form):
+    amount = AmountField(label=_("Amount to refund"), max_digits=16, decimal_places=4, localize=True)
+    reason = forms.CharField(label=_("Why"), max_length=500)
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, currency: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
+
+    def for_service(self) -> dict[str, Any] | None:
+        amount_minor = amount_minor_of(self, "amount", self.currency)
+        if self.errors:
+            return None
+        return {
+            "amount_minor": amount_minor,
+            "reason": self.cleaned_data["reason"],
+            "key": f"crew:{self.cleaned_data['key']}",
+        }

@@ -166,3 +166,42 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Being sent back to the card")
+    UNKNOWN = "unknown", _("Outcome unknown: being checked with the gateway")
+    SUCCEEDED = "succeeded", _("Refunded to the card")
+    FAILED = "failed", _("Refund refused; the credit was given back")
+
+
+class PaymentRefund(models.Model):
+    """Money given back to the card a payment came from. The paid credit it bought is taken from
+    the account first (so it cannot be spent meanwhile), then the gateway is asked; if the gateway
+    refuses, the credit is given back by a reversal."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.BigIntegerField()  # in the payment's currency
+    credit_minor = models.BigIntegerField()  # paid credit taken back, in the account's unit
+    key = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    gateway_ref = models.CharField(max_length=100, blank=True)
+    transaction_id = models.BigIntegerField(null=True, blank=True)
+    reversal_transaction_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500)
+    failure_message = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "key"], name="refund_unique_key"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0, credit_minor__gt=0), name="refund_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.id} of payment {self.payment_id} ({self.status})"

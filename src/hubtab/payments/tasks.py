@@ -3,10 +3,10 @@
 from crontask import cron
 from django.tasks import task
 
-from hubtab.payments.services import payments_reconcile
+from hubtab.payments.services import payments_reconcile, refunds_reconcile
 
 
 @cron("*/5 * * * *")
 @task()
 def payments_reconcile_job() -> dict[str, int]:
-    return payments_reconcile()
+    return payments_reconcile() | {"refunds_sent": refunds_reconcile()}

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,19 +21,21 @@ from hubtab.accounts.selectors import bundle_list, credit_settings_of, credit_un
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, currency_unit, money_format
+from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
 from hubtab.core.permissions import Permission
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_records_of_user
 from hubtab.ledger.selectors import account_state
-from hubtab.payments.forms import GatewayForm, TopUpForm
+from hubtab.payments.forms import GatewayForm, RefundForm, TopUpForm
 from hubtab.payments.gateway import GatewayUnavailable, stripe_js_url
-from hubtab.payments.models import GatewayAccount, Payment, PaymentStatus
+from hubtab.payments.models import GatewayAccount, Payment, PaymentStatus, RefundStatus
+from hubtab.payments.selectors import payment_list, saved_card_list
 from hubtab.payments.services import (
     WebhookRefused,
     gateway_account_set,
     gateway_for,
     payment_refresh,
+    payment_refund,
     topup_card_form,
     topup_charge,
     topup_start,
@@ -255,3 +258,53 @@ def stripe_webhook(request: HttpRequest, hub_slug: str) -> HttpResponse:
         return JsonResponse({"error": refused.reason}, status=refused.status)
     log.info("stripe webhook: %s", outcome)
     return JsonResponse({"ok": outcome})
+
+
+@hub_view(Permission.VIEW_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    """A customer's card payments, refunds and saved cards; finance refunds a payment to its card."""
+    customer = Customer.objects.with_scope(hub=hub).filter(id=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer.")
+    money = currency_unit(hub.currency)
+    refund_forms: dict[int, RefundForm] = {}
+    if request.method == "POST":
+        if Permission.MOVE_MONEY not in getattr(request, "hub_permissions", frozenset()):
+            raise PermissionDenied("Your role does not move money.")
+        payment_id = int(request.POST.get("payment", "0") or 0)
+        form = RefundForm(request.POST, currency=money, prefix=f"p{payment_id}")
+        refund_forms[payment_id] = form
+        if form.is_valid() and (fields := form.for_service()) is not None:
+            try:
+                refund = payment_refund(hub=hub, actor=request_user(request), payment_id=payment_id, **fields)
+            except DomainError as exc:
+                form.add_error("amount", exc.message)
+            else:
+                if refund.status == RefundStatus.FAILED:
+                    messages.error(request, _("The card refund was refused: %(why)s. The credit is back.")
+                                   % {"why": refund.failure_message})  # fmt: skip
+                else:
+                    messages.success(request, _("Refund sent to the card; the paid credit was taken back."))
+                return redirect("customer_payments", slug=hub.slug, customer_id=customer.id)
+    unit = credit_unit_of(hub=hub)
+    payments = []
+    for payment in payment_list(hub=hub, account_id=customer.account_id):
+        left = payment.price_minor - payment.refunded_minor
+        refundable = payment.status == PaymentStatus.SUCCEEDED and left > 0
+        form = refund_forms.get(payment.id) or RefundForm(
+            currency=money, initial={"amount": minor_to_decimal(left, money)}, prefix=f"p{payment.id}"
+        )
+        payments.append({
+            "payment": payment,
+            "what": _what_it_buys(hub, unit, payment),
+            "refunded": money_format(payment.refunded_minor, money, hub.locale) if payment.refunded_minor else "",
+            "refund_form": form if refundable else None,
+            "refunds": list(payment.refunds.all()),
+        })  # fmt: skip
+    return render(
+        request,
+        "payments/customer_payments.html",
+        {"hub": hub, "customer": customer, "payments": payments,
+         "cards": saved_card_list(hub=hub, account_id=customer.account_id)},
+    )  # fmt: skip

@@ -1,0 +1,21 @@
+"""Reads of payments: a customer's payments with their refunds, and their saved cards."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from hubtab.core.models import Hub
+from hubtab.payments.models import Payment, SavedCard
+
+
+def payment_list(*, hub: Hub, account_id: int) -> QuerySet[Payment]:
+    return (
+        Payment.objects.with_scopes_disabled()
+        .filter(hub=hub, account_id=account_id)
+        .prefetch_related("refunds")
+        .order_by("-created_at")
+    )
+
+
+def saved_card_list(*, hub: Hub, account_id: int) -> QuerySet[SavedCard]:
+    return SavedCard.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id, removed_at__isnull=True)
