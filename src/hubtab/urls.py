@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/", crm_views.portal, name="portal"),
     path("me/<slug:hub_slug>/", crm_views.portal_hub, name="portal_hub"),
     path("me/<slug:hub_slug>/top-up/", payment_views.topup, name="topup"),
+    path("me/<slug:hub_slug>/auto-top-up/", payment_views.auto_top_up, name="auto_top_up"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/", payment_views.topup_card, name="topup_card"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/pay/", payment_views.topup_pay, name="topup_pay"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/done/", payment_views.topup_done, name="topup_done"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hubtab.accounts.forms import AmountField, amount_minor_of
 from hubtab.core.money import Unit
+from hubtab.payments.models import AutoTopUpKind, AutoTopUpPeriod
 
 
 class TopUpForm(forms.Form):
@@ -86,3 +87,30 @@ class RefundForm(forms.Form):
             "reason": self.cleaned_data["reason"],
             "key": f"crew:{self.cleaned_data['key']}",
         }
+
+
+class AutoTopUpForm(forms.Form):
+    active = forms.BooleanField(label=_("Top up automatically"), required=False)
+    card = forms.TypedChoiceField(label=_("From the card"), coerce=int)
+    kind = forms.ChoiceField(label=_("When"), choices=AutoTopUpKind.choices, widget=forms.RadioSelect)
+    threshold = AmountField(label=_("When my balance is below"), required=False, max_digits=16, decimal_places=4,
+                            localize=True)  # fmt: skip
+    target = AmountField(label=_("Top up to"), required=False, max_digits=16, decimal_places=4, localize=True,
+                         help_text=_("Or leave empty and give the amount below."))  # fmt: skip
+    amount = AmountField(label=_("Amount"), required=False, max_digits=16, decimal_places=4, localize=True)
+    period = forms.ChoiceField(label=_("How often"), choices=AutoTopUpPeriod.choices, required=False)
+
+    def __init__(self, *args: Any, unit: Unit, cards: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+        card = self.fields["card"]
+        assert isinstance(card, forms.ChoiceField)
+        card.choices = cards
+
+    def for_service(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        fields: dict[str, Any] = {"card_id": data["card"], "kind": data["kind"], "active": data["active"],
+                                  "period": data.get("period") or ""}  # fmt: skip
+        for name in ("threshold", "target", "amount"):
+            fields[f"{name}_minor"] = amount_minor_of(self, name, self.unit) if data.get(name) is not None else None
+        return None if self.errors else fields

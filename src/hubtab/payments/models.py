@@ -205,3 +205,42 @@ class PaymentRefund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.id} of payment {self.payment_id} ({self.status})"
+
+
+class AutoTopUpKind(models.TextChoices):
+    THRESHOLD = "threshold", _("When my balance falls below an amount")
+    INTERVAL = "interval", _("Every week or month, a fixed amount")
+
+
+class AutoTopUpPeriod(models.TextChoices):
+    WEEK = "week", _("every week")
+    MONTH = "month", _("every month")
+
+
+class AutoTopUp(models.Model):
+    """A customer's standing order to top up from a saved card, off session. A threshold rule
+    charges once per crossing below the line (it is re-armed when the balance is back at or above
+    it); an interval rule once per week or month, in the hub's time. Each charge is a Payment whose
+    key names the crossing or the period, so no run can charge twice."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=AutoTopUpKind.choices)
+    threshold_minor = models.BigIntegerField(null=True, blank=True)  # below this (in the account's unit)
+    target_minor = models.BigIntegerField(null=True, blank=True)  # top up to this, or
+    amount_minor = models.BigIntegerField(null=True, blank=True)  # by this (threshold), or this (interval)
+    period = models.CharField(max_length=8, choices=AutoTopUpPeriod.choices, blank=True)
+    active = models.BooleanField(default=True)
+    armed = models.BooleanField(default=True)  # threshold rules: may charge at the next crossing
+    crossings = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="auto_top_up_one_per_account")]
+
+    def __str__(self) -> str:
+        return f"auto top-up of account {self.account_id} ({self.kind})"

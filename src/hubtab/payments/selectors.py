@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from hubtab.core.models import Hub
-from hubtab.payments.models import Payment, SavedCard
+from hubtab.payments.models import AutoTopUp, Payment, SavedCard
 
 
 def payment_list(*, hub: Hub, account_id: int) -> QuerySet[Payment]:
@@ -19,3 +19,7 @@ def payment_list(*, hub: Hub, account_id: int) -> QuerySet[Payment]:
 
 def saved_card_list(*, hub: Hub, account_id: int) -> QuerySet[SavedCard]:
     return SavedCard.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id, removed_at__isnull=True)
+
+
+def auto_top_up_of(*, hub: Hub, account_id: int) -> AutoTopUp | None:
+    return AutoTopUp.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id).first()

@@ -3,10 +3,16 @@
 from crontask import cron
 from django.tasks import task
 
-from hubtab.payments.services import payments_reconcile, refunds_reconcile
+from hubtab.payments.services import auto_top_ups_run, payments_reconcile, refunds_reconcile
 
 
 @cron("*/5 * * * *")
 @task()
 def payments_reconcile_job() -> dict[str, int]:
     return payments_reconcile() | {"refunds_sent": refunds_reconcile()}
+
+
+@cron("*/10 * * * *")
+@task()
+def auto_top_ups_job() -> dict[str, int]:
+    return auto_top_ups_run()

@@ -26,12 +26,13 @@ from hubtab.core.permissions import Permission
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_records_of_user
 from hubtab.ledger.selectors import account_state
-from hubtab.payments.forms import GatewayForm, RefundForm, TopUpForm
+from hubtab.payments.forms import AutoTopUpForm, GatewayForm, RefundForm, TopUpForm
 from hubtab.payments.gateway import GatewayUnavailable, stripe_js_url
 from hubtab.payments.models import GatewayAccount, Payment, PaymentStatus, RefundStatus
-from hubtab.payments.selectors import payment_list, saved_card_list
+from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_list
 from hubtab.payments.services import (
     WebhookRefused,
+    auto_top_up_set,
     gateway_account_set,
     gateway_for,
     payment_refresh,
@@ -308,3 +309,35 @@ def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpR
         {"hub": hub, "customer": customer, "payments": payments,
          "cards": saved_card_list(hub=hub, account_id=customer.account_id)},
     )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def auto_top_up(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    """The customer's standing order: top up from a saved card below a line, or every week or month."""
+    record = _own_record(request, hub_slug)
+    hub = record.hub
+    unit = credit_unit_of(hub=hub)
+    cards = [
+        (card.id, _("%(brand)s ending %(last4)s, expires %(month)s/%(year)s")
+         % {"brand": card.brand.title(), "last4": card.last4, "month": card.exp_month, "year": card.exp_year})
+        for card in saved_card_list(hub=hub, account_id=record.account_id)
+    ]  # fmt: skip
+    rule = auto_top_up_of(hub=hub, account_id=record.account_id)
+    initial: dict[str, Any] = {"active": True, "kind": "threshold"}
+    if rule is not None:
+        initial = {
+            "active": rule.active, "card": rule.card_id, "kind": rule.kind, "period": rule.period,
+            **{name: minor_to_decimal(getattr(rule, f"{name}_minor"), unit)
+               for name in ("threshold", "target", "amount") if getattr(rule, f"{name}_minor") is not None},
+        }  # fmt: skip
+    form = AutoTopUpForm(request.POST or None, unit=unit, cards=cards, initial=initial)
+    if request.method == "POST" and cards and form.is_valid() and (fields := form.for_service()) is not None:
+        try:
+            auto_top_up_set(hub=hub, customer=record, **fields)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Automatic top-up saved."))
+            return redirect("auto_top_up", hub_slug=hub.slug)
+    return render(request, "payments/auto_top_up.html", {"hub": hub, "form": form, "cards": cards, "unit": unit})
