@@ -76,6 +76,14 @@ class CreditSettingsForm(forms.Form):
     topup_presets = forms.CharField(
         label=_("Preset top-up amounts"), required=False, help_text=_("Up to 6, separated by spaces, e.g. 10 20 50")
     )
+    card_backed_floor = forms.BooleanField(
+        label=_("Debt needs a valid saved card"),
+        required=False,
+        help_text=_(
+            "When a customer's saved card expires, their spending limit drops to 0 until they save a new card and "
+            "their balance is back at 0 or above."
+        ),
+    )
     topup_bonus_percent = forms.DecimalField(
         label=_("Top-up bonus (%)"),
         min_value=Decimal(0),
@@ -104,6 +112,7 @@ class CreditSettingsForm(forms.Form):
             "topup_max": money(settings.topup_max_minor),
             "topup_presets": " ".join(localize_input(money(m)) for m in settings.topup_presets_minor),
             "topup_bonus_percent": settings.topup_bonus_percent,
+            "card_backed_floor": settings.card_backed_floor,
         }
 
     def clean_topup_presets(self) -> list[Decimal]:
@@ -125,6 +134,7 @@ class CreditSettingsForm(forms.Form):
             "topup_min_minor": amount_minor_of(self, "topup_min", self.unit),
             "topup_max_minor": amount_minor_of(self, "topup_max", self.unit),
             "topup_bonus_percent": self.cleaned_data["topup_bonus_percent"],
+            "card_backed_floor": self.cleaned_data["card_backed_floor"],
         }
         presets = []
         for value in self.cleaned_data["topup_presets"]:

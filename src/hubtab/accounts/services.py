@@ -46,6 +46,7 @@ SETTINGS_FIELDS = (
     "topup_max_minor",
     "topup_presets_minor",
     "topup_bonus_percent",
+    "card_backed_floor",
 )
 
 
@@ -525,6 +526,20 @@ def order_hold_capture(
 
 def order_hold_void(*, hub: Hub, hold_id: int) -> HoldResult:
     return ledger.hold_void(hub_id=hub.id, hold_id=hold_id)
+
+
+def account_floor_change(*, hub: Hub, account_id: int, floor_minor: int, why: str, actor: User | None = None) -> bool:
+    """Set one account's spending limit for a reason the system has (a card that expired), audited.
+    Returns whether it changed."""
+    account = _holder_account(hub, account_id)
+    if account.floor_minor == floor_minor:
+        return False
+    with transaction.atomic():
+        ledger.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor_minor)
+        audit_record(hub=hub, actor=actor, action="account.floor", subject=account,
+                     summary=f"Spending limit set to {floor_minor} minor units: {why}",
+                     data={"floor_minor": [account.floor_minor, floor_minor]})  # fmt: skip
+    return True
 
 
 def account_rules_set(*, hub: Hub, actor: User, account_id: int, floor_minor: int, payment_policy: str) -> None:

@@ -122,6 +122,7 @@ class SavedCard(models.Model):
     exp_year = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)  # when the expiry job saw it past its date
 
     objects = ScopedManager(hub="hub")
 
@@ -244,3 +245,22 @@ class AutoTopUp(models.Model):
 
     def __str__(self) -> str:
         return f"auto top-up of account {self.account_id} ({self.kind})"
+
+
+class CardLimitSuspension(models.Model):
+    """An account whose spending limit was dropped to 0 because its card expired (the hub backs debt
+    with cards). The hub's default returns when a valid card is saved and the balance is at or
+    above 0; then this row goes."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    floor_before_minor = models.BigIntegerField()
+    since = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="card_limit_suspended_once")]
+
+    def __str__(self) -> str:
+        return f"limit of account {self.account_id} suspended"

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
-from hubtab.accounts.services import purchase_legs, purchase_refund_legs
+from hubtab.accounts.services import account_floor_change, purchase_legs, purchase_refund_legs
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, unit_get
@@ -38,6 +38,7 @@ from hubtab.payments.models import (
     AutoTopUp,
     AutoTopUpKind,
     AutoTopUpPeriod,
+    CardLimitSuspension,
     GatewayAccount,
     GatewayCustomer,
     Payment,
@@ -317,6 +318,7 @@ def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:
 
 
 def _card_save(hub: Hub, payment: Payment, card: CardFacts) -> None:
+    """Keep the card's facts (inside the payment's lock), and give back a limit its expiry took."""
     customer_ref = GatewayCustomer.objects.with_scopes_disabled().get(hub=hub, account_id=payment.account_id).ref
     SavedCard.objects.with_scopes_disabled().update_or_create(
         hub=hub, payment_method_ref=card.payment_method_ref,
@@ -325,6 +327,7 @@ def _card_save(hub: Hub, payment: Payment, card: CardFacts) -> None:
             "last4": card.last4, "exp_month": card.exp_month, "exp_year": card.exp_year, "removed_at": None,
         },
     )  # fmt: skip
+    card_limit_restore(hub=hub, account_id=payment.account_id)
 
 
 # --- webhooks and the reconcile job ---------------------------------------------------------------
@@ -678,3 +681,66 @@ def _auto_notice(hub: Hub, payment: Payment, what: str) -> None:
                        "link": link, "why": payment.failure_message or _("declined")}  # fmt: skip
         delivery_queue(hub=hub, customer=customer, kind=f"auto_top_up_{what}",
                        dedupe_key=f"auto-top-up-{what}:{payment.id}", subject=subject, body=body)  # fmt: skip
+
+
+# --- cards that expire ----------------------------------------------------------------------------
+
+
+def cards_expiry_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Find saved cards past their expiry, once each. Where the hub backs debt with cards and the
+    customer has no other valid card, their spending limit drops to 0. Limits dropped earlier come
+    back to the hub's default once a valid card is saved and the balance is at or above 0."""
+    now = now or timezone.now()
+    counts = {"expired": 0, "limits_dropped": 0, "limits_restored": 0}
+    fresh = SavedCard.objects.with_scopes_disabled().filter(removed_at__isnull=True, expired_at__isnull=True)
+    for card in fresh.select_related("hub").order_by("id"):
+        if not card_expired(card, now):
+            continue
+        claimed = (
+            SavedCard.objects.with_scopes_disabled().filter(id=card.id, expired_at__isnull=True).update(expired_at=now)
+        )
+        if not claimed:
+            continue  # another run saw it first
+        counts["expired"] += 1
+        hub = card.hub
+        if credit_settings_of(hub=hub).card_backed_floor and not _valid_card_exists(hub, card.account_id, now):
+            counts["limits_dropped"] += _limit_suspend(hub, card.account_id)
+    for suspension in CardLimitSuspension.objects.with_scopes_disabled().select_related("hub").order_by("id"):
+        counts["limits_restored"] += card_limit_restore(hub=suspension.hub, account_id=suspension.account_id, now=now)
+    return counts
+
+
+def _valid_card_exists(hub: Hub, account_id: int, now: datetime) -> bool:
+    cards = SavedCard.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id, removed_at__isnull=True)
+    return any(not card_expired(card, now) for card in cards)
+
+
+def _limit_suspend(hub: Hub, account_id: int) -> int:
+    account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=account_id)
+    if (account.floor_minor or 0) >= 0:
+        return 0  # no debt allowed anyway
+    with transaction.atomic():
+        _row, created = CardLimitSuspension.objects.with_scopes_disabled().get_or_create(
+            hub=hub, account_id=account_id, defaults={"floor_before_minor": account.floor_minor or 0}
+        )
+        if created:
+            account_floor_change(hub=hub, account_id=account_id, floor_minor=0, why="the saved card expired")
+    return int(created)
+
+
+def card_limit_restore(*, hub: Hub, account_id: int, now: datetime | None = None) -> int:
+    """Give back the hub's default limit to an account whose card had expired, if it now has a
+    valid card and a balance at or above 0. Returns 1 if it did."""
+    now = now or timezone.now()
+    if not _valid_card_exists(hub, account_id, now):
+        return 0
+    if account_state(hub_id=hub.id, account_id=account_id).balance_minor < 0:
+        return 0
+    with transaction.atomic():
+        deleted, _rows = (
+            CardLimitSuspension.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id).delete()
+        )
+        if deleted:
+            account_floor_change(hub=hub, account_id=account_id, floor_minor=credit_settings_of(hub=hub)
+                                 .default_floor_minor, why="a valid card was saved")  # fmt: skip
+    return int(bool(deleted))

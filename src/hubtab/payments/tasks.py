@@ -3,7 +3,7 @@
 from crontask import cron
 from django.tasks import task
 
-from hubtab.payments.services import auto_top_ups_run, payments_reconcile, refunds_reconcile
+from hubtab.payments.services import auto_top_ups_run, cards_expiry_run, payments_reconcile, refunds_reconcile
 
 
 @cron("*/5 * * * *")
@@ -16,3 +16,9 @@ def payments_reconcile_job() -> dict[str, int]:
 @task()
 def auto_top_ups_job() -> dict[str, int]:
     return auto_top_ups_run()
+
+
+@cron("15 * * * *")
+@task()
+def cards_expiry_job() -> dict[str, int]:
+    return cards_expiry_run()
