@@ -53,6 +53,7 @@ urlpatterns = [
     ),
     path("hubs/<slug:slug>/settings/credit/", views.credit_settings, name="credit_settings"),
     path("hubs/<slug:slug>/settings/payments/", payment_views.gateway_settings, name="gateway_settings"),
+    path("hubs/<slug:slug>/transfers/", payment_views.transfers, name="transfers"),
     path("hubs/<slug:slug>/settings/credit/unit/", views.credit_unit_view, name="credit_unit"),
     path("hubs/<slug:slug>/settings/credit/prices/", views.unit_price_view, name="unit_price"),
     path("hubs/<slug:slug>/settings/credit/bundles/", views.bundle_create_view, name="bundle_create"),

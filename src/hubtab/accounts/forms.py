@@ -84,6 +84,13 @@ class CreditSettingsForm(forms.Form):
             "their balance is back at 0 or above."
         ),
     )
+    bank_transfer_details = forms.CharField(
+        label=_("Bank transfer details"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Account holder, IBAN and BIC, shown to customers who top up by transfer. Empty: not offered."),
+    )
     topup_bonus_percent = forms.DecimalField(
         label=_("Top-up bonus (%)"),
         min_value=Decimal(0),
@@ -113,6 +120,7 @@ class CreditSettingsForm(forms.Form):
             "topup_presets": " ".join(localize_input(money(m)) for m in settings.topup_presets_minor),
             "topup_bonus_percent": settings.topup_bonus_percent,
             "card_backed_floor": settings.card_backed_floor,
+            "bank_transfer_details": settings.bank_transfer_details,
         }
 
     def clean_topup_presets(self) -> list[Decimal]:
@@ -135,6 +143,7 @@ class CreditSettingsForm(forms.Form):
             "topup_max_minor": amount_minor_of(self, "topup_max", self.unit),
             "topup_bonus_percent": self.cleaned_data["topup_bonus_percent"],
             "card_backed_floor": self.cleaned_data["card_backed_floor"],
+            "bank_transfer_details": self.cleaned_data["bank_transfer_details"].strip(),
         }
         presets = []
         for value in self.cleaned_data["topup_presets"]:

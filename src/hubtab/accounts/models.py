@@ -34,6 +34,8 @@ class CreditSettings(models.Model):
     # Debt is backed by a saved card: when a customer's card expires their spending limit drops to 0,
     # and the hub's default returns once a new card is saved and the balance is back at or above 0.
     card_backed_floor = models.BooleanField(default=False)
+    # Shown to customers who choose to pay by bank transfer; empty: transfers are not offered.
+    bank_transfer_details = models.TextField(blank=True, max_length=1000)
     topup_bonus_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

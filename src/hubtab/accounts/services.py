@@ -47,6 +47,7 @@ SETTINGS_FIELDS = (
     "topup_presets_minor",
     "topup_bonus_percent",
     "card_backed_floor",
+    "bank_transfer_details",
 )
 
 

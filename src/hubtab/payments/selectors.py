@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from hubtab.core.models import Hub
-from hubtab.payments.models import AutoTopUp, Payment, SavedCard
+from hubtab.payments.models import AutoTopUp, Payment, PaymentMethod, PaymentStatus, SavedCard
 
 
 def payment_list(*, hub: Hub, account_id: int) -> QuerySet[Payment]:
@@ -23,3 +23,13 @@ def saved_card_list(*, hub: Hub, account_id: int) -> QuerySet[SavedCard]:
 
 def auto_top_up_of(*, hub: Hub, account_id: int) -> AutoTopUp | None:
     return AutoTopUp.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id).first()
+
+
+def transfer_list(*, hub: Hub) -> QuerySet[Payment]:
+    """Bank transfers announced and not yet seen arriving, oldest first."""
+    return (
+        Payment.objects.with_scopes_disabled()
+        .filter(hub=hub, method=PaymentMethod.BANK_TRANSFER, status=PaymentStatus.PENDING)
+        .select_related("customer")
+        .order_by("created_at")
+    )

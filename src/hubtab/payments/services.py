@@ -42,6 +42,7 @@ from hubtab.payments.models import (
     GatewayAccount,
     GatewayCustomer,
     Payment,
+    PaymentMethod,
     PaymentRefund,
     PaymentStatus,
     RefundStatus,
@@ -118,14 +119,18 @@ def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> 
 
 def topup_start(
     *, hub: Hub, customer: Customer, actor: User | None, price_minor: int | None = None,
-    credits_minor: int | None = None, save_card: bool = False,
+    credits_minor: int | None = None, save_card: bool = False, method: str = PaymentMethod.CARD,
 ) -> Payment:  # fmt: skip
-    """A top-up the customer is about to pay by card: what they pay and what it buys are fixed now
-    (a price change later does not change it). Nothing is asked of the gateway yet."""
+    """A top-up the customer is about to pay: what they pay and what it buys are fixed now (a price
+    change later does not change it). By card, nothing is asked of the gateway yet; by bank
+    transfer, the payment waits for finance to see the money arrive."""
     settings = credit_settings_of(hub=hub)
     if not settings.enabled:
         raise DomainError("credit_off", _("This hub does not keep credit accounts."))
-    gateway_for(hub)  # refuse at once if the hub takes no cards
+    if method == PaymentMethod.CARD:
+        gateway_for(hub)  # refuse at once if the hub takes no cards
+    elif method != PaymentMethod.BANK_TRANSFER or not settings.bank_transfer_details.strip():
+        raise DomainError("validation_error", _("This hub does not take bank transfers."))
     quote = topup_quote(hub=hub, currency=hub.currency, price_minor=price_minor, credits_minor=credits_minor)
     if not quote.bundle_id and not settings.topup_min_minor <= quote.paid_minor <= settings.topup_max_minor:
         raise DomainError(
@@ -136,12 +141,52 @@ def topup_start(
                 "max": money_format(settings.topup_max_minor, quote.unit, hub.locale),
             },
         )
+    is_transfer = method == PaymentMethod.BANK_TRANSFER
     return Payment.objects.with_scopes_disabled().create(
         hub=hub, account_id=customer.account_id, customer=customer, currency=quote.currency,
         price_minor=quote.price_minor, unit=quote.unit.code, paid_minor=quote.paid_minor,
         bonus_minor=quote.bonus_minor, bundle_name=quote.bundle_name, key=f"topup-{uuid.uuid4()}",
-        save_card=save_card, created_by=actor,
+        save_card=save_card and not is_transfer, created_by=actor, method=method,
+        status=PaymentStatus.PENDING if is_transfer else PaymentStatus.CREATED,
     )  # fmt: skip
+
+
+def transfer_reference(payment: Payment) -> str:
+    """What the customer writes on their bank transfer, so that finance can match it."""
+    return f"HT-{payment.hub_id}-{payment.id}"
+
+
+def transfer_confirm(*, hub: Hub, actor: User, payment_id: int) -> Payment:
+    """Finance saw the transfer arrive: the credit is posted, once (a second click does nothing)."""
+    with transaction.atomic():
+        payment = Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+        if payment is None or payment.method != PaymentMethod.BANK_TRANSFER:
+            raise DomainError("not_found", _("No such bank transfer at this hub."))
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return payment
+        if payment.status != PaymentStatus.PENDING:
+            raise DomainError("payment_not_open", _("This transfer was cancelled."))
+        _credit_post(hub, payment, source_code=SystemAccount.EXTERNAL_PAYMENTS,
+                     memo=f"{_('Bank transfer')} {transfer_reference(payment)}", actor=actor)  # fmt: skip
+        audit_record(hub=hub, actor=actor, action="payment.transfer_confirm", subject=payment,
+                     summary=f"Confirmed the bank transfer {transfer_reference(payment)}")  # fmt: skip
+    return payment
+
+
+def transfer_cancel(*, hub: Hub, actor: User, payment_id: int) -> Payment:
+    """The transfer never came (or was made twice by mistake): it will not be credited."""
+    with transaction.atomic():
+        payment = Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+        if payment is None or payment.method != PaymentMethod.BANK_TRANSFER:
+            raise DomainError("not_found", _("No such bank transfer at this hub."))
+        if payment.status != PaymentStatus.PENDING:
+            raise DomainError("payment_not_open", _("Only a transfer still waiting can be cancelled."))
+        payment.status = PaymentStatus.CANCELED
+        payment.updated_at = timezone.now()
+        payment.save(update_fields=["status", "updated_at"])
+        audit_record(hub=hub, actor=actor, action="payment.transfer_cancel", subject=payment,
+                     summary=f"Cancelled the bank transfer {transfer_reference(payment)}")  # fmt: skip
+    return payment
 
 
 def topup_card_form(*, hub: Hub, payment: Payment) -> str:
@@ -270,21 +315,30 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
     return payment
 
 
-def _credit_post(hub: Hub, payment: Payment) -> None:
+def _credit_post(
+    hub: Hub,
+    payment: Payment,
+    *,
+    source_code: str = SystemAccount.PAYMENTS_CLEARING,
+    memo: str = "",
+    actor: User | None = None,
+) -> None:
     """Inside the payment's lock: the credit, the payment's new state and the receipt, together."""
     account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
     quote = Quote(
         currency=payment.currency, price_minor=payment.price_minor, unit=unit_get(hub_id=hub.id, code=payment.unit),
         paid_minor=payment.paid_minor, bonus_minor=payment.bonus_minor, bundle_name=payment.bundle_name,
     )  # fmt: skip
-    memo = _("Card top-up") if not payment.bundle_name else f"{_('Card top-up')}: {payment.bundle_name}"
+    with translation.override(hub.locale):  # the memo is read by the hub's crew and customers
+        memo = memo or _("Card top-up")
+        memo = f"{memo}: {payment.bundle_name}" if payment.bundle_name else memo
     posted = ledger.transaction_post(
         hub_id=hub.id,
         key=f"payment:{payment.id}",
-        legs=purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.PAYMENTS_CLEARING),
+        legs=purchase_legs(hub=hub, account=account, quote=quote, source_code=source_code),
         kind="top_up",
         memo=memo,
-        actor_id=payment.created_by_id,
+        actor_id=actor.id if actor else payment.created_by_id,
         reason=f"payment {payment.id} ({payment.gateway_ref})",
     )
     now = timezone.now()
@@ -310,8 +364,7 @@ def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:
             dedupe_key=f"payment-receipt:{payment.id}",
             subject=_("%(hub)s: your top-up of %(paid)s") % {"hub": hub.name, "paid": paid},
             body=_(
-                "Hello %(name)s,\n\nThank you: we received %(paid)s by card and added %(credit)s to your account "
-                "at %(hub)s.\n"
+                "Hello %(name)s,\n\nThank you: we received %(paid)s and added %(credit)s to your account at %(hub)s.\n"
             )
             % {"name": customer.first_name or customer.full_name, "paid": paid, "credit": credit, "hub": hub.name},
         )

@@ -28,8 +28,8 @@ from hubtab.crm.selectors import customer_records_of_user
 from hubtab.ledger.selectors import account_state
 from hubtab.payments.forms import AutoTopUpForm, GatewayForm, RefundForm, TopUpForm
 from hubtab.payments.gateway import GatewayUnavailable, stripe_js_url
-from hubtab.payments.models import GatewayAccount, Payment, PaymentStatus, RefundStatus
-from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_list
+from hubtab.payments.models import GatewayAccount, Payment, PaymentMethod, PaymentStatus, RefundStatus
+from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_list, transfer_list
 from hubtab.payments.services import (
     WebhookRefused,
     auto_top_up_set,
@@ -40,6 +40,9 @@ from hubtab.payments.services import (
     topup_card_form,
     topup_charge,
     topup_start,
+    transfer_cancel,
+    transfer_confirm,
+    transfer_reference,
     webhook_receive,
 )
 
@@ -118,16 +121,20 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     record = _own_record(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
+    settings_row = credit_settings_of(hub=hub)
     takes_cards = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).exists()
+    takes_transfers = bool(settings_row.bank_transfer_details.strip())
     form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit))
-    if request.method == "POST" and takes_cards and form.is_valid() and (fields := form.for_service()) is not None:
+    method = PaymentMethod.BANK_TRANSFER if request.POST.get("method") == "bank_transfer" else PaymentMethod.CARD
+    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         try:
-            payment = topup_start(hub=hub, customer=record, actor=request_user(request), **fields)
+            payment = topup_start(hub=hub, customer=record, actor=request_user(request), method=method, **fields)
         except DomainError as exc:
             form.add_error("other" if exc.code == "invalid_amount" else None, exc.message)
         else:
+            if method == PaymentMethod.BANK_TRANSFER:
+                return redirect("topup_done", hub_slug=hub.slug, payment_id=payment.id)
             return redirect("topup_card", hub_slug=hub.slug, payment_id=payment.id)
-    settings_row = credit_settings_of(hub=hub)
     state = account_state(hub_id=hub.id, account_id=record.account_id)
     return render(
         request,
@@ -136,6 +143,7 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "hub": hub,
             "form": form,
             "takes_cards": takes_cards,
+            "takes_transfers": takes_transfers,
             "balance": money_format(state.balance_minor, unit, hub.locale),
             "limits": {
                 "min": money_format(settings_row.topup_min_minor, unit, hub.locale),
@@ -204,6 +212,8 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
         "what": _what_it_buys(hub, unit, payment),
         "balance": money_format(account_state(hub_id=hub.id, account_id=record.account_id).balance_minor, unit,
                                 hub.locale),
+        "transfer": {"reference": transfer_reference(payment),
+                     "details": credit_settings_of(hub=hub).bank_transfer_details},
     }  # fmt: skip
     if payment.status == PaymentStatus.REQUIRES_ACTION:
         try:
@@ -341,3 +351,26 @@ def auto_top_up(request: HttpRequest, hub_slug: str) -> HttpResponse:
             messages.success(request, _("Automatic top-up saved."))
             return redirect("auto_top_up", hub_slug=hub.slug)
     return render(request, "payments/auto_top_up.html", {"hub": hub, "form": form, "cards": cards, "unit": unit})
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def transfers(request: HttpRequest, hub: Hub) -> HttpResponse:
+    """Bank transfers customers announced: finance confirms each when the money is in the account."""
+    if request.method == "POST":
+        action = transfer_confirm if request.POST.get("do") == "confirm" else transfer_cancel
+        try:
+            payment = action(hub=hub, actor=request_user(request), payment_id=int(request.POST.get("payment") or 0))
+        except (DomainError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", _("Choose a transfer.")))
+        else:
+            status = payment.get_status_display()
+            messages.success(request, _("Transfer %(ref)s: %(status)s.") % {"ref": transfer_reference(payment),
+                                                                          "status": status})  # fmt: skip
+        return redirect("transfers", slug=hub.slug)
+    unit = credit_unit_of(hub=hub)
+    waiting = [
+        {"payment": payment, "reference": transfer_reference(payment), "what": _what_it_buys(hub, unit, payment)}
+        for payment in transfer_list(hub=hub)
+    ]
+    return render(request, "payments/transfers.html", {"hub": hub, "waiting": waiting})

@@ -52,6 +52,7 @@ from hubtab.ledger.selectors import (
     system_account_ids,
 )
 from hubtab.ledger.services import SystemAccount
+from hubtab.payments.selectors import transfer_list
 
 CHART_WEEKS = 8
 
@@ -132,6 +133,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
             "running_low": totals.below_minor,
             "low_threshold": money_format(low_minor, unit, hub.locale),
             "chart": _weekly_chart(hub, unit),
+            "transfers_waiting": transfer_list(hub=hub).count(),
             "activity": [
                 {
                     "customer": customers.get(line.account_id),

@@ -60,16 +60,21 @@ def test_tenant_rows_cannot_be_queried_without_a_hub_scope(hub):
             assert list(Membership.objects.all()) == []
 
 
-def test_the_demo_seeds_two_hubs_with_history_and_a_clean_ledger(capsys):
+def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys):
+    from hubtab.ledger.models import Account
     from hubtab.ledger.verify import ledger_verify
 
     call_command("demo")
-    assert set(Hub.objects.values_list("slug", "currency")) == {("green-valley", "EUR"), ("riverside", "GBP")}
+    assert set(Hub.objects.values_list("slug", "currency")) == {
+        ("green-valley", "EUR"), ("riverside", "GBP"), ("kai-collective", "NZD"),
+    }  # fmt: skip
+    kai_units = Account.objects.with_scopes_disabled().filter(hub__slug="kai-collective", kind="customer")
+    assert set(kai_units.values_list("unit", flat=True)) == {"KAI"}  # a hub counting in named credits
     assert ledger_verify() == []
     out = capsys.readouterr().out
     assert "owner@green-valley.example" in out and "hubtab-demo" in out
     call_command("demo")  # a second run keeps what is there
-    assert Hub.objects.count() == 2
+    assert Hub.objects.count() == 3
 
 
 def test_a_new_hub_invites_its_first_owner_who_accepts_by_the_emailed_link(capsys, client, smtp_server):
