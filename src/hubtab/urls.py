@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/<slug:hub_slug>/", crm_views.portal_hub, name="portal_hub"),
     path("me/<slug:hub_slug>/top-up/", payment_views.topup, name="topup"),
     path("me/<slug:hub_slug>/auto-top-up/", payment_views.auto_top_up, name="auto_top_up"),
+    path("me/<slug:hub_slug>/card/", payment_views.my_card_setup, name="my_card_setup"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/", payment_views.topup_card, name="topup_card"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/pay/", payment_views.topup_pay, name="topup_pay"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/done/", payment_views.topup_done, name="topup_done"),
@@ -45,6 +46,11 @@ urlpatterns = [
         "hubs/<slug:slug>/customers/<int:customer_id>/payments/",
         payment_views.customer_payments,
         name="customer_payments",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/payments/card/",
+        payment_views.customer_card_setup,
+        name="customer_card_setup",
     ),
     path(
         "hubs/<slug:slug>/customers/<int:customer_id>/transactions/<int:transaction_id>/reverse/",

@@ -797,3 +797,53 @@ def card_limit_restore(*, hub: Hub, account_id: int, now: datetime | None = None
             account_floor_change(hub=hub, account_id=account_id, floor_minor=credit_settings_of(hub=hub)
                                  .default_floor_minor, why="a valid card was saved")  # fmt: skip
     return int(bool(deleted))
+
+
+# --- saving a card without a payment (the customer, or finance for a customer on the phone) ------
+
+
+def _unavailable() -> DomainError:
+    return DomainError("gateway_unavailable", _("The payment provider is not answering; try again shortly."))
+
+
+def card_setup_start(*, hub: Hub, customer: Customer) -> tuple[str, str]:
+    """The gateway's card form for saving a card: (setup reference, client secret)."""
+    gateway = gateway_for(hub)
+    try:
+        customer_ref = _gateway_customer(hub, gateway, customer)
+        return gateway.setup_create(key=f"card-setup-{uuid.uuid4()}", customer_ref=customer_ref)
+    except GatewayUnavailable:
+        raise DomainError(
+            "gateway_unavailable", _("The payment provider is not answering; try again shortly.")
+        ) from None
+
+
+def card_setup_finish(*, hub: Hub, customer: Customer, setup_ref: str, actor: User | None) -> SavedCard:
+    """Keep the card the gateway's form saved (its facts only), and give back a limit an expired
+    card took, where the balance allows."""
+    gateway = gateway_for(hub)
+    customer_ref = (
+        GatewayCustomer.objects.with_scopes_disabled().filter(hub=hub, account_id=customer.account_id).first()
+    )
+    try:
+        status, method_ref = gateway.setup_get(setup_ref)
+        card = gateway.card_get(method_ref) if status == "succeeded" and method_ref else None
+    except GatewayUnavailable:
+        raise DomainError(
+            "gateway_unavailable", _("The payment provider is not answering; try again shortly.")
+        ) from None
+    if card is None or customer_ref is None:
+        raise DomainError("card_not_ready", _("The card was not accepted; check it and try again."))
+    with transaction.atomic():
+        saved, _created = SavedCard.objects.with_scopes_disabled().update_or_create(
+            hub=hub, payment_method_ref=card.payment_method_ref,
+            defaults={
+                "account_id": customer.account_id, "gateway_customer_ref": customer_ref.ref, "brand": card.brand,
+                "last4": card.last4, "exp_month": card.exp_month, "exp_year": card.exp_year, "removed_at": None,
+            },
+        )  # fmt: skip
+        if actor is not None and actor.pk != getattr(customer, "user_id", None):
+            audit_record(hub=hub, actor=actor, action="payment.card_saved", subject=customer,
+                         summary=f"Saved a card for the customer: {card.brand} ending {card.last4}")  # fmt: skip
+        card_limit_restore(hub=hub, account_id=customer.account_id)
+    return saved

@@ -33,6 +33,8 @@ from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_l
 from hubtab.payments.services import (
     WebhookRefused,
     auto_top_up_set,
+    card_setup_finish,
+    card_setup_start,
     gateway_account_set,
     gateway_for,
     payment_refresh,
@@ -374,3 +376,46 @@ def transfers(request: HttpRequest, hub: Hub) -> HttpResponse:
         for payment in transfer_list(hub=hub)
     ]
     return render(request, "payments/transfers.html", {"hub": hub, "waiting": waiting})
+
+
+def _card_page(request: HttpRequest, hub: Hub, customer: Customer, back_url: str, actor_is_crew: bool) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            card = card_setup_finish(hub=hub, customer=customer, setup_ref=request.POST.get("setup", ""),
+                                     actor=request_user(request))  # fmt: skip
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Card saved: %(brand)s ending %(last4)s.")
+                             % {"brand": card.brand.title(), "last4": card.last4})  # fmt: skip
+            return redirect(back_url)
+    try:
+        setup_ref, client_secret = card_setup_start(hub=hub, customer=customer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back_url)
+    gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+    return render(
+        request,
+        "payments/card_setup.html",
+        {"hub": hub, "customer": customer, "back_url": back_url, "crew": actor_is_crew, "setup_ref": setup_ref,
+         "client_secret": client_secret, "publishable_key": gateway.publishable_key, "stripe_js": stripe_js_url()},
+    )  # fmt: skip
+
+
+@hub_view(Permission.MOVE_MONEY)
+@require_http_methods(["GET", "POST"])
+def customer_card_setup(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    """Finance saves a new card for a customer on the phone (the card goes to Stripe only)."""
+    customer = Customer.objects.with_scope(hub=hub).filter(id=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer.")
+    return _card_page(request, hub, customer, reverse("customer_payments", args=[hub.slug, customer.id]), True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_card_setup(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    """The customer saves a new card (e.g. when the old one expires)."""
+    record = _own_record(request, hub_slug)
+    return _card_page(request, record.hub, record, reverse("auto_top_up", args=[hub_slug]), False)

@@ -60,3 +60,28 @@ def test_hubs_that_do_not_back_debt_with_cards_keep_the_limit(stripe_hub, marie,
         "expired": 1, "limits_dropped": 0, "limits_restored": 0,
     }  # fmt: skip
     assert _floor(marie) == -5000
+
+
+def test_finance_saves_a_new_card_for_a_customer_on_the_phone_and_the_limit_returns(
+    client, stripe_hub, marie, localstripe_url
+):
+    import re
+
+    from hubtab.core.models import Role
+    from hubtab.core.services import membership_grant, user_create
+
+    _card_saved(stripe_hub, marie, localstripe_url)
+    cards_expiry_run(now=datetime(2032, 1, 2, 9, 0, tzinfo=PARIS))
+    assert _floor(marie) == 0
+    finance = user_create(email="finance@example.org", password="pw-long-enough", email_verified=True)
+    membership_grant(hub=stripe_hub, user=finance, role=Role.FINANCE)
+    client.force_login(finance)
+    url = f"/hubs/{stripe_hub.slug}/customers/{marie.id}/payments/card/"
+    page = client.get(url).content.decode()
+    secret = re.search(r'data-secret="([^"]+)"', page).group(1)
+    setup_ref = re.search(r'name="setup" value="([^"]+)"', page).group(1)
+    stripe_card_entered(localstripe_url, secret, "5555555555554444")  # what Stripe.js does in the page
+    assert client.post(url, {"setup": setup_ref}).status_code == 302
+    assert SavedCard.objects.with_scopes_disabled().filter(last4="4444", removed_at__isnull=True).exists()
+    assert _floor(marie) == -5000  # balance at 20.00 and a valid card: the hub's default is back
+    assert AuditEvent.objects.with_scopes_disabled().filter(action="payment.card_saved", actor=finance).exists()
