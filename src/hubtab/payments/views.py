@@ -389,18 +389,15 @@ def _card_page(request: HttpRequest, hub: Hub, customer: Customer, back_url: str
             messages.success(request, _("Card saved: %(brand)s ending %(last4)s.")
                              % {"brand": card.brand.title(), "last4": card.last4})  # fmt: skip
             return redirect(back_url)
+    context: dict[str, Any] = {"hub": hub, "customer": customer, "back_url": back_url, "crew": actor_is_crew}
     try:
         setup_ref, client_secret = card_setup_start(hub=hub, customer=customer)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(back_url)
+    except DomainError as exc:  # no gateway, or it does not answer: say so on the page
+        return render(request, "payments/card_setup.html", context | {"unavailable": exc.message})
     gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
-    return render(
-        request,
-        "payments/card_setup.html",
-        {"hub": hub, "customer": customer, "back_url": back_url, "crew": actor_is_crew, "setup_ref": setup_ref,
-         "client_secret": client_secret, "publishable_key": gateway.publishable_key, "stripe_js": stripe_js_url()},
-    )  # fmt: skip
+    context |= {"setup_ref": setup_ref, "client_secret": client_secret, "publishable_key": gateway.publishable_key,
+                "stripe_js": stripe_js_url()}  # fmt: skip
+    return render(request, "payments/card_setup.html", context)
 
 
 @hub_view(Permission.MOVE_MONEY)
