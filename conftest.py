@@ -211,6 +211,7 @@ def localstripe_url():
     import time
 
     port = _free_port()
+    (ARTIFACTS.parent / "var").mkdir(exist_ok=True)
     log = open(ARTIFACTS.parent / "var" / "localstripe-tests.log", "w")  # closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"], stdout=log, stderr=log
