@@ -56,6 +56,11 @@ def tag_names(*, hub: Hub) -> list[str]:
     return list(Tag.objects.with_scope(hub=hub).order_by("name").values_list("name", flat=True))
 
 
+def customer_record_of_user(*, user_id: int, hub_slug: str) -> Customer | None:
+    """A person's own customer record at one hub (None if they have none there)."""
+    return customer_records_of_user(user_id=user_id).filter(hub__slug=hub_slug).first()
+
+
 def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
     """The customer records linked to a person, at every hub, for their own portal."""
     return (

@@ -54,6 +54,7 @@ from hubtab.crm.selectors import (
     LIST_ORDERS,
     customer_get,
     customer_list,
+    customer_record_of_user,
     customer_records_of_user,
     customers_by_account,
     tag_names,
@@ -255,7 +256,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 def _own_record(request: HttpRequest, slug: str) -> Customer:
     """The logged-in person's own customer record at this hub; 404 for anyone else's hub."""
     assert request.user.pk is not None
-    record = customer_records_of_user(user_id=request.user.pk).filter(hub__slug=slug).first()
+    record = customer_record_of_user(user_id=request.user.pk, hub_slug=slug)
     if record is None:
         raise Http404("You have no account at this hub.")
     return record

@@ -107,6 +107,13 @@ class Payment(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def card_refundable_minor(self) -> int:
+        """What can still go back to the card: a card payment that went through, less its refunds."""
+        if self.status != PaymentStatus.SUCCEEDED or not self.gateway_ref:
+            return 0
+        return self.price_minor - self.refunded_minor
+
 
 class SavedCard(models.Model):
     """A card a customer saved for later charges: the gateway's references and what a person needs

@@ -283,6 +283,15 @@ def payment_refresh(*, hub: Hub, payment: Payment) -> Payment:
     return payment_settle(hub=hub, payment_id=payment.id, state=state)
 
 
+def payment_confirmation_secret(*, hub: Hub, payment: Payment) -> str | None:
+    """What the customer's browser needs to run their bank's check on this payment (None when the
+    gateway does not answer right now)."""
+    try:
+        return gateway_for(hub).intent_get(payment.gateway_ref).client_secret
+    except GatewayUnavailable:
+        return None
+
+
 def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
     """Record what the gateway says of a payment; post its credit once if it succeeded."""
     card = None
@@ -471,7 +480,7 @@ def payment_refund(
             raise DomainError("not_found", _("That payment does not exist at this hub."))
         if payment.status != PaymentStatus.SUCCEEDED or not payment.gateway_ref:
             raise DomainError("not_refundable", _("Only a card payment that went through can be refunded."))
-        left = payment.price_minor - payment.refunded_minor
+        left = payment.card_refundable_minor
         if amount_minor > left:
             currency = currency_unit(payment.currency)
             raise DomainError(

@@ -24,10 +24,10 @@ from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
 from hubtab.core.permissions import Permission
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import customer_records_of_user
+from hubtab.crm.selectors import customer_record_of_user
 from hubtab.ledger.selectors import account_state
 from hubtab.payments.forms import AutoTopUpForm, GatewayForm, RefundForm, TopUpForm
-from hubtab.payments.gateway import GatewayUnavailable, stripe_js_url
+from hubtab.payments.gateway import stripe_js_url
 from hubtab.payments.models import GatewayAccount, Payment, PaymentMethod, PaymentStatus, RefundStatus
 from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_list, transfer_list
 from hubtab.payments.services import (
@@ -36,7 +36,7 @@ from hubtab.payments.services import (
     card_setup_finish,
     card_setup_start,
     gateway_account_set,
-    gateway_for,
+    payment_confirmation_secret,
     payment_refresh,
     payment_refund,
     topup_card_form,
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 def _own_record(request: HttpRequest, hub_slug: str) -> Customer:
     assert request.user.pk is not None
-    record = customer_records_of_user(user_id=request.user.pk).filter(hub__slug=hub_slug).select_related("hub").first()
+    record = customer_record_of_user(user_id=request.user.pk, hub_slug=hub_slug)
     if record is None:
         raise Http404("You have no account at this hub.")
     return record
@@ -77,12 +77,6 @@ def _what_it_buys(hub: Hub, unit: Unit, payment: Payment) -> dict[str, str]:
         "bonus": money_format(payment.bonus_minor, unit, hub.locale) if payment.bonus_minor else "",
         "bundle": payment.bundle_name,
     }
-
-
-def _shown_as_unknown(payment: Payment) -> Payment:
-    """The payment shown as 'being confirmed' when the gateway cannot be asked right now."""
-    payment.status = PaymentStatus.UNKNOWN
-    return payment
 
 
 def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
@@ -218,16 +212,15 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
                      "details": credit_settings_of(hub=hub).bank_transfer_details},
     }  # fmt: skip
     if payment.status == PaymentStatus.REQUIRES_ACTION:
-        try:
-            state = gateway_for(hub).intent_get(payment.gateway_ref)
-        except GatewayUnavailable:
-            context["payment"] = _shown_as_unknown(payment)
+        client_secret = payment_confirmation_secret(hub=hub, payment=payment)
+        if client_secret is None:  # the gateway cannot be asked now: shown as being confirmed
+            payment.status = PaymentStatus.UNKNOWN
             return render(request, "payments/topup_done.html", context)
         gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
         context |= {
             "stripe_js": stripe_js_url(),
             "publishable_key": gateway.publishable_key,
-            "client_secret": state.client_secret,
+            "client_secret": client_secret,
             "return_url": reverse("topup_done", args=[hub.slug, payment.id]),
         }
     return render(request, "payments/topup_done.html", context)
@@ -303,8 +296,8 @@ def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpR
     unit = credit_unit_of(hub=hub)
     payments = []
     for payment in payment_list(hub=hub, account_id=customer.account_id):
-        left = payment.price_minor - payment.refunded_minor
-        refundable = payment.status == PaymentStatus.SUCCEEDED and left > 0
+        left = payment.card_refundable_minor
+        refundable = left > 0
         form = refund_forms.get(payment.id) or RefundForm(
             currency=money, initial={"amount": minor_to_decimal(left, money)}, prefix=f"p{payment.id}"
         )

@@ -85,3 +85,54 @@ def test_a_declined_card_is_said_so_and_nothing_is_added(live_server, browser, s
     payment = Payment.objects.with_scopes_disabled().get()
     assert (payment.status, payment.price_minor, payment.transaction_id) == ("failed", 1250, None)
     context.close()
+
+
+def test_the_customer_sets_an_auto_top_up_and_crew_see_payments_transfers_and_keys(
+    live_server, browser, stripe_hub, marie, localstripe_url
+):
+    from conftest import stripe_card_entered
+
+    from hubtab.payments.models import AutoTopUp
+    from hubtab.payments.services import topup_card_form, topup_charge, topup_start
+
+    credit_settings_update(hub=stripe_hub, actor=None, bank_transfer_details="Green Valley\nIBAN FR76 3000 6000 01")
+    payment = topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=2000, save_card=True)
+    stripe_card_entered(localstripe_url, topup_card_form(hub=stripe_hub, payment=payment))
+    topup_charge(hub=stripe_hub, payment_id=payment.id)
+    topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=3000, method="bank_transfer")
+
+    context, page = _log_in(browser, live_server.url, {"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/me/{stripe_hub.slug}/auto-top-up/")
+    page.get_by_label("When my balance falls below an amount").check()
+    page.get_by_label("When my balance is below").fill("10")
+    page.get_by_label("Top up to").fill("40")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert page.get_by_text("Automatic top-up saved.").is_visible()
+    screenshot(page, "auto-top-up-phone")
+    assert AutoTopUp.objects.with_scopes_disabled().get().target_minor == 4000
+    context.close()
+
+    owner = user_create(email="owner@example.org", password="pw-long-enough", email_verified=True)
+    membership_grant(hub=stripe_hub, user=owner, role=Role.OWNER)
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("owner@example.org")
+    page.get_by_label("Password").fill("pw-long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/hubs/{stripe_hub.slug}/customers/{marie.id}/")
+    page.get_by_role("link", name="Card payments").click()
+    assert page.get_by_text("Visa ···· 4242").is_visible()
+    screenshot(page, "customer-payments-laptop")
+    page.get_by_role("link", name="Save a new card (customer on the phone)").click()
+    page.get_by_placeholder("number").wait_for()  # Stripe.js mounts the card form
+    screenshot(page, "card-setup-crew-laptop")
+    page.goto(f"{live_server.url}/hubs/{stripe_hub.slug}/")
+    page.get_by_role("link", name="1 bank transfer to confirm").click()
+    screenshot(page, "transfers-laptop")
+    page.get_by_role("button", name="Money arrived").click()
+    assert page.get_by_text("No transfer is waiting.").is_visible()
+    page.goto(f"{live_server.url}/hubs/{stripe_hub.slug}/settings/payments/")
+    assert page.get_by_text("Saved secret key: sk_test_…btab").is_visible()
+    screenshot(page, "gateway-settings-laptop")
+    context.close()
