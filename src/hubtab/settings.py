@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hubtab.crm",
     "hubtab.messaging",
     "hubtab.payments",
+    "hubtab.shop",
     "hubtab.api",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.

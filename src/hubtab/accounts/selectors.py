@@ -82,6 +82,14 @@ def _price_of(hub: Hub, unit: Unit, currency: str) -> tuple[int, int]:
     return price.credits_minor, price.price_minor
 
 
+def credits_for_money(*, hub: Hub, currency: str, amount_minor: int) -> int:
+    """What a price of `amount_minor` in `currency` costs in the hub's credit unit, rounded up (a
+    price asked in credits never undercharges); the same amount where credit is the currency."""
+    unit = credit_unit_of(hub=hub)
+    per_credits, per_price = _price_of(hub, unit, currency)
+    return -(-amount_minor * per_credits // per_price)
+
+
 def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, credits_minor: int | None = None) -> Quote:
     """What paying `price_minor` buys, or what buying `credits_minor` costs (rounded up to the
     currency's minor unit; the customer then gets at least that). Paying exactly a bundle's price

@@ -502,6 +502,30 @@ def charge_post(
     )
 
 
+def _memo_in(hub: Hub, text: str, **values: str) -> str:
+    """A memo in the hub's language: its crew and customers read it."""
+    with translation.override(hub.locale):
+        return _(text) % values
+
+
+def charge_refund_post(
+    *, hub: Hub, account_id: int, amount_minor: int, reference: str, reason: str, key: str, actor: User | None = None,
+) -> Posted:  # fmt: skip
+    """Give part of a paid order back as paid credit: out of the hub's sales, into the account."""
+    amount_check(amount_minor)
+    account = _holder_account(hub, account_id)
+    sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
+    return ledger.transaction_post(
+        hub_id=hub.id,
+        key=key,
+        legs=[Leg(sales.id, -amount_minor, account.unit), Leg(account.id, amount_minor, account.unit, lot_kind="paid")],
+        kind="order_refund",
+        memo=_memo_in(hub, gettext_noop("Refund of %(order)s"), order=reference),
+        actor_id=actor.id if actor else None,
+        reason=(reason or reference)[:500],
+    )
+
+
 def order_hold_place(
     *, hub: Hub, account_id: int, amount_minor: int, reference: str, key: str, expires_at: datetime | None = None,
 ) -> HoldResult:  # fmt: skip

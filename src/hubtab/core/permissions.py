@@ -21,9 +21,13 @@ class Permission(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     VIEW_AUDIT = "view_audit"  # the hub's audit trail of crew actions
     USE_PORTAL = "use_portal"  # a customer's own balance and history
+    MANAGE_SHOP = "manage_shop"  # products, price tiers, order cycles
+    HANDLE_ORDERS = "handle_orders"  # see orders, pack, add extras, complete, cancel (refunds need MOVE_MONEY)
 
 
-CREW = {Permission.VIEW_ACCOUNTS, Permission.VIEW_CUSTOMERS}
+# Every crew member packs and completes orders: completing takes what the customer agreed to pay
+# when they ordered, so it is fulfilment, not a money decision; refunds stay with finance.
+CREW = {Permission.VIEW_ACCOUNTS, Permission.VIEW_CUSTOMERS, Permission.HANDLE_ORDERS}
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission) - {Permission.USE_PORTAL},

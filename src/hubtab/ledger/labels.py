@@ -8,6 +8,7 @@ KIND_LABELS = {
     "top_up": _("Top-up"),
     "charge": _("Order"),
     "hold_capture": _("Order paid"),
+    "order_refund": _("Order refund"),
     "grant": _("Credit granted"),
     "reversal": _("Correction"),
     "lot_expiry": _("Credit expired"),

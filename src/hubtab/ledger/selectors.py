@@ -195,6 +195,11 @@ def lines_by_transaction(lines: list[StatementLine]) -> list[StatementLine]:
     return merged
 
 
+def transaction_key_used(*, hub_id: int, key: str) -> bool:
+    """Whether a transaction was posted under this idempotency key at the hub."""
+    return Transaction.objects.with_scopes_disabled().filter(hub_id=hub_id, key=key).exists()
+
+
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
     _account(hub_id, account_id)
     return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()

@@ -120,10 +120,12 @@ def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> 
 def topup_start(
     *, hub: Hub, customer: Customer, actor: User | None, price_minor: int | None = None,
     credits_minor: int | None = None, save_card: bool = False, method: str = PaymentMethod.CARD,
+    for_shortfall: bool = False,
 ) -> Payment:  # fmt: skip
     """A top-up the customer is about to pay: what they pay and what it buys are fixed now (a price
     change later does not change it). By card, nothing is asked of the gateway yet; by bank
-    transfer, the payment waits for finance to see the money arrive."""
+    transfer, the payment waits for finance to see the money arrive. A top-up `for_shortfall` pays
+    exactly what an order lacks, so the hub's smallest top-up does not apply to it."""
     settings = credit_settings_of(hub=hub)
     if not settings.enabled:
         raise DomainError("credit_off", _("This hub does not keep credit accounts."))
@@ -132,7 +134,8 @@ def topup_start(
     elif method != PaymentMethod.BANK_TRANSFER or not settings.bank_transfer_details.strip():
         raise DomainError("validation_error", _("This hub does not take bank transfers."))
     quote = topup_quote(hub=hub, currency=hub.currency, price_minor=price_minor, credits_minor=credits_minor)
-    if not quote.bundle_id and not settings.topup_min_minor <= quote.paid_minor <= settings.topup_max_minor:
+    minimum_minor = 1 if for_shortfall else settings.topup_min_minor
+    if not quote.bundle_id and not minimum_minor <= quote.paid_minor <= settings.topup_max_minor:
         raise DomainError(
             "invalid_amount",
             _("Top up between %(min)s and %(max)s.")

@@ -1,0 +1,603 @@
+"""Every write of the shop: the catalogue and cycles (owner), placing an order (customer), and
+packing, completing, cancelling and refunding it (crew).
+
+Money moves only through `accounts`: an order's credit is held when it is placed, the packed total
+is captured when it is completed (above the hold from the balance, within the spending limit),
+a cancel voids the hold, a refund posts credit back. What the spending limit does not allow is
+owed on the order and carried into the customer's next one. Each step is one database
+transaction with ledger keys named after the order, so a double click or a retry does it once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hubtab.accounts.models import PaymentPolicy
+from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
+from hubtab.accounts.services import (
+    CreditAction,
+    charge_post,
+    charge_refund_post,
+    credit_apply,
+    order_hold_capture,
+    order_hold_place,
+    order_hold_void,
+)
+from hubtab.core.errors import DomainError
+from hubtab.core.models import Hub, User
+from hubtab.core.money import amount_check, money_format
+from hubtab.core.services import audit_record
+from hubtab.crm.models import Customer
+from hubtab.ledger.selectors import account_state, transaction_key_used
+from hubtab.payments.models import Payment, PaymentMethod
+from hubtab.payments.services import gateway_for, payment_refund, topup_start
+from hubtab.shop.models import (
+    FulfilmentKind,
+    FulfilmentOption,
+    Order,
+    OrderCycle,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderStatus,
+    PriceTier,
+    Product,
+    RestMethod,
+    Variant,
+)
+from hubtab.shop.selectors import cart_lines, checkout_quote, order_final_minor, orders_owed
+
+MANUAL_METHODS = (RestMethod.CASH, RestMethod.BANK_TRANSFER)
+
+
+def _name(value: object, what: str, max_length: int) -> str:
+    text = (value if isinstance(value, str) else "").strip()
+    if not text:
+        raise DomainError("validation_error", _("Give the %(what)s a name.") % {"what": what})
+    if len(text) > max_length:
+        raise DomainError("validation_error", _("Keep the name under %(max)s characters.") % {"max": max_length})
+    return text
+
+
+# --- catalogue and cycles (the owner) -------------------------------------------------------------
+
+
+def tier_save(
+    *, hub: Hub, actor: User | None, name: str, credits_minor: int, tier: PriceTier | None = None
+) -> PriceTier:
+    """Create or change a price tier; a changed price applies to orders placed from now on."""
+    name = _name(name, _("tier"), 40)
+    amount_check(credits_minor)
+    if (
+        PriceTier.objects.with_scopes_disabled()
+        .filter(hub=hub, name__iexact=name)
+        .exclude(id=tier.id if tier else None)
+        .exists()
+    ):
+        raise DomainError("validation_error", _("There is already a tier called %(name)s.") % {"name": name})
+    with transaction.atomic():
+        tier = tier or PriceTier(hub=hub)
+        tier.name, tier.credits_minor = name, credits_minor
+        tier.save()
+        audit_record(hub=hub, actor=actor, action="shop.tier", subject=tier,
+                     summary=f"Set the tier {name} to {credits_minor} minor units")  # fmt: skip
+    return tier
+
+
+def product_save(
+    *, hub: Hub, actor: User | None, name: str, description: str = "", producer: str = "", active: bool = True,
+    product: Product | None = None,
+) -> Product:  # fmt: skip
+    name = _name(name, _("product"), 120)
+    with transaction.atomic():
+        product = product or Product(hub=hub)
+        product.name = name
+        product.description = (description or "").strip()[:2000]
+        product.producer = (producer or "").strip()[:120]
+        product.active = bool(active)
+        created = product.pk is None
+        product.save()
+        audit_record(hub=hub, actor=actor, action="shop.product", subject=product,
+                     summary=f"{'Added' if created else 'Changed'} the product {name}")  # fmt: skip
+    return product
+
+
+def variant_save(
+    *, hub: Hub, actor: User | None, product: Product, name: str = "", price_minor: int | None = None,
+    tier_id: int | None = None, by_weight: bool = False, estimated_grams: int | None = None,
+    stock: int | None = None, active: bool = True, variant: Variant | None = None,
+) -> Variant:  # fmt: skip
+    """A way to buy the product: a price in the hub's currency or a tier's credits, not both."""
+    if product.hub_id != hub.id:
+        raise DomainError("not_found", _("That product does not exist at this hub."))
+    if (price_minor is None) == (tier_id is None):
+        raise DomainError("validation_error", _("Give either a price or a credit tier."))
+    tier = None
+    if tier_id is not None:
+        tier = PriceTier.objects.with_scopes_disabled().filter(hub=hub, id=tier_id).first()
+        if tier is None:
+            raise DomainError("validation_error", _("Choose one of the hub's tiers."))
+    else:
+        amount_check(price_minor)
+    if by_weight and (not isinstance(estimated_grams, int) or not 0 < estimated_grams <= 100_000):
+        raise DomainError("validation_error", _("Say about how much one item weighs, in grams (1 to 100000)."))
+    if stock is not None and (not isinstance(stock, int) or not 0 <= stock <= 1_000_000):
+        raise DomainError("validation_error", _("Stock is a whole number from 0, or blank when not counted."))
+    with transaction.atomic():
+        variant = variant or Variant(hub=hub, product=product)
+        variant.name = (name or "").strip()[:80]
+        variant.price_minor = price_minor if tier is None else None
+        variant.tier = tier
+        variant.by_weight = bool(by_weight)
+        variant.estimated_grams = estimated_grams if by_weight else None
+        variant.stock = stock
+        variant.active = bool(active)
+        variant.save()
+        audit_record(hub=hub, actor=actor, action="shop.variant", subject=product,
+                     summary=f"Saved {variant} of {product.name}")  # fmt: skip
+    return variant
+
+
+def cycle_save(
+    *, hub: Hub, actor: User | None, name: str, opens_at: datetime, closes_at: datetime,
+    cycle: OrderCycle | None = None,
+) -> OrderCycle:  # fmt: skip
+    name = _name(name, _("order cycle"), 120)
+    if timezone.is_naive(opens_at) or timezone.is_naive(closes_at):
+        raise DomainError("validation_error", _("Give dates with a time zone."))
+    if closes_at <= opens_at:
+        raise DomainError("validation_error", _("The cycle closes after it opens."))
+    with transaction.atomic():
+        cycle = cycle or OrderCycle(hub=hub)
+        cycle.name, cycle.opens_at, cycle.closes_at = name, opens_at, closes_at
+        cycle.save()
+        audit_record(hub=hub, actor=actor, action="shop.cycle", subject=cycle, summary=f"Saved the order cycle {name}")
+    return cycle
+
+
+def fulfilment_add(
+    *, hub: Hub, actor: User | None, cycle: OrderCycle, kind: str, name: str, fee_minor: int = 0
+) -> FulfilmentOption:
+    if kind not in FulfilmentKind.values:
+        raise DomainError("validation_error", _("Choose pickup or delivery."))
+    name = _name(name, _("option"), 120)
+    amount_check(fee_minor, allow_zero=True)
+    with transaction.atomic():
+        option = FulfilmentOption.objects.with_scopes_disabled().create(
+            hub=hub, cycle=cycle, kind=kind, name=name, fee_minor=fee_minor
+        )
+        audit_record(hub=hub, actor=actor, action="shop.fulfilment", subject=cycle,
+                     summary=f"Added {kind} {name} to {cycle.name}")  # fmt: skip
+    return option
+
+
+# --- placing an order (the customer) --------------------------------------------------------------
+
+
+def _event(order: Order, kind: str, amount_minor: int | None = None, note: str = "", actor: User | None = None) -> None:
+    OrderEvent.objects.with_scopes_disabled().create(
+        hub_id=order.hub_id, order=order, kind=kind, amount_minor=amount_minor, note=note[:300], actor=actor
+    )
+
+
+def checkout_key() -> str:
+    """A fresh key for one checkout page: the order it places is placed once, however often sent."""
+    return f"checkout-{uuid.uuid4()}"
+
+
+def order_place(
+    *, hub: Hub, customer: Customer, cycle_id: int, items: dict[int, int], option_id: int | None, key: str,
+    rest_method: str = "", now: datetime | None = None,
+) -> Order:  # fmt: skip
+    """Place the order and hold its credit, all or nothing: stock taken under the variants' locks,
+    the hold by the ledger (which refuses what the account can't spend, whatever runs at once)."""
+    now = now or timezone.now()
+    cart_lines(hub=hub, items=items)  # bad input is refused before anything is locked
+    if not isinstance(key, str) or not 1 <= len(key) <= 100:
+        raise DomainError("invalid_key", _("This checkout expired; open it again."))
+    existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
+    if existing is not None:
+        if existing.account_id != customer.account_id:
+            raise DomainError("invalid_key", _("This checkout expired; open it again."))
+        return existing  # the same checkout sent twice
+    cycle = OrderCycle.objects.with_scopes_disabled().filter(hub=hub, id=cycle_id).first()
+    if cycle is None or not cycle.is_open(now):
+        raise DomainError("cycle_closed", _("This order cycle is closed; orders can't be placed in it now."))
+    options = list(FulfilmentOption.objects.with_scopes_disabled().filter(cycle=cycle))
+    option = next((o for o in options if o.id == option_id), None)
+    if options and option is None:
+        raise DomainError("validation_error", _("Choose pickup or delivery."))
+    try:
+        with transaction.atomic():
+            return _order_place_locked(hub, customer, cycle, items, option, key, rest_method, now)
+    except IntegrityError:
+        existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key, account_id=customer.account_id).first()
+        if existing is None:
+            raise
+        return existing  # the same checkout, sent at the same moment from another tab
+
+
+def _order_place_locked(
+    hub: Hub, customer: Customer, cycle: OrderCycle, items: dict[int, int], option: FulfilmentOption | None,
+    key: str, rest_method: str, now: datetime,
+) -> Order:  # fmt: skip
+    # Variants with counted stock are locked in id order (the same order everywhere), before the
+    # account's lock that the ledger takes for the hold.
+    counted = {
+        v.id: v
+        for v in Variant.objects.with_scopes_disabled()
+        .select_for_update()
+        .filter(hub=hub, id__in=list(items), stock__isnull=False)
+        .order_by("id")
+    }
+    for variant_id, variant in counted.items():
+        if variant.stock is not None and variant.stock < items[variant_id]:
+            raise DomainError(
+                "out_of_stock",
+                _("Only %(left)s of %(name)s left.") % {"left": variant.stock, "name": variant.product.name}
+                if variant.stock
+                else _("%(name)s is sold out.") % {"name": variant.product.name},
+            )
+    # Debt left by earlier orders is collected with this one; locked so that two orders never both carry it.
+    owed = list(orders_owed(hub=hub, account_id=customer.account_id).select_for_update().order_by("id"))
+    quote = checkout_quote(hub=hub, account_id=customer.account_id, items=items, option=option)
+    unit = quote.unit
+    if quote.blocked:
+        raise DomainError(
+            "credit_short",
+            _("Your credit can't cover this order: %(short)s is missing.")
+            % {"short": money_format(quote.rest_minor, unit, hub.locale)},
+        )
+    if quote.rest_minor > 0:
+        if rest_method == RestMethod.CARD:
+            raise DomainError("pay_rest_by_card", _("Pay the rest by card first, then place the order."))
+        if rest_method not in MANUAL_METHODS:
+            raise DomainError("validation_error", _("Choose how you pay the rest."))
+        if rest_method == RestMethod.BANK_TRANSFER and not credit_settings_of(hub=hub).bank_transfer_details.strip():
+            raise DomainError("validation_error", _("This hub does not take bank transfers."))
+    else:
+        rest_method = RestMethod.NONE
+    order = Order.objects.with_scopes_disabled().create(
+        hub=hub, cycle=cycle, customer=customer, account_id=customer.account_id, unit=unit.code, key=key,
+        payment_policy=quote.policy, fulfilment_kind=option.kind if option else "",
+        fulfilment_name=option.name if option else "", fee_minor=quote.fee_minor,
+        carried_minor=quote.carried_minor, estimated_minor=quote.total_minor, rest_method=rest_method,
+        due_minor=quote.rest_minor, placed_at=now,
+    )  # fmt: skip
+    OrderLine.objects.with_scopes_disabled().bulk_create(
+        [
+            OrderLine(
+                hub=hub,
+                order=order,
+                variant=line.variant,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                by_weight=line.by_weight,
+                estimated_grams=line.estimated_grams,
+            )
+            for line in quote.lines
+        ]
+    )
+    for variant_id in counted:
+        Variant.objects.with_scopes_disabled().filter(id=variant_id).update(stock=F("stock") - items[variant_id])
+    _event(order, OrderEventKind.PLACED, quote.total_minor)
+    if quote.credit_minor > 0:
+        try:
+            held = order_hold_place(
+                hub=hub, account_id=customer.account_id, amount_minor=quote.credit_minor,
+                reference=order.reference, key=f"order:{order.id}:hold",
+            )  # fmt: skip
+        except DomainError as exc:
+            if exc.code == "insufficient_funds":  # spent meanwhile, e.g. in another tab
+                raise DomainError(
+                    "credit_short", _("Your credit changed while you were ordering; check the order again.")
+                ) from exc
+            raise
+        order.hold_id, order.held_minor = held.hold_id, quote.credit_minor
+        order.save(update_fields=["hold_id", "held_minor"])
+        _event(order, OrderEventKind.HELD, quote.credit_minor)
+    if owed:
+        Order.objects.with_scopes_disabled().filter(id__in=[o.id for o in owed]).update(carried_into=order)
+    return order
+
+
+def checkout_topup_start(*, hub: Hub, customer: Customer, shortfall_minor: int) -> Payment:
+    """A card top-up of exactly what the order lacks (credit only), or of the rest (credit first)."""
+    amount_check(shortfall_minor)
+    return topup_start(hub=hub, customer=customer, actor=None, credits_minor=shortfall_minor, for_shortfall=True)
+
+
+def hub_takes_cards(*, hub: Hub) -> bool:
+    try:
+        gateway_for(hub)
+    except DomainError:
+        return False
+    return True
+
+
+# --- after the order is placed (crew) -------------------------------------------------------------
+
+
+def _order_locked(hub: Hub, order_id: int) -> Order:
+    order = Order.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=order_id).first()
+    if order is None:
+        raise DomainError("not_found", _("That order does not exist at this hub."))
+    return order
+
+
+def order_pack(
+    *, hub: Hub, actor: User | None, order_id: int, packed: dict[int, tuple[int | None, int | None]]
+) -> Order:
+    """Record what was packed: for each line, the quantity (fewer when short) and, sold by weight,
+    the grams weighed. The final total follows; money moves when the order is completed."""
+    with transaction.atomic():
+        order = _order_locked(hub, order_id)
+        if order.status != OrderStatus.PLACED:
+            raise DomainError("order_not_open", _("Only an order not yet completed or cancelled can be packed."))
+        lines = {line.id: line for line in OrderLine.objects.with_scopes_disabled().filter(order=order)}
+        for line_id, (quantity, grams) in packed.items():
+            line = lines.get(line_id)
+            if line is None:
+                raise DomainError("validation_error", _("That line is not in this order."))
+            if quantity is not None and (not isinstance(quantity, int) or not 0 <= quantity <= line.quantity):
+                raise DomainError(
+                    "validation_error",
+                    _("Pack from 0 to %(max)s of %(name)s.") % {"max": line.quantity, "name": line.name},
+                )
+            if grams is not None and (not line.by_weight or not isinstance(grams, int) or not 0 <= grams <= 1_000_000):
+                raise DomainError("validation_error", _("Weigh %(name)s in whole grams.") % {"name": line.name})
+            line.packed_quantity, line.packed_grams = quantity, grams
+            line.save(update_fields=["packed_quantity", "packed_grams"])
+        _event(order, OrderEventKind.PACKED, order_final_minor(order), actor=actor)
+    return order
+
+
+def order_extra_add(
+    *, hub: Hub, actor: User | None, order_id: int, name: str, quantity: int, unit_price_minor: int
+) -> Order:
+    """Something added after ordering (a forgotten bag, a bottle deposit). On an open order it is
+    part of the final total; on a completed one it is taken from the balance at once, within the
+    spending limit, and what the limit does not allow is owed with the next order."""
+    name = _name(name, _("extra"), 200)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 999:
+        raise DomainError("validation_error", _("The quantity is a whole number from 1."))
+    amount_check(unit_price_minor)
+    with transaction.atomic():
+        order = _order_locked(hub, order_id)
+        if order.status == OrderStatus.CANCELLED:
+            raise DomainError("order_not_open", _("A cancelled order can't take extras."))
+        if order.carried_into_id is not None:
+            raise DomainError(
+                "order_carried", _("What this order owed is collected with a later order; add the extra there.")
+            )
+        line = OrderLine.objects.with_scopes_disabled().create(
+            hub=hub, order=order, name=name, quantity=quantity, unit_price_minor=unit_price_minor, is_extra=True,
+            added_by=actor,
+        )  # fmt: skip
+        amount = line.final_minor
+        _event(order, OrderEventKind.EXTRA, amount, note=f"{quantity} x {name}", actor=actor)
+        if order.status == OrderStatus.COMPLETED:
+            taken = _take(hub, order, amount, key=f"order:{order.id}:extra:{line.id}", actor=actor, hold=False)
+            order.final_minor = (order.final_minor or 0) + amount
+            order.captured_minor += taken
+            order.owed_minor += amount - taken
+            order.save(update_fields=["final_minor", "captured_minor", "owed_minor"])
+            if taken:
+                _event(order, OrderEventKind.CAPTURED, taken, actor=actor)
+            if amount - taken:
+                _event(order, OrderEventKind.OWED, amount - taken, actor=actor)
+    return order
+
+
+def _take(hub: Hub, order: Order, amount_minor: int, *, key: str, actor: User | None, hold: bool) -> int:
+    """Take up to `amount_minor` for the order: its hold and, above it, what the account can still
+    spend. Returns what was taken; the ledger refuses anything past the spending limit, so a race
+    with another order can only make this take less (down to the hold, which is reserved)."""
+    held = order.held_minor if hold and order.hold_id else 0
+    state = account_state(hub_id=hub.id, account_id=order.account_id)
+    take = min(amount_minor, held + max(state.spendable_minor or 0, 0))
+    for attempt in (take, min(amount_minor, held)):
+        try:
+            if attempt <= 0:
+                if held:
+                    order_hold_void(hub=hub, hold_id=order.hold_id)  # type: ignore[arg-type]
+                return 0
+            if held:
+                order_hold_capture(hub=hub, hold_id=order.hold_id, key=key, amount_minor=attempt, actor=actor)  # type: ignore[arg-type]
+            else:
+                charge_post(hub=hub, account_id=order.account_id, amount_minor=attempt, reference=order.reference,
+                            description=order.reference, key=key, actor=actor)  # fmt: skip
+            return attempt
+        except DomainError as exc:
+            if exc.code != "insufficient_funds" or attempt == min(amount_minor, held):
+                raise
+    return 0  # not reached
+
+
+def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_minor: int | None = None) -> Order:
+    """Close a packed order: money paid by hand at pickup is recorded first, then the final total
+    is taken (the hold, and above it the balance within the limit), the rest of the hold is
+    released, and what the limit does not allow is owed with the next order. Once."""
+    with transaction.atomic():
+        order = _order_locked(hub, order_id)
+        if order.status == OrderStatus.COMPLETED:
+            return order
+        if order.status == OrderStatus.CANCELLED:
+            raise DomainError("order_not_open", _("A cancelled order can't be completed."))
+        final = order_final_minor(order)
+        manual = order.rest_method in MANUAL_METHODS or order.payment_policy == PaymentPolicy.OTHER_ONLY
+        if collected_minor is None:
+            collected_minor = max(final - order.held_minor, 0) if manual else 0
+        amount_check(collected_minor, allow_zero=True)
+        if collected_minor and not manual:
+            raise DomainError("validation_error", _("This order is paid from credit; nothing is collected by hand."))
+        if collected_minor:
+            method = "bank_transfer" if order.rest_method == RestMethod.BANK_TRANSFER else "cash"
+            credit_apply(
+                hub=hub, actor=actor, account_id=order.account_id, action=CreditAction.EXTERNAL_PAYMENT,
+                amount_minor=collected_minor, comment=order.reference, key=f"order:{order.id}:collected", method=method,
+            )  # fmt: skip
+            _event(order, OrderEventKind.COLLECTED, collected_minor, actor=actor)
+        # With "other methods only", credit is never used: the order takes at most what was paid for it.
+        wanted = min(final, collected_minor) if order.payment_policy == PaymentPolicy.OTHER_ONLY else final
+        taken = _take(hub, order, wanted, key=f"order:{order.id}:capture", actor=actor, hold=True)
+        order.final_minor = final
+        order.collected_minor = collected_minor
+        order.captured_minor = taken
+        order.released_minor = max(order.held_minor - taken, 0)
+        order.owed_minor = final - taken
+        order.status = OrderStatus.COMPLETED
+        order.completed_at = timezone.now()
+        order.save(update_fields=["final_minor", "collected_minor", "captured_minor", "released_minor", "owed_minor",
+                                  "status", "completed_at"])  # fmt: skip
+        if taken:
+            _event(order, OrderEventKind.CAPTURED, taken, actor=actor)
+        if order.released_minor:
+            _event(order, OrderEventKind.RELEASED, order.released_minor, actor=actor)
+        if order.owed_minor:
+            _event(order, OrderEventKind.OWED, order.owed_minor, actor=actor)
+        for carried in Order.objects.with_scopes_disabled().filter(carried_into=order).order_by("id"):
+            # Its debt was part of this order's total, now taken: it owes nothing any more.
+            _event(carried, OrderEventKind.SETTLED, carried.owed_minor, note=order.reference, actor=actor)
+            carried.owed_minor = 0
+            carried.save(update_fields=["owed_minor"])
+    return order
+
+
+def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "") -> Order:
+    """Cancel an order not yet completed: the hold is voided, stock comes back, debt it carried
+    is owed again on its own order. Once."""
+    with transaction.atomic():
+        order = _order_locked(hub, order_id)
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        if order.status == OrderStatus.COMPLETED:
+            raise DomainError("order_completed", _("A completed order is refunded, not cancelled."))
+        if order.hold_id:
+            order_hold_void(hub=hub, hold_id=order.hold_id)
+        for line in OrderLine.objects.with_scopes_disabled().filter(order=order, variant__isnull=False):
+            Variant.objects.with_scopes_disabled().filter(id=line.variant_id, stock__isnull=False).update(
+                stock=F("stock") + line.quantity
+            )
+        Order.objects.with_scopes_disabled().filter(carried_into=order).update(carried_into=None)
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = timezone.now()
+        order.released_minor = order.held_minor
+        order.save(update_fields=["status", "cancelled_at", "released_minor"])
+        _event(order, OrderEventKind.CANCELLED, order.held_minor or None, note=(reason or "").strip(), actor=actor)
+    return order
+
+
+class RefundTo:
+    CREDIT = "credit"
+    CARD = "card"
+
+
+def order_refund(
+    *, hub: Hub, actor: User, order_id: int, amount_minor: int, reason: str, key: str, to: str = RefundTo.CREDIT
+) -> Order:
+    """Give back part or all of what a completed order took: as paid credit, and then, if asked
+    and the order's rest was paid by card, from that credit back to the card. Once per key."""
+    amount_check(amount_minor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("comment_required", _("Say why: the reason is kept with the refund."))
+    if to not in (RefundTo.CREDIT, RefundTo.CARD):
+        raise DomainError("validation_error", _("Refund to credit or to the card."))
+    ledger_key = f"order-refund:{key}"
+    with transaction.atomic():
+        order = _order_locked(hub, order_id)
+        if transaction_key_used(hub_id=hub.id, key=ledger_key):
+            return order  # the same refund form sent twice
+        if order.status != OrderStatus.COMPLETED:
+            raise DomainError("order_not_completed", _("Only a completed order can be refunded; cancel an open one."))
+        left = order.captured_minor - order.refunded_minor
+        if amount_minor > left:
+            raise DomainError(
+                "refund_too_large",
+                _("At most %(left)s of this order can still be refunded.")
+                % {"left": money_format(left, credit_unit_of(hub=hub), hub.locale)},
+            )
+        payment = None
+        if to == RefundTo.CARD:
+            payment = Payment.objects.with_scopes_disabled().filter(hub=hub, id=order.payment_id).first()
+            if payment is None or payment.method != PaymentMethod.CARD:
+                raise DomainError("not_refundable", _("This order was not paid by card: refund it to credit."))
+        charge_refund_post(
+            hub=hub, account_id=order.account_id, amount_minor=amount_minor, reference=order.reference,
+            reason=reason, key=ledger_key, actor=actor,
+        )  # fmt: skip
+        order.refunded_minor += amount_minor
+        order.save(update_fields=["refunded_minor"])
+        _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
+        audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
+                     summary=f"Refunded {amount_minor} minor units of {order.reference}: {reason}")  # fmt: skip
+    if payment is not None:
+        # Paid credit back to the card it came from (payments takes it from the account first).
+        money_minor = amount_minor * payment.price_minor // payment.paid_minor
+        money_minor = min(money_minor, payment.card_refundable_minor)
+        if money_minor > 0:
+            payment_refund(hub=hub, actor=actor, payment_id=payment.id, amount_minor=money_minor, reason=reason,
+                           key=f"order-refund:{key}:card")  # fmt: skip
+            with transaction.atomic():
+                _event(order, OrderEventKind.REFUNDED_CARD, amount_minor, note=reason, actor=actor)
+    return order
+
+
+def order_payment_link(*, hub: Hub, order: Order, payment_id: int) -> None:
+    """Remember the card top-up that paid the rest of this order, for a refund to the card."""
+    Order.objects.with_scopes_disabled().filter(hub=hub, id=order.id, payment_id__isnull=True).update(
+        payment_id=payment_id
+    )
+
+
+# --- many orders at once (crew) -------------------------------------------------------------------
+
+
+class BulkAction:
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    REFUND_CREDIT = "refund_credit"
+    ALL = (COMPLETE, CANCEL, REFUND_CREDIT)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[int]
+    failed: list[tuple[int, str]]  # order id, why
+
+
+def orders_bulk(*, hub: Hub, actor: User, order_ids: Iterable[int], action: str, key: str) -> BulkResult:
+    """The same action on many orders, each on its own: one that can't be done (already cancelled,
+    over the limit) is reported and does not stop the others."""
+    if action not in BulkAction.ALL:
+        raise DomainError("validation_error", _("Choose what to do with the orders."))
+    done: list[int] = []
+    failed: list[tuple[int, str]] = []
+    for order_id in sorted(set(order_ids)):
+        try:
+            if action == BulkAction.COMPLETE:
+                order_complete(hub=hub, actor=actor, order_id=order_id)
+            elif action == BulkAction.CANCEL:
+                order_cancel(hub=hub, actor=actor, order_id=order_id, reason=_("Cancelled from the orders list"))
+            else:
+                order = Order.objects.with_scopes_disabled().filter(hub=hub, id=order_id).first()
+                left = order.captured_minor - order.refunded_minor if order else 0
+                if order is None or left <= 0:
+                    raise DomainError("nothing_to_refund", _("Nothing left to refund."))
+                order_refund(hub=hub, actor=actor, order_id=order_id, amount_minor=left,
+                             reason=_("Refunded from the orders list"), key=f"{key}:{order_id}")  # fmt: skip
+        except DomainError as exc:
+            failed.append((order_id, exc.message))
+        else:
+            done.append(order_id)
+    return BulkResult(done=done, failed=failed)
