@@ -56,6 +56,7 @@ def url_for(hub):
         "invitation_id": invitation.id,
         "token_id": token_create(hub=hub, name="t", scopes=["customers:read"], created_by=None)[0].id,
         "organisation_id": organisation_create(hub=hub, actor=second_owner, name="School").id,
+        **_shop_objects(hub, customer),
         "bundle_id": bundle_create(
             hub=hub, actor=second_owner, name="Pack", currency=hub.currency, price_minor=2000, credits_minor=2200
         ).id,
@@ -66,6 +67,23 @@ def url_for(hub):
         return reverse(pattern.name, kwargs={"slug": slug, **extra})
 
     return build
+
+
+def _shop_objects(hub, customer):
+    """A product, an open cycle and an order in it, paid from the customer's credit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hubtab.shop.services import checkout_key, cycle_save, order_place, product_save, variant_save
+
+    product = product_save(hub=hub, actor=None, name="Eggs")
+    variant = variant_save(hub=hub, actor=None, product=product, price_minor=300)
+    now = timezone.now()
+    cycle = cycle_save(hub=hub, actor=None, name="Week", opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    order = order_place(hub=hub, customer=customer, cycle_id=cycle.id, items={variant.id: 1}, option_id=None,
+                        key=checkout_key())  # fmt: skip
+    return {"product_id": product.id, "cycle_id": cycle.id, "order_id": order.id}
 
 
 @pytest.fixture
@@ -123,7 +141,7 @@ def test_support_never_gets_to_move_money():
 
 
 @pytest.mark.parametrize("person", PEOPLE)
-@pytest.mark.parametrize("name", ["portal_hub", "portal_statement"])
+@pytest.mark.parametrize("name", ["portal_hub", "portal_statement", "shop", "shop_cart", "my_orders"])
 def test_a_customers_own_pages_are_theirs_alone(client, hub, people, name, person):
     """My account at a hub: its customer sees it; nobody else learns it exists, crew of the hub included."""
     from hubtab.crm.models import Customer

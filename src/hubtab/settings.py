@@ -91,7 +91,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE takes the write lock at BEGIN, so a read-then-write service never fails on upgrade.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-hubtab.sqlite3")
+    # The test database sits beside the database it stands for: two checkouts or runs with their
+    # own DATABASE_URL never share one.
+    _db_file = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(_db_file.with_name(f"test-{_db_file.name}"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

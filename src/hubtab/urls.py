@@ -8,6 +8,7 @@ from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
 from hubtab.crm import views as crm_views
 from hubtab.payments import views as payment_views
+from hubtab.shop import views as shop_views
 from hubtab.web import views
 
 urlpatterns = [
@@ -22,6 +23,11 @@ urlpatterns = [
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/", payment_views.topup_card, name="topup_card"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/pay/", payment_views.topup_pay, name="topup_pay"),
     path("me/<slug:hub_slug>/top-up/<int:payment_id>/done/", payment_views.topup_done, name="topup_done"),
+    path("me/<slug:hub_slug>/shop/", shop_views.storefront, name="shop"),
+    path("me/<slug:hub_slug>/shop/cart/", shop_views.cart, name="shop_cart"),
+    path("me/<slug:hub_slug>/shop/checkout/", shop_views.checkout, name="shop_checkout"),
+    path("me/<slug:hub_slug>/orders/", shop_views.my_orders, name="my_orders"),
+    path("me/<slug:hub_slug>/orders/<int:order_id>/", shop_views.my_order, name="my_order"),
     path(
         "me/<slug:hub_slug>/statement.<str:fmt>",
         crm_views.portal_statement,
@@ -84,6 +90,11 @@ urlpatterns = [
         crm_views.organisation_credit,
         name="organisation_credit",
     ),
+    path("hubs/<slug:slug>/shop/products/", shop_views.products, name="shop_products"),
+    path("hubs/<slug:slug>/shop/products/<int:product_id>/", shop_views.product_detail, name="shop_product"),
+    path("hubs/<slug:slug>/shop/cycles/", shop_views.cycles, name="shop_cycles"),
+    path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_views.cycle_detail, name="shop_cycle"),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/", shop_views.order_detail, name="shop_order"),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),
     path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
     path(

@@ -47,7 +47,7 @@ class AmountField(forms.DecimalField):
         return super().to_python(value)
 
 
-def _amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
+def amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
     # localize: shown as the reader writes numbers ("-20,00" in French); typed either way.
     return AmountField(label=label, max_digits=16, decimal_places=4, localize=True, **kwargs)
 
@@ -66,13 +66,13 @@ def amount_minor_of(form: forms.Form, name: str, unit: Unit) -> int | None:
 class CreditSettingsForm(forms.Form):
     enabled = forms.BooleanField(label=_("Customers have credit accounts at this hub"), required=False)
     payment_policy = forms.ChoiceField(label=_("How customers may pay"), choices=PaymentPolicy.choices)
-    default_floor = _amount_field(
+    default_floor = amount_field(
         _("Spending limit"),
         help_text=_("0 means no debt; -100 lets a customer owe up to 100. New customers get it; apply it below."),
     )
-    low_balance = _amount_field(_("Running low below"))
-    topup_min = _amount_field(_("Smallest top-up"), min_value=Decimal("0.01"))
-    topup_max = _amount_field(_("Largest top-up"), min_value=Decimal("0.01"))
+    low_balance = amount_field(_("Running low below"))
+    topup_min = amount_field(_("Smallest top-up"), min_value=Decimal("0.01"))
+    topup_max = amount_field(_("Largest top-up"), min_value=Decimal("0.01"))
     topup_presets = forms.CharField(
         label=_("Preset top-up amounts"), required=False, help_text=_("Up to 6, separated by spaces, e.g. 10 20 50")
     )
@@ -167,7 +167,7 @@ METHOD_CHOICES = [("", "—"), *((code, _(label)) for code, label in EXTERNAL_ME
 
 class CreditActionForm(forms.Form):
     action = forms.ChoiceField(label=_("What"), choices=ACTION_CHOICES, widget=forms.RadioSelect)
-    amount = _amount_field(_("Amount"), min_value=Decimal("0.01"))
+    amount = amount_field(_("Amount"), min_value=Decimal("0.01"))
     method = forms.ChoiceField(
         label=_("Paid by"), choices=METHOD_CHOICES, required=False, help_text=_("For a payment received.")
     )
@@ -253,7 +253,7 @@ class BulkCreditForm(CreditActionForm):
 
 
 class AccountRulesForm(forms.Form):
-    floor = _amount_field(_("Spending limit"), help_text=_("0 means no debt; -50 lets this customer owe up to 50."))
+    floor = amount_field(_("Spending limit"), help_text=_("0 means no debt; -50 lets this customer owe up to 50."))
     payment_policy = forms.ChoiceField(
         label=_("How this customer may pay"),
         required=False,
@@ -323,9 +323,9 @@ class UnitPriceForm(forms.Form):
 
     prefix = "price"
 
-    credits = _amount_field(_("Credits"), min_value=Decimal("0.0001"))
+    credits = amount_field(_("Credits"), min_value=Decimal("0.0001"))
     currency = forms.CharField(label=_("Currency"), max_length=3, help_text=_("e.g. EUR"))
-    price = _amount_field(_("Price"), min_value=Decimal("0.0001"))
+    price = amount_field(_("Price"), min_value=Decimal("0.0001"))
 
     def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

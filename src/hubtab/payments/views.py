@@ -210,6 +210,8 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
                                 hub.locale),
         "transfer": {"reference": transfer_reference(payment),
                      "details": credit_settings_of(hub=hub).bank_transfer_details},
+        # A top-up started from a page that waits for it (the shop's checkout) leads back there.
+        "next_url": request.session.get(f"topup_next:{payment.id}", ""),
     }  # fmt: skip
     if payment.status == PaymentStatus.REQUIRES_ACTION:
         client_secret = payment_confirmation_secret(hub=hub, payment=payment)

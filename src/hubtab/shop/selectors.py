@@ -72,7 +72,7 @@ def cycle_list(*, hub: Hub) -> QuerySet[OrderCycle]:
             order_count=Count("orders", filter=~Q(orders__status=OrderStatus.CANCELLED)),
             placed_count=Count("orders", filter=Q(orders__status=OrderStatus.PLACED)),
         )
-        .prefetch_related(Prefetch("options", queryset=FulfilmentOption.objects.with_scopes_disabled()))
+        .prefetch_related(Prefetch("options", queryset=FulfilmentOption.objects.with_scopes_disabled().all()))
     )
 
 
@@ -224,8 +224,8 @@ def order_get(*, hub: Hub, order_id: int, account_id: int | None = None) -> Orde
     return (
         orders.select_related("customer", "cycle")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.with_scopes_disabled()),
-            Prefetch("carries", queryset=Order.objects.with_scopes_disabled()),
+            Prefetch("lines", queryset=OrderLine.objects.with_scopes_disabled().all()),
+            Prefetch("carries", queryset=Order.objects.with_scopes_disabled().all()),
         )
         .first()
     )
