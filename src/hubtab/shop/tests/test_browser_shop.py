@@ -1,0 +1,187 @@
+"""The shop's whole journey in a real Chromium, with Stripe.js served by localstripe: a customer
+with too little credit is blocked at a credit-only checkout, tops up exactly the shortfall by
+card, comes back and orders; crew weigh and complete the order; the customer's order shows the
+hold, the capture and what was released."""
+
+from datetime import timedelta
+
+import pytest
+from conftest import screenshot
+from django.utils import timezone
+
+from hubtab.accounts.services import credit_settings_update
+from hubtab.core.models import Role
+from hubtab.core.services import membership_grant, user_create
+from hubtab.crm.services import customer_create
+from hubtab.ledger.selectors import account_state
+from hubtab.ledger.verify import ledger_verify
+from hubtab.shop.models import FulfilmentKind, FulfilmentOption, Order, OrderCycle, OrderLine, Variant
+from hubtab.shop.services import (
+    checkout_key,
+    cycle_save,
+    fulfilment_add,
+    order_complete,
+    order_pack,
+    order_place,
+    product_save,
+    tier_save,
+    variant_save,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LAPTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def shop_hub(stripe_hub, books):
+    hub = stripe_hub
+    credit_settings_update(hub=hub, actor=None, payment_policy="credit_only")
+    now = timezone.now()
+    cycle = cycle_save(hub=hub, actor=None, name="Week 48", opens_at=now - timedelta(days=1),
+                       closes_at=now + timedelta(days=2))  # fmt: skip
+    fulfilment_add(hub=hub, actor=None, cycle=cycle, kind=FulfilmentKind.PICKUP, name="Market hall")
+    fulfilment_add(hub=hub, actor=None, cycle=cycle, kind=FulfilmentKind.DELIVERY, name="To your door", fee_minor=300)
+    chicken = product_save(hub=hub, actor=None, name="Whole chicken", producer="Ferme des Saules",
+                           description="Free range, about 1.5 kg.")  # fmt: skip
+    variant_save(hub=hub, actor=None, product=chicken, price_minor=1200, by_weight=True, estimated_grams=1500)
+    bread = product_save(hub=hub, actor=None, name="Sourdough", producer="Boulangerie Martin")
+    variant_save(hub=hub, actor=None, product=bread, name="800 g", price_minor=320, stock=12)
+    eggs = product_save(hub=hub, actor=None, name="Eggs", producer="Ferme des Saules")
+    variant_save(hub=hub, actor=None, product=eggs, name="box of 6", price_minor=450, stock=0)
+    gold = tier_save(hub=hub, actor=None, name="Gold", credits_minor=900)
+    honey = product_save(hub=hub, actor=None, name="Chestnut honey", producer="Rucher du Bois")
+    variant_save(hub=hub, actor=None, product=honey, name="500 g jar", tier_id=gold.id)
+    return hub
+
+
+@pytest.fixture
+def marie(shop_hub, books):
+    user = user_create(email="marie@example.org", password="pw-long-enough", email_verified=True, first_name="Marie")
+    membership_grant(hub=shop_hub, user=user, role=Role.CUSTOMER)
+    record = customer_create(hub=shop_hub, email="marie@example.org", first_name="Marie", last_name="Dubois")
+    books.top_up(record.account, 1000)  # 10,00 € of credit
+    return record
+
+
+@pytest.fixture
+def support(shop_hub):
+    user = user_create(email="sam@example.org", password="pw-long-enough", email_verified=True, first_name="Sam")
+    membership_grant(hub=shop_hub, user=user, role=Role.SUPPORT)
+    return user
+
+
+def _log_in(browser, base_url, email, viewport):
+    context = browser.new_context(viewport=viewport, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("pw-long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return context, page
+
+
+def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, browser, shop_hub, marie, support):
+    base = live_server.url
+    context, page = _log_in(browser, base, "marie@example.org", LAPTOP)
+    page.goto(f"{base}/me/{shop_hub.slug}/")
+    page.get_by_role("link", name="Shop").click()
+    credit = page.get_by_role("complementary", name="Your credit")
+    assert "10,00\u00a0€" in credit.inner_text()
+    assert page.get_by_text("Sold out").is_visible()  # the eggs
+    page.get_by_role("button", name="Add Whole chicken to cart").click()
+    page.get_by_role("button", name="Add Sourdough 800 g to cart").click()
+    assert page.get_by_text("Added 1 × Sourdough 800 g to your cart.").is_visible()
+    screenshot(page, "shop-storefront-laptop")
+
+    page.get_by_role("link", name="Cart: 2 items · check out").click()
+    page.get_by_label("Pickup: Market hall").check()
+    page.get_by_role("button", name="Go to checkout").click()
+
+    # 1. Credit only, and 10,00 € can't pay 18,00 € (the chicken's estimate) + 3,20 €: blocked.
+    assert page.get_by_text("Your credit can't cover this order: 11,20\u00a0€ is missing.").is_visible()
+    assert page.get_by_role("button", name="Place order").count() == 0
+    screenshot(page, "shop-checkout-blocked-laptop")
+
+    # 2. A top-up of exactly the shortfall, by card, then back to the checkout.
+    page.get_by_role("button", name="Top up 11,20\u00a0€ by card").click()
+    assert page.get_by_text("You pay 11,20\u00a0€ and get 11,20\u00a0€ of credit.").is_visible()
+    page.get_by_placeholder("number").fill("4242424242424242")
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("31")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("75011")
+    page.get_by_role("button", name="Pay 11,20\u00a0€").click()
+    page.get_by_role("heading", name="Thank you: your top-up is paid").wait_for()
+    page.get_by_role("link", name="Back to checkout").click()
+
+    # 3. Now credit covers it all: the order is placed and its credit held.
+    assert page.get_by_text("21,20\u00a0€").first.is_visible()
+    screenshot(page, "shop-checkout-covered-laptop")
+    page.get_by_role("button", name="Place order").click()
+    page.get_by_text("Thank you: your order is placed.").wait_for()
+    order = Order.objects.with_scopes_disabled().get()
+    assert (order.status, order.held_minor, order.payment_id is not None) == ("placed", 2120, True)
+    state = account_state(hub_id=shop_hub.id, account_id=marie.account_id)
+    assert (state.balance_minor, state.held_minor, state.spendable_minor) == (2120, 2120, 0)
+
+    # 4. Crew weigh the chicken (1,350 kg: 16,20 €) and complete the order.
+    crew_context, crew = _log_in(browser, base, "sam@example.org", LAPTOP)
+    crew.goto(f"{base}/hubs/{shop_hub.slug}/")
+    crew.get_by_role("link", name="Orders").first.click()
+    crew.get_by_role("link", name="Week 48").click()
+    screenshot(crew, "shop-cycle-crew-laptop")
+    crew.get_by_role("link", name=f"#{order.id}").click()
+    crew.get_by_label("Weight (g)").fill("1350")
+    screenshot(crew, "shop-packing-crew-laptop")
+    crew.get_by_role("button", name="Complete the order").click()
+    crew.get_by_text("Order completed.").wait_for()
+    screenshot(crew, "shop-order-completed-crew-laptop")
+    order.refresh_from_db()
+    assert (order.final_minor, order.captured_minor, order.released_minor) == (1940, 1940, 180)
+
+    # 5. The customer's order shows the hold, the capture and what was released.
+    page.goto(f"{base}/me/{shop_hub.slug}/orders/{order.id}/")
+    events = [
+        f"{item.locator('.what').inner_text()} {item.locator('.amount').inner_text()}"
+        for item in page.locator(".order-timeline li").all()
+    ]
+    assert events == [
+        "Order placed 21,20\u00a0€", "Held on your credit 21,20\u00a0€", "Packed 19,40\u00a0€",
+        "Taken from your credit 19,40\u00a0€", "Released back to your credit 1,80\u00a0€",
+    ]  # fmt: skip
+    screenshot(page, "shop-my-order-laptop")
+    state = account_state(hub_id=shop_hub.id, account_id=marie.account_id)
+    assert (state.balance_minor, state.held_minor) == (180, 0)
+    assert ledger_verify(hub_id=shop_hub.id) == []
+    crew_context.close()
+    context.close()
+
+
+def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_hub, marie, books):
+    books.top_up(marie.account, 3000)
+    cycle = OrderCycle.objects.with_scopes_disabled().get()
+    options = {o.kind: o for o in FulfilmentOption.objects.with_scopes_disabled().filter(cycle=cycle)}
+    variants = {v.product.name: v for v in Variant.objects.with_scopes_disabled().select_related("product")}
+    order = order_place(
+        hub=shop_hub, customer=marie, cycle_id=cycle.id, option_id=options["delivery"].id, key=checkout_key(),
+        items={variants["Whole chicken"].id: 1, variants["Chestnut honey"].id: 1},
+    )
+    line = OrderLine.objects.with_scopes_disabled().get(order=order, by_weight=True)
+    order_pack(hub=shop_hub, actor=None, order_id=order.id, packed={line.id: (None, 1620)})
+    order_complete(hub=shop_hub, actor=None, order_id=order.id)
+
+    context, page = _log_in(browser, live_server.url, "marie@example.org", PHONE)
+    page.goto(f"{live_server.url}/me/{shop_hub.slug}/shop/")
+    assert page.get_by_role("complementary", name="Your credit").is_visible()
+    screenshot(page, "shop-storefront-phone")
+    page.get_by_role("button", name="Add Sourdough 800 g to cart").click()
+    page.goto(f"{live_server.url}/me/{shop_hub.slug}/shop/checkout/?option={options['pickup'].id}")
+    assert page.get_by_role("button", name="Place order").is_visible()
+    screenshot(page, "shop-checkout-phone")
+    page.goto(f"{live_server.url}/me/{shop_hub.slug}/orders/{order.id}/")
+    assert page.get_by_text("Taken from your credit").is_visible()
+    screenshot(page, "shop-my-order-phone")
+    context.close()
