@@ -80,7 +80,9 @@ def _shop_objects(hub, customer):
     product = product_save(hub=hub, actor=None, name="Eggs")
     variant = variant_save(hub=hub, actor=None, product=product, price_minor=300)
     now = timezone.now()
-    cycle = cycle_save(hub=hub, actor=None, name="Week", opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    cycle = cycle_save(
+        hub=hub, actor=None, name="Week", opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
     order = order_place(hub=hub, customer=customer, cycle_id=cycle.id, items={variant.id: 1}, option_id=None,
                         key=checkout_key())  # fmt: skip
     return {"product_id": product.id, "cycle_id": cycle.id, "order_id": order.id}

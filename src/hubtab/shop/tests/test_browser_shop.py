@@ -166,7 +166,11 @@ def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_h
     options = {o.kind: o for o in FulfilmentOption.objects.with_scopes_disabled().filter(cycle=cycle)}
     variants = {v.product.name: v for v in Variant.objects.with_scopes_disabled().select_related("product")}
     order = order_place(
-        hub=shop_hub, customer=marie, cycle_id=cycle.id, option_id=options["delivery"].id, key=checkout_key(),
+        hub=shop_hub,
+        customer=marie,
+        cycle_id=cycle.id,
+        option_id=options["delivery"].id,
+        key=checkout_key(),
         items={variants["Whole chicken"].id: 1, variants["Chestnut honey"].id: 1},
     )
     line = OrderLine.objects.with_scopes_disabled().get(order=order, by_weight=True)

@@ -1,0 +1,245 @@
+"""The shop's pages through Django's test client: what the owner, crew and customers do there,
+bad input answered with a clear message (never a 500), and who may do what."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hubtab.accounts.services import credit_settings_update
+from hubtab.core.models import Role
+from hubtab.core.services import membership_grant, user_create
+from hubtab.crm.models import Customer
+from hubtab.shop.models import Order, OrderCycle, OrderLine, PriceTier, Product, Variant
+
+pytestmark = pytest.mark.django_db
+
+
+def _person(hub, role, email):
+    user = user_create(email=email, password=None, email_verified=True)
+    membership_grant(hub=hub, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(hub):
+    return _person(hub, Role.OWNER, "owner@example.org")
+
+
+@pytest.fixture
+def finance(hub):
+    return _person(hub, Role.FINANCE, "finance@example.org")
+
+
+@pytest.fixture
+def support(hub):
+    return _person(hub, Role.SUPPORT, "support@example.org")
+
+
+@pytest.fixture
+def marie_client(client, shop):
+    """Marie, logged in, with 10,00 € of credit at the hub."""
+    user = _person(shop.hub, Role.CUSTOMER, "marie@example.org")
+    record = shop.customer(credit_minor=1000)
+    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=user)
+    client.force_login(user)
+    client.record = record
+    return client
+
+
+def _text(response) -> str:
+    """The page as a person reads it: tags out, spaces (no-break ones too) as one."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).replace(" ,", ",")
+
+
+# --- the owner's catalogue and cycles -------------------------------------------------------------
+
+
+def test_the_owner_adds_a_tier_and_a_product_sold_by_weight(client, hub, owner):
+    client.force_login(owner)
+    url = reverse("shop_products", args=[hub.slug])
+    response = client.post(url, {"do": "tier", "tier-name": "Gold", "tier-credits": "9,50"})
+    assert response.status_code == 302
+    assert PriceTier.objects.with_scopes_disabled().get().credits_minor == 950
+    response = client.post(url, {"do": "product", "name": "Whole chicken", "producer": "Ferme des Saules",
+                                 "active": "on", "variant_name": "", "price": "12,00", "by_weight": "on",
+                                 "estimated_grams": "1500", "variant_active": "on"})  # fmt: skip
+    assert response.status_code == 302
+    variant = Variant.objects.with_scopes_disabled().select_related("product").get()
+    assert (variant.product.name, variant.price_minor, variant.by_weight, variant.estimated_grams) == (
+        "Whole chicken", 1200, True, 1500)  # fmt: skip
+    page = _text(client.get(url))
+    assert "12,00 € / kg, about 1500 g each" in page and "9,50 €" in page
+
+
+def test_a_product_without_a_price_or_weight_is_refused_with_a_reason_and_nothing_is_saved(client, hub, owner):
+    client.force_login(owner)
+    url = reverse("shop_products", args=[hub.slug])
+    response = client.post(url, {"do": "product", "name": "Cheese", "active": "on", "variant_active": "on"})
+    assert response.status_code == 200 and "Give either a price or a credit tier." in _text(response)
+    response = client.post(url, {"do": "product", "name": "Cheese", "active": "on", "price": "20",
+                                 "by_weight": "on", "variant_active": "on"})  # fmt: skip
+    assert response.status_code == 200 and "Say about how much one item weighs" in _text(response)
+    response = client.post(url, {"do": "product", "name": "Cheese", "price": "abc"})
+    assert response.status_code == 200
+    assert not Product.objects.with_scopes_disabled().exists()
+
+
+def test_the_owner_opens_a_cycle_in_the_hubs_time_and_adds_pickup_and_delivery(client, hub, owner):
+    client.force_login(owner)
+    response = client.post(reverse("shop_cycles", args=[hub.slug]), {
+        "name": "Week 49", "opens_at": "2026-12-01T08:00", "closes_at": "2026-12-04T20:00"})  # fmt: skip
+    cycle = OrderCycle.objects.with_scopes_disabled().get()
+    assert response.status_code == 302
+    assert cycle.opens_at.astimezone(ZoneInfo("Europe/Paris")).hour == 8  # the hub's 08:00, not UTC's
+    url = reverse("shop_cycle", args=[hub.slug, cycle.id])
+    client.post(url, {"do": "option", "option-kind": "delivery", "option-name": "To your door", "option-fee": "3"})
+    assert [(o.kind, o.fee_minor) for o in cycle.options.model.objects.with_scopes_disabled().all()] == [
+        ("delivery", 300)]  # fmt: skip
+    response = client.post(reverse("shop_cycles", args=[hub.slug]), {
+        "name": "Backwards", "opens_at": "2026-12-04T08:00", "closes_at": "2026-12-01T20:00"})  # fmt: skip
+    assert response.status_code == 200 and "The cycle closes after it opens." in _text(response)
+
+
+def test_support_packs_orders_but_neither_opens_cycles_nor_refunds(client, shop, support):
+    marie = shop.customer(credit_minor=2000)
+    order = shop.place(marie, {shop.bread.id: 1})
+    client.force_login(support)
+    assert client.get(reverse("shop_cycle", args=[shop.hub.slug, shop.cycle.id])).status_code == 200
+    assert client.post(reverse("shop_cycles", args=[shop.hub.slug]), {"name": "x"}).status_code == 403
+    assert client.get(reverse("shop_products", args=[shop.hub.slug])).status_code == 403
+    url = reverse("shop_order", args=[shop.hub.slug, order.id])
+    assert client.post(url, {"do": "complete", f"quantity_{_line(order).id}": "1"}).status_code == 302
+    response = client.post(url, {"do": "refund", "refund-key": "k", "refund-amount": "1", "refund-to": "credit",
+                                 "refund-reason": "x"})  # fmt: skip
+    assert response.status_code == 403
+    assert Order.objects.with_scopes_disabled().get().refunded_minor == 0
+
+
+def _line(order, **filters):
+    return OrderLine.objects.with_scopes_disabled().filter(order=order, **filters).get()
+
+
+def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop, support, finance):
+    credit_settings_update(hub=shop.hub, actor=None, payment_policy="credit_first")
+    marie = shop.customer(credit_minor=1000)
+    order = shop.place(marie, {shop.chicken.id: 1}, rest_method="cash")  # 18,00: 10,00 held, 8,00 at pickup
+    client.force_login(support)
+    url = reverse("shop_order", args=[shop.hub.slug, order.id])
+    line = _line(order)
+    response = client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "abc"})
+    assert response.status_code == 200  # a weight that isn't a number: said on the page, nothing saved
+    assert _line(order).packed_grams is None
+    client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400"})
+    page = client.get(url).content.decode()
+    assert "16,80\u00a0€" in page and 'name="collected" value="6.80"' in page  # the final total; left to collect
+    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6,80"})
+    order.refresh_from_db()
+    assert (order.status, order.collected_minor, order.captured_minor, order.owed_minor) == ("completed", 680, 1680, 0)
+    assert shop.state(marie).balance_minor == 0
+
+    client.force_login(finance)
+    response = client.post(url, {"do": "refund", "refund-key": "k1", "refund-amount": "2,00", "refund-to": "credit",
+                                 "refund-reason": "Bruised"})  # fmt: skip
+    assert response.status_code == 302
+    response = client.post(url, {"do": "refund", "refund-key": "k2", "refund-amount": "20,00", "refund-to": "credit",
+                                 "refund-reason": "Too much"})  # fmt: skip
+    assert response.status_code == 200 and "At most 14,80 € of this order can still be refunded." in _text(response)
+    assert shop.state(marie).balance_minor == 200
+
+
+def test_bulk_complete_from_the_cycle_page_reports_each_order(client, shop, support):
+    orders = [shop.place(shop.customer(f"c{n}@example.org", credit_minor=1000), {shop.bread.id: 1}) for n in range(3)]
+    client.force_login(support)
+    url = reverse("shop_cycle", args=[shop.hub.slug, shop.cycle.id])
+    response = client.post(url, {"do": "bulk", "key": "b1", "action": "complete",
+                                 "orders": [o.id for o in orders]}, follow=True)  # fmt: skip
+    assert "3 orders done." in _text(response)
+    assert set(Order.objects.with_scopes_disabled().values_list("status", flat=True)) == {"completed"}
+    response = client.post(url, {"do": "bulk", "key": "b2", "action": "refund_credit", "orders": [orders[0].id]})
+    assert response.status_code == 403  # support moves no money
+
+
+# --- the customer's shop --------------------------------------------------------------------------
+
+
+def test_a_customer_fills_the_cart_and_checks_out_paying_the_rest_at_pickup(marie_client, shop):
+    credit_settings_update(hub=shop.hub, actor=None, payment_policy="credit_first")
+    slug = shop.hub.slug
+    page = _text(marie_client.get(reverse("shop", args=[slug])))
+    assert "You can spend 10,00 €" in page and "Whole chicken" in page
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "1"})
+    marie_client.post(reverse("shop_cart", args=[slug]), {f"quantity_{shop.eggs.id}": "2",
+                                                          f"quantity_{shop.bread.id}": "1"})  # fmt: skip
+    page = _text(marie_client.get(reverse("shop_cart", args=[slug])))
+    assert "12,20 €" in page  # 2 x 4,50 + 3,20
+
+    checkout = reverse("shop_checkout", args=[slug]) + f"?option={shop.delivery.id}"
+    page = marie_client.get(checkout)
+    text = _text(page)
+    assert "15,20 €" in text and "From your credit" in text and "5,20 €" in text  # with the 3,00 delivery fee
+    key = page.context["form"]["key"].value()
+    data = {"key": key, "option": shop.delivery.id, "rest_method": "cash", "do": "place"}
+    response = marie_client.post(checkout, data)
+    order = Order.objects.with_scopes_disabled().get()
+    assert response.status_code == 302 and response["Location"] == reverse("my_order", args=[slug, order.id])
+    assert (order.held_minor, order.due_minor, order.rest_method) == (1000, 520, "cash")
+    marie_client.post(checkout, data)  # the same checkout sent again: still one order
+    assert Order.objects.with_scopes_disabled().count() == 1
+    page = _text(marie_client.get(reverse("my_order", args=[slug, order.id])))
+    assert "Held on your credit" in page and "To pay: Cash at pickup" in page
+
+
+def test_credit_only_checkout_offers_exactly_the_shortfall_and_no_way_round_it(marie_client, shop):
+    slug = shop.hub.slug
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
+    page = marie_client.get(reverse("shop_checkout", args=[slug]) + f"?option={shop.pickup.id}")
+    text = _text(page)
+    assert "Your credit can't cover this order: 3,50 € is missing." in text and "Place order" not in text
+    response = marie_client.post(
+        reverse("shop_checkout", args=[slug]),
+        {"key": page.context["form"]["key"].value(), "option": shop.pickup.id, "do": "place", "rest_method": "cash"},
+    )
+    assert response.status_code == 200 and "3,50 € is missing" in _text(response)
+    assert not Order.objects.with_scopes_disabled().exists()
+
+
+def test_bad_cart_input_is_answered_without_an_error_page(marie_client, shop):
+    slug = shop.hub.slug
+    for data in ({"variant": "x", "quantity": "1"}, {"variant": shop.eggs.id, "quantity": "1000"},
+                 {"variant": 999999}, {}):  # fmt: skip
+        response = marie_client.post(reverse("shop", args=[slug]), data, follow=True)
+        assert response.status_code == 200
+    assert marie_client.session.get(f"cart:{shop.hub.id}", {}) == {}
+    assert marie_client.post(reverse("shop_cart", args=[slug]), {"quantity_1": "lots"}).status_code == 302
+    response = marie_client.get(reverse("shop_checkout", args=[slug]), follow=True)
+    assert "Your cart is empty." in _text(response)
+
+
+def test_a_closed_shop_says_when_the_next_cycle_opens(marie_client, shop):
+    now = timezone.now()
+    shop.cycle.opens_at, shop.cycle.closes_at = now + timedelta(days=1), now + timedelta(days=3)
+    shop.cycle.save()
+    page = _text(marie_client.get(reverse("shop", args=[shop.hub.slug])))
+    assert "The shop is closed for now." in page and "The next order cycle opens on" in page
+
+
+def test_a_top_up_started_at_checkout_leads_back_to_it(marie_client, shop, stripe_hub):
+    slug = shop.hub.slug
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
+    checkout = reverse("shop_checkout", args=[slug])
+    page = marie_client.get(checkout + f"?option={shop.pickup.id}")
+    response = marie_client.post(checkout, {"key": page.context["form"]["key"].value(), "option": shop.pickup.id,
+                                            "do": "topup"})  # fmt: skip
+    from hubtab.payments.models import Payment
+
+    payment = Payment.objects.with_scopes_disabled().get()
+    assert (payment.price_minor, payment.paid_minor) == (350, 350)  # exactly the shortfall, below the smallest top-up
+    assert response["Location"] == reverse("topup_card", args=[slug, payment.id])
+    assert marie_client.session[f"topup_next:{payment.id}"] == checkout + f"?option={shop.pickup.id}"
