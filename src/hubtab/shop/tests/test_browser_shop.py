@@ -93,7 +93,7 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     assert page.get_by_text("Sold out").is_visible()  # the eggs
     page.get_by_role("button", name="Add Whole chicken to cart").click()
     page.get_by_role("button", name="Add Sourdough 800 g to cart").click()
-    assert page.get_by_text("Added 1 × Sourdough 800 g to your cart.").is_visible()
+    assert page.get_by_text("Added 1 \u00d7 Sourdough 800 g to your cart.").is_visible()
     screenshot(page, "shop-storefront-laptop")
 
     page.get_by_role("link", name="Cart: 2 items · check out").click()
