@@ -95,6 +95,11 @@ urlpatterns = [
     path("hubs/<slug:slug>/shop/cycles/", shop_views.cycles, name="shop_cycles"),
     path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_views.cycle_detail, name="shop_cycle"),
     path("hubs/<slug:slug>/shop/orders/<int:order_id>/", shop_views.order_detail, name="shop_order"),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/orders/",
+        shop_views.customer_orders,
+        name="shop_customer_orders",
+    ),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),
     path("hubs/<slug:slug>/team/<int:membership_id>/remove/", core_views.team_remove, name="team_remove"),
     path(

@@ -257,3 +257,8 @@ def cycle_totals(*, hub: Hub, cycle_id: int) -> dict[str, int]:
         )
     )
     return {name: value or 0 for name, value in totals.items()}
+
+
+def orders_open_count(*, hub: Hub) -> int:
+    """Orders placed and not yet completed or cancelled: the crew's packing to do."""
+    return Order.objects.with_scopes_disabled().filter(hub=hub, status=OrderStatus.PLACED).count()

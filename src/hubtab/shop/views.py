@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
 from hubtab.core.permissions import Permission
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import customer_record_of_user
+from hubtab.crm.selectors import customer_get, customer_record_of_user
 from hubtab.ledger.selectors import account_state
 from hubtab.shop.forms import (
     CheckoutForm,
@@ -412,33 +413,52 @@ def _order_view(hub: Hub, order: Order) -> dict[str, Any]:
     }
 
 
-@login_required
-def my_orders(request: HttpRequest, hub_slug: str) -> HttpResponse:
-    record = _shopper(request, hub_slug)
-    hub = record.hub
+def _order_rows(hub: Hub, orders: QuerySet[Order], limit: int = 500) -> list[dict[str, Any]]:
+    """Orders as list rows, in the hub's money and time."""
     unit = credit_unit_of(hub=hub)
     with timezone.override(hub.timezone):
-        rows = [
+        return [
             {
                 "order": order,
                 "placed": moment_short(timezone.localtime(order.placed_at), hub.locale),
                 "total": _money(
                     hub, unit, order.final_minor if order.final_minor is not None else order.estimated_minor
                 ),
+                "held": _money(hub, unit, order.held_minor),
+                "due": _money(hub, unit, order.due_minor) if order.due_minor and order.status == "placed" else "",
+                "owed": _money(hub, unit, order.owed_minor) if order.owed_minor else "",
             }
-            for order in order_list(hub=hub, account_id=record.account_id)[:100]
+            for order in orders[:limit]
         ]
+
+
+@login_required
+def my_orders(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    record = _shopper(request, hub_slug)
+    hub = record.hub
+    rows = _order_rows(hub, order_list(hub=hub, account_id=record.account_id))
     return render(request, "shop/my_orders.html", {"hub": hub, "rows": rows})
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def my_order(request: HttpRequest, hub_slug: str, order_id: int) -> HttpResponse:
+    """My order: items as ordered and packed, and what happened to the money. While the cycle is
+    open and the order not packed, I may cancel it myself."""
     record = _shopper(request, hub_slug)
     hub = record.hub
     order = order_get(hub=hub, order_id=order_id, account_id=record.account_id)
     if order is None:
         raise Http404("No such order.")
-    return render(request, "shop/my_order.html", {"hub": hub, **_order_view(hub, order)})
+    may_cancel = order.status == OrderStatus.PLACED and order.cycle.is_open()
+    if request.method == "POST" and request.POST.get("do") == "cancel":
+        if not may_cancel:
+            messages.error(request, _("This order can't be cancelled any more; ask the hub."))
+        else:
+            order_cancel(hub=hub, actor=request_user(request), order_id=order.id, reason=_("Cancelled by the customer"))
+            messages.success(request, _("Your order is cancelled and its credit released."))
+        return redirect("my_order", hub_slug=hub.slug, order_id=order.id)
+    return render(request, "shop/my_order.html", {"hub": hub, **_order_view(hub, order), "may_cancel": may_cancel})
 
 
 # --- the crew's side ------------------------------------------------------------------------------
@@ -643,20 +663,8 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
         return _bulk(request, hub, cycle.id)
     status = request.GET.get("status", "")
     status = status if status in OrderStatus.values else ""
+    rows = _order_rows(hub, order_list(hub=hub, cycle_id=cycle.id, status=status))
     with timezone.override(hub.timezone):
-        rows = [
-            {
-                "order": order,
-                "placed": moment_short(timezone.localtime(order.placed_at), hub.locale),
-                "total": _money(
-                    hub, unit, order.final_minor if order.final_minor is not None else order.estimated_minor
-                ),
-                "held": _money(hub, unit, order.held_minor),
-                "due": _money(hub, unit, order.due_minor) if order.due_minor else "",
-                "owed": _money(hub, unit, order.owed_minor) if order.owed_minor else "",
-            }
-            for order in order_list(hub=hub, cycle_id=cycle.id, status=status)
-        ]
         window = {
             "opens": moment_short(timezone.localtime(cycle.opens_at), hub.locale),
             "closes": moment_short(timezone.localtime(cycle.closes_at), hub.locale),
@@ -812,3 +820,13 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
             "paid_by_card": order.payment_id is not None,
         },
     )
+
+
+@hub_view(Permission.HANDLE_ORDERS)
+def customer_orders(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    """One customer's orders for crew, newest first, with what each still owes."""
+    customer = customer_get(hub=hub, customer_id=customer_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    rows = _order_rows(hub, order_list(hub=hub, account_id=customer.account_id))
+    return render(request, "shop/customer_orders.html", {"hub": hub, "customer": customer, "rows": rows})

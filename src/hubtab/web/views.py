@@ -53,6 +53,7 @@ from hubtab.ledger.selectors import (
 )
 from hubtab.ledger.services import SystemAccount
 from hubtab.payments.selectors import transfer_list
+from hubtab.shop.selectors import orders_open_count
 
 CHART_WEEKS = 8
 
@@ -134,6 +135,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
             "low_threshold": money_format(low_minor, unit, hub.locale),
             "chart": _weekly_chart(hub, unit),
             "transfers_waiting": transfer_list(hub=hub).count(),
+            "orders_open": orders_open_count(hub=hub),
             "activity": [
                 {
                     "customer": customers.get(line.account_id),

@@ -243,3 +243,33 @@ def test_a_top_up_started_at_checkout_leads_back_to_it(marie_client, shop, strip
     assert (payment.price_minor, payment.paid_minor) == (350, 350)  # exactly the shortfall, below the smallest top-up
     assert response["Location"] == reverse("topup_card", args=[slug, payment.id])
     assert marie_client.session[f"topup_next:{payment.id}"] == checkout + f"?option={shop.pickup.id}"
+
+
+def test_a_customer_cancels_their_own_order_while_the_cycle_is_open_but_not_after(marie_client, shop):
+    order = shop.place(marie_client.record, {shop.bread.id: 1})
+    url = reverse("my_order", args=[shop.hub.slug, order.id])
+    assert "Cancel my order" in _text(marie_client.get(url))
+    marie_client.post(url, {"do": "cancel"})
+    order.refresh_from_db()
+    assert order.status == "cancelled" and shop.state(marie_client.record).held_minor == 0
+
+    second = shop.place(marie_client.record, {shop.bread.id: 1})
+    shop.cycle.closes_at = timezone.now() - timedelta(minutes=1)
+    shop.cycle.save()
+    response = marie_client.post(reverse("my_order", args=[shop.hub.slug, second.id]), {"do": "cancel"}, follow=True)
+    assert "be cancelled any more; ask the hub" in _text(response)
+    second.refresh_from_db()
+    assert second.status == "placed"
+
+
+def test_crew_see_a_customers_orders_and_what_they_owe(client, shop, support):
+    marie = shop.customer(credit_minor=1800)
+    order = shop.place(marie, {shop.chicken.id: 1})
+    from hubtab.shop.services import order_complete, order_pack
+
+    order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={_line(order).id: (None, 1600)})
+    order_complete(hub=shop.hub, actor=None, order_id=order.id)
+    client.force_login(support)
+    page = _text(client.get(reverse("shop_customer_orders", args=[shop.hub.slug, marie.id])))
+    assert f"#{order.id}" in page and "owes 1,20 €" in page
+    assert "1 order to pack and complete" not in _text(client.get(reverse("dashboard", args=[shop.hub.slug])))
