@@ -482,13 +482,17 @@ def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "
             return order
         if order.status == OrderStatus.COMPLETED:
             raise DomainError("order_completed", _("A completed order is refunded, not cancelled."))
-        if order.hold_id:
-            order_hold_void(hub=hub, hold_id=order.hold_id)
-        for line in OrderLine.objects.with_scopes_disabled().filter(order=order, variant__isnull=False):
+        # Variants, then earlier orders, then the account: the order in which placing an order
+        # locks them, so that a cancel and a checkout of the same customer never deadlock.
+        for line in (
+            OrderLine.objects.with_scopes_disabled().filter(order=order, variant__isnull=False).order_by("variant_id")
+        ):
             Variant.objects.with_scopes_disabled().filter(id=line.variant_id, stock__isnull=False).update(
                 stock=F("stock") + line.quantity
             )
         Order.objects.with_scopes_disabled().filter(carried_into=order).update(carried_into=None)
+        if order.hold_id:
+            order_hold_void(hub=hub, hold_id=order.hold_id)
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = timezone.now()
         order.released_minor = order.held_minor
