@@ -305,11 +305,13 @@ def credit_apply(
     key: str,
     expires_at: datetime | None = None,
     method: str = "",
+    for_order: bool = False,
 ) -> Posted:
     """Add, remove, refund or record credit on a customer or organisation account, by hand.
 
     `comment` is required: it is the reason kept on the transaction and shown in the history.
-    A replayed `key` (a form sent twice) posts nothing more.
+    A replayed `key` (a form sent twice) posts nothing more. A payment `for_order` (cash at
+    pickup) pays for an order: it becomes credit at the hub's price, without bundle or bonus.
     """
     if action not in CreditAction.ALL:
         raise DomainError("validation_error", _("Choose what to do."))
@@ -331,6 +333,8 @@ def credit_apply(
     if action == CreditAction.EXTERNAL_PAYMENT:
         # Money received becomes credit at the hub's price, with its bundle or bonus, like a top-up.
         quote = topup_quote(hub=hub, currency=hub.currency, price_minor=amount_minor)
+        if for_order:
+            quote = replace(quote, bonus_minor=0, bundle_id=None, bundle_name="")
         legs = purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.EXTERNAL_PAYMENTS)
         paid_for = money_format(amount_minor, currency_unit(hub.currency), hub.locale)
         if quote.unit.code != hub.currency or quote.bonus_minor:

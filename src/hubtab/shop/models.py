@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
@@ -143,9 +144,9 @@ class FulfilmentOption(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    PLACED = "placed", _("Placed")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
+    PLACED = "placed", pgettext_lazy("order status", "Placed")
+    COMPLETED = "completed", pgettext_lazy("order status", "Completed")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 class RestMethod(models.TextChoices):
@@ -213,10 +214,6 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"#{self.id}"
 
-    @property
-    def reference(self) -> str:
-        return f"Order #{self.id}"
-
 
 class OrderLine(models.Model):
     """A line as it was sold: name and unit price are kept, so a later price change does not
@@ -232,6 +229,7 @@ class OrderLine(models.Model):
     estimated_grams = models.PositiveIntegerField(null=True, blank=True)  # all items together
     packed_quantity = models.PositiveIntegerField(null=True, blank=True)
     packed_grams = models.PositiveIntegerField(null=True, blank=True)
+    stock_taken = models.BooleanField(default=False)  # its variant's stock was counted and taken
     is_extra = models.BooleanField(default=False)  # added by crew after the order was placed
     added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

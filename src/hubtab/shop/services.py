@@ -17,11 +17,11 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hubtab.accounts.models import PaymentPolicy
-from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
+from hubtab.accounts.selectors import credit_settings_of, credit_unit_of, topup_quote
 from hubtab.accounts.services import (
     CreditAction,
     charge_post,
@@ -58,10 +58,11 @@ from hubtab.shop.selectors import cart_lines, checkout_quote, order_final_minor,
 MANUAL_METHODS = (RestMethod.CASH, RestMethod.BANK_TRANSFER)
 
 
-def _name(value: object, what: str, max_length: int) -> str:
+def _name(value: object, missing: str, max_length: int) -> str:
+    """The name typed, trimmed; `missing` says what to do when there is none."""
     text = (value if isinstance(value, str) else "").strip()
     if not text:
-        raise DomainError("validation_error", _("Give the %(what)s a name.") % {"what": what})
+        raise DomainError("validation_error", missing)
     if len(text) > max_length:
         raise DomainError("validation_error", _("Keep the name under %(max)s characters.") % {"max": max_length})
     return text
@@ -74,7 +75,7 @@ def tier_save(
     *, hub: Hub, actor: User | None, name: str, credits_minor: int, tier: PriceTier | None = None
 ) -> PriceTier:
     """Create or change a price tier; a changed price applies to orders placed from now on."""
-    name = _name(name, _("tier"), 40)
+    name = _name(name, _("Give the tier a name."), 40)
     amount_check(credits_minor)
     if (
         PriceTier.objects.with_scopes_disabled()
@@ -96,7 +97,7 @@ def product_save(
     *, hub: Hub, actor: User | None, name: str, description: str = "", producer: str = "", active: bool = True,
     product: Product | None = None,
 ) -> Product:  # fmt: skip
-    name = _name(name, _("product"), 120)
+    name = _name(name, _("Give the product a name."), 120)
     with transaction.atomic():
         product = product or Product(hub=hub)
         product.name = name
@@ -150,11 +151,11 @@ def cycle_save(
     *, hub: Hub, actor: User | None, name: str, opens_at: datetime, closes_at: datetime,
     cycle: OrderCycle | None = None,
 ) -> OrderCycle:  # fmt: skip
-    name = _name(name, _("order cycle"), 120)
+    name = _name(name, _("Give the order cycle a name."), 120)
     if timezone.is_naive(opens_at) or timezone.is_naive(closes_at):
         raise DomainError("validation_error", _("Give dates with a time zone."))
     if closes_at <= opens_at:
-        raise DomainError("validation_error", _("The cycle closes after it opens."))
+        raise DomainError("validation_error", _("The cycle must close after it opens."))
     with transaction.atomic():
         cycle = cycle or OrderCycle(hub=hub)
         cycle.name, cycle.opens_at, cycle.closes_at = name, opens_at, closes_at
@@ -168,7 +169,7 @@ def fulfilment_add(
 ) -> FulfilmentOption:
     if kind not in FulfilmentKind.values:
         raise DomainError("validation_error", _("Choose pickup or delivery."))
-    name = _name(name, _("option"), 120)
+    name = _name(name, _("Name the pickup point or the delivery."), 120)
     amount_check(fee_minor, allow_zero=True)
     with transaction.atomic():
         option = FulfilmentOption.objects.with_scopes_disabled().create(
@@ -180,6 +181,12 @@ def fulfilment_add(
 
 
 # --- placing an order (the customer) --------------------------------------------------------------
+
+
+def _reference(hub: Hub, order: Order) -> str:
+    """ "Order #12" in the hub's language: it is the memo crew and customers read in the history."""
+    with translation.override(hub.locale):
+        return _("Order #%(id)s") % {"id": order.id}
 
 
 def _event(order: Order, kind: str, amount_minor: int | None = None, note: str = "", actor: User | None = None) -> None:
@@ -289,12 +296,13 @@ def _order_place_locked(
     )
     for variant_id in counted:
         Variant.objects.with_scopes_disabled().filter(id=variant_id).update(stock=F("stock") - items[variant_id])
+    OrderLine.objects.with_scopes_disabled().filter(order=order, variant_id__in=list(counted)).update(stock_taken=True)
     _event(order, OrderEventKind.PLACED, quote.total_minor)
     if quote.credit_minor > 0:
         try:
             held = order_hold_place(
                 hub=hub, account_id=customer.account_id, amount_minor=quote.credit_minor,
-                reference=order.reference, key=f"order:{order.id}:hold",
+                reference=_reference(hub, order), key=f"order:{order.id}:hold",
             )  # fmt: skip
         except DomainError as exc:
             if exc.code == "insufficient_funds":  # spent meanwhile, e.g. in another tab
@@ -367,7 +375,7 @@ def order_extra_add(
     """Something added after ordering (a forgotten bag, a bottle deposit). On an open order it is
     part of the final total; on a completed one it is taken from the balance at once, within the
     spending limit, and what the limit does not allow is owed with the next order."""
-    name = _name(name, _("extra"), 200)
+    name = _name(name, _("Say what the extra is."), 200)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 999:
         raise DomainError("validation_error", _("The quantity is a whole number from 1."))
     amount_check(unit_price_minor)
@@ -414,8 +422,9 @@ def _take(hub: Hub, order: Order, amount_minor: int, *, key: str, actor: User | 
             if held:
                 order_hold_capture(hub=hub, hold_id=order.hold_id, key=key, amount_minor=attempt, actor=actor)  # type: ignore[arg-type]
             else:
-                charge_post(hub=hub, account_id=order.account_id, amount_minor=attempt, reference=order.reference,
-                            description=order.reference, key=key, actor=actor)  # fmt: skip
+                reference = _reference(hub, order)
+                charge_post(hub=hub, account_id=order.account_id, amount_minor=attempt, reference=reference,
+                            description=reference, key=key, actor=actor)  # fmt: skip
             return attempt
         except DomainError as exc:
             if exc.code != "insufficient_funds" or attempt == min(amount_minor, held):
@@ -423,8 +432,15 @@ def _take(hub: Hub, order: Order, amount_minor: int, *, key: str, actor: User | 
     return 0  # not reached
 
 
+def money_to_collect(*, hub: Hub, order: Order, final_minor: int) -> int:
+    """What is left to pay by hand for an order, in the hub's currency (rounded up)."""
+    rest = max(final_minor - order.held_minor, 0)
+    return topup_quote(hub=hub, currency=hub.currency, credits_minor=rest).price_minor if rest else 0
+
+
 def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_minor: int | None = None) -> Order:
-    """Close a packed order: money paid by hand at pickup is recorded first, then the final total
+    """Close a packed order: money paid by hand at pickup (`collected_minor`, in the hub's
+    currency; what is left to pay when not given) is recorded first, then the final total
     is taken (the hold, and above it the balance within the limit), the rest of the hold is
     released, and what the limit does not allow is owed with the next order. Once."""
     with transaction.atomic():
@@ -436,16 +452,20 @@ def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_min
         final = order_final_minor(order)
         manual = order.rest_method in MANUAL_METHODS or order.payment_policy == PaymentPolicy.OTHER_ONLY
         if collected_minor is None:
-            collected_minor = max(final - order.held_minor, 0) if manual else 0
+            collected_minor = money_to_collect(hub=hub, order=order, final_minor=final) if manual else 0
         amount_check(collected_minor, allow_zero=True)
         if collected_minor and not manual:
             raise DomainError("validation_error", _("This order is paid from credit; nothing is collected by hand."))
         if collected_minor:
+            # Money in the hub's currency, which becomes credit at the hub's price (no bonus), and
+            # the order then takes it like the rest of its total.
             method = "bank_transfer" if order.rest_method == RestMethod.BANK_TRANSFER else "cash"
             credit_apply(
                 hub=hub, actor=actor, account_id=order.account_id, action=CreditAction.EXTERNAL_PAYMENT,
-                amount_minor=collected_minor, comment=order.reference, key=f"order:{order.id}:collected", method=method,
+                amount_minor=collected_minor, comment=_reference(hub, order), key=f"order:{order.id}:collected",
+                method=method, for_order=True,
             )  # fmt: skip
+            collected_minor = topup_quote(hub=hub, currency=hub.currency, price_minor=collected_minor).paid_minor
             _event(order, OrderEventKind.COLLECTED, collected_minor, actor=actor)
         # With "other methods only", credit is never used: the order takes at most what was paid for it.
         wanted = min(final, collected_minor) if order.payment_policy == PaymentPolicy.OTHER_ONLY else final
@@ -467,7 +487,7 @@ def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_min
             _event(order, OrderEventKind.OWED, order.owed_minor, actor=actor)
         for carried in Order.objects.with_scopes_disabled().filter(carried_into=order).order_by("id"):
             # Its debt was part of this order's total, now taken: it owes nothing any more.
-            _event(carried, OrderEventKind.SETTLED, carried.owed_minor, note=order.reference, actor=actor)
+            _event(carried, OrderEventKind.SETTLED, carried.owed_minor, note=_reference(hub, order), actor=actor)
             carried.owed_minor = 0
             carried.save(update_fields=["owed_minor"])
     return order
@@ -485,7 +505,9 @@ def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "
         # Variants, then earlier orders, then the account: the order in which placing an order
         # locks them, so that a cancel and a checkout of the same customer never deadlock.
         for line in (
-            OrderLine.objects.with_scopes_disabled().filter(order=order, variant__isnull=False).order_by("variant_id")
+            OrderLine.objects.with_scopes_disabled()
+            .filter(order=order, variant__isnull=False, stock_taken=True)
+            .order_by("variant_id")
         ):
             Variant.objects.with_scopes_disabled().filter(id=line.variant_id, stock__isnull=False).update(
                 stock=F("stock") + line.quantity
@@ -537,14 +559,14 @@ def order_refund(
             if payment is None or payment.method != PaymentMethod.CARD:
                 raise DomainError("not_refundable", _("This order was not paid by card: refund it to credit."))
         charge_refund_post(
-            hub=hub, account_id=order.account_id, amount_minor=amount_minor, reference=order.reference,
+            hub=hub, account_id=order.account_id, amount_minor=amount_minor, reference=_reference(hub, order),
             reason=reason, key=ledger_key, actor=actor,
         )  # fmt: skip
         order.refunded_minor += amount_minor
         order.save(update_fields=["refunded_minor"])
         _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
         audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
-                     summary=f"Refunded {amount_minor} minor units of {order.reference}: {reason}")  # fmt: skip
+                     summary=f"Refunded {amount_minor} minor units of {_reference(hub, order)}: {reason}")  # fmt: skip
     if payment is not None:
         # Paid credit back to the card it came from (payments takes it from the account first).
         money_minor = amount_minor * payment.price_minor // payment.paid_minor

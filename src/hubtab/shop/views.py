@@ -72,6 +72,7 @@ from hubtab.shop.services import (
     cycle_save,
     fulfilment_add,
     hub_takes_cards,
+    money_to_collect,
     order_cancel,
     order_complete,
     order_extra_add,
@@ -153,7 +154,7 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
             _cart_save(request, hub, items)
             messages.success(
                 request,
-                _("Added %(quantity)s \u00d7 %(name)s to your cart.") % {"quantity": quantity, "name": str(variant)},
+                _("Added %(quantity)s × %(name)s to your cart."),  # noqa: RUF001 % {"quantity": quantity, "name": str(variant)},
             )
         return redirect(f"{reverse('shop', args=[hub.slug])}#product-{variant.product_id if variant else ''}")
     cycle = cycles_open(hub=hub).first()
@@ -255,8 +256,12 @@ def _option_label(hub: Hub, unit: Unit, option: FulfilmentOption) -> str:
     fee = fee_minor(hub=hub, option=option)
     kind = option.get_kind_display()
     if not fee:
-        return f"{kind}: {option.name}"
+        return _fulfilment(kind, option.name)
     return _("%(kind)s: %(name)s (%(fee)s)") % {"kind": kind, "name": option.name, "fee": _money(hub, unit, fee)}
+
+
+def _fulfilment(kind: str, name: str) -> str:
+    return _("%(kind)s: %(name)s") % {"kind": kind, "name": name}
 
 
 def _rest_methods(hub: Hub, quote: CheckoutQuote) -> list[str]:
@@ -333,6 +338,7 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "hub": hub,
             "cycle": cycle,
             "option": option,
+            "option_label": _fulfilment(option.get_kind_display(), option.name) if option else "",
             "form": form,
             "quote": quote,
             "lines": [{"line": line, "total": _money(hub, unit, line.estimated_minor)} for line in quote.lines],
@@ -383,6 +389,7 @@ def _order_view(hub: Hub, order: Order) -> dict[str, Any]:
     return {
         "order": order,
         "placed": placed,
+        "fulfilment": _fulfilment(order.get_fulfilment_kind_display(), order.fulfilment_name),
         "lines": [
             {
                 "line": line,
@@ -744,7 +751,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
                 messages.success(request, _("Packing saved."))
                 return here
             if complete_form.is_valid():
-                collected = amount_minor_of(complete_form, "collected", unit)
+                collected = amount_minor_of(complete_form, "collected", currency_unit(hub.currency))
                 if not complete_form.errors:
                     order_complete(hub=hub, actor=actor, order_id=order.id, collected_minor=collected)
                     messages.success(request, _("Order completed."))
@@ -801,7 +808,11 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
     )
     if manual and not complete_form.is_bound:
         complete_form = CompleteForm(
-            initial={"collected": minor_to_decimal(max(view["final_minor"] - order.held_minor, 0), unit)}
+            initial={
+                "collected": minor_to_decimal(
+                    money_to_collect(hub=hub, order=order, final_minor=view["final_minor"]), currency_unit(hub.currency)
+                )
+            }
         )
     return render(
         request,

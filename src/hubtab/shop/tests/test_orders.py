@@ -5,6 +5,7 @@ refunds, extras and small debts carried to the next order."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -288,3 +289,31 @@ def test_a_hub_counting_in_named_credits_sells_tiers_and_currency_prices_in_cred
                            option=shop.pickup)  # fmt: skip
     assert quote.unit.code == "KAI"
     assert [line.unit_price_minor for line in quote.lines] == [32, 30]  # 3.20 EUR is 32 kai; the tier is 30
+
+
+def test_cash_at_pickup_in_a_named_credit_hub_is_converted_once_and_earns_no_bonus(shop, hub):
+    from hubtab.accounts.services import credit_unit_choose, unit_price_set
+    from hubtab.core.services import user_create
+
+    owner = user_create(email="owner@example.org", password=None)
+    credit_settings_update(hub=hub, actor=None, payment_policy="credit_first", topup_bonus_percent=Decimal("10"))
+    credit_unit_choose(hub=hub, actor=owner, code="KAI", name="kai", decimals=0)
+    unit_price_set(hub=hub, actor=owner, currency="EUR", credits_minor=10, price_minor=100)  # 10 kai for 1 EUR
+    loaf = variant_save(hub=hub, actor=owner, product=shop.bread.product, name="kai loaf",
+                        tier_id=tier_save(hub=hub, actor=owner, name="Small", credits_minor=50).id)  # fmt: skip
+    marie = shop.customer()
+    order = shop.place(marie, {loaf.id: 1}, rest_method="cash")
+    assert (order.unit, order.due_minor) == ("KAI", 50)
+    order = order_complete(hub=hub, actor=None, order_id=order.id)  # 5,00 EUR collected at pickup
+    assert (order.collected_minor, order.captured_minor, order.owed_minor) == (50, 50, 0)
+    state = shop.state(marie)
+    assert (state.balance_minor, state.held_minor) == (0, 0)  # no 10 % bonus on money paid for an order
+    assert ledger_verify(hub_id=hub.id) == []
+
+
+def test_cancelling_gives_back_only_stock_that_was_taken(shop):
+    marie = shop.customer(credit_minor=2000)
+    order = shop.place(marie, {shop.bread.id: 2})  # bread's stock is not counted
+    variant_save(hub=shop.hub, actor=None, product=shop.bread.product, price_minor=320, stock=5, variant=shop.bread)
+    order_cancel(hub=shop.hub, actor=None, order_id=order.id)
+    assert Variant.objects.with_scopes_disabled().get(id=shop.bread.id).stock == 5

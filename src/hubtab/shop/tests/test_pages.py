@@ -103,7 +103,7 @@ def test_the_owner_opens_a_cycle_in_the_hubs_time_and_adds_pickup_and_delivery(c
         ("delivery", 300)]  # fmt: skip
     response = client.post(reverse("shop_cycles", args=[hub.slug]), {
         "name": "Backwards", "opens_at": "2026-12-04T08:00", "closes_at": "2026-12-01T20:00"})  # fmt: skip
-    assert response.status_code == 200 and "The cycle closes after it opens." in _text(response)
+    assert response.status_code == 200 and "The cycle must close after it opens." in _text(response)
 
 
 def test_support_packs_orders_but_neither_opens_cycles_nor_refunds(client, shop, support):
