@@ -55,11 +55,13 @@ def test_every_message_is_translated_and_the_compiled_catalogue_is_current():
 
 
 def _messages(catalog) -> dict:
-    """id -> translation, with plural forms as tuples so they compare."""
+    """(context, id) -> translation, with plural forms as tuples so they compare (Babel reads a
+    .mo file's contexts as bytes and a .po file's as text)."""
     return {
-        tuple(m.id) if isinstance(m.id, list | tuple) else m.id: tuple(m.string)
-        if isinstance(m.string, list | tuple)
-        else m.string
+        (
+            m.context.decode() if isinstance(m.context, bytes) else m.context,
+            tuple(m.id) if isinstance(m.id, list | tuple) else m.id,
+        ): tuple(m.string) if isinstance(m.string, list | tuple) else m.string
         for m in catalog
         if m.id
     }
