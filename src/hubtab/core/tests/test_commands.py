@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from hubtab.core.models import Hub
 
@@ -70,11 +71,41 @@ def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys):
     }  # fmt: skip
     kai_units = Account.objects.with_scopes_disabled().filter(hub__slug="kai-collective", kind="customer")
     assert set(kai_units.values_list("unit", flat=True)) == {"KAI"}  # a hub counting in named credits
+    _the_demo_shops_have_past_and_open_orders()
     assert ledger_verify() == []
     out = capsys.readouterr().out
     assert "owner@green-valley.example" in out and "hubtab-demo" in out
     call_command("demo")  # a second run keeps what is there
     assert Hub.objects.count() == 3
+
+
+def _the_demo_shops_have_past_and_open_orders():
+    from hubtab.shop.models import OrderLine, OrderStatus
+    from hubtab.shop.selectors import cycles_open, order_list
+
+    green = Hub.objects.get(slug="green-valley")
+    orders = order_list(hub=green)
+    (open_cycle,) = cycles_open(hub=green)
+    waiting = orders.filter(cycle=open_cycle)
+    # Crew have packing to do this week, among it the demo customer login's order.
+    assert waiting.count() >= 3 and not waiting.exclude(status=OrderStatus.PLACED).exists()
+    assert waiting.filter(customer__user__email="customer@hubtab.example", held_minor__gt=0).exists()
+    done = orders.filter(status=OrderStatus.COMPLETED)
+    assert done.count() >= 10 and not done.filter(cycle=open_cycle).exists()
+    weighed = OrderLine.objects.with_scopes_disabled().filter(order__in=done, by_weight=True)
+    assert weighed.filter(packed_grams__gt=F("estimated_grams")).exists()
+    assert weighed.filter(packed_grams__lt=F("estimated_grams")).exists()
+    assert orders.filter(status=OrderStatus.CANCELLED).count() == 1
+    assert orders.filter(refunded_minor__gt=0).count() == 1
+    # The weighed total went past what one customer could pay: the rest rides on their open order.
+    (owing,) = orders.filter(owed_minor__gt=0)
+    carrying = orders.get(carries=owing)
+    assert carrying.status == OrderStatus.PLACED and carrying.carried_minor == owing.owed_minor
+
+    kai = Hub.objects.get(slug="kai-collective")
+    (kai_cycle,) = cycles_open(hub=kai)
+    kai_orders = order_list(hub=kai, cycle_id=kai_cycle.id, status=OrderStatus.PLACED)
+    assert kai_orders.count() >= 2 and {order.unit for order in kai_orders} == {"KAI"}
 
 
 def test_a_new_hub_invites_its_first_owner_who_accepts_by_the_emailed_link(capsys, client, smtp_server):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from itertools import cycle as repeat
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import time_machine
 from django.core.management.base import BaseCommand
@@ -25,9 +27,24 @@ from hubtab.crm.models import Customer
 from hubtab.crm.services import customer_create
 from hubtab.ledger import services
 from hubtab.ledger.models import Account
+from hubtab.ledger.selectors import account_state
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import Leg
 from hubtab.payments.services import gateway_account_set
+from hubtab.shop.models import FulfilmentOption, Order, OrderCycle, Variant
+from hubtab.shop.selectors import checkout_quote, order_lines
+from hubtab.shop.services import (
+    cycle_save,
+    fulfilment_add,
+    order_cancel,
+    order_complete,
+    order_pack,
+    order_place,
+    order_refund,
+    product_save,
+    tier_save,
+    variant_save,
+)
 
 PASSWORD = "hubtab-demo"
 DEMO_WEBHOOK_SECRET = "whsec_hubtab_demo"  # scripts/demo-run registers it with localstripe
@@ -129,6 +146,169 @@ HUBS: list[dict[str, Any]] = [
     },
 ]
 
+# The demo hubs' shops. Orders name the customer by their place in the hub's list (0 is the demo
+# customer login) and what they buy by variant key; "weeks_ago" 0 is the cycle open now, the
+# others are closed, packed and picked up. "grams" are what crew weighed (else the estimate give
+# or take a few percent), "packed" a quantity packed short; "cancel" and "refund" say why.
+SHOPS: dict[str, dict[str, Any]] = {
+    "green-valley": {
+        "weeks": 3,  # closed weekly cycles before the open one
+        "tiers": {"Bronze": 450, "Silver": 750, "Gold": 1200},
+        "options": [("pickup", "Market hall pickup", 0), ("delivery", "Home delivery (valley villages)", 450)],
+        "products": [
+            {
+                "name": "Free-range eggs",
+                "producer": "Ferme des Trois Chênes",
+                "description": "From hens that roam the orchard. Counted: the farm brings what it has each week.",
+                "variants": {
+                    "eggs6": {"name": "box of 6", "price_minor": 390, "stock": 48},
+                    "eggs12": {"name": "box of 12", "price_minor": 720, "stock": 24},
+                },
+                "restock": True,
+            },
+            {
+                "name": "Whole chicken",
+                "producer": "Volailles Moreau",
+                "description": "Free-range, slow-grown. Priced by weight: you pay what your bird weighs.",
+                "variants": {
+                    "chicken": {
+                        "name": "(about 1.8 kg)",
+                        "price_minor": 1290,
+                        "by_weight": True,
+                        "estimated_grams": 1800,
+                    }
+                },
+            },
+            {
+                "name": "Comté, 18 months",
+                "producer": "Fromagerie du Haut-Jura",
+                "description": "Cut to order; priced by weight.",
+                "variants": {
+                    "comte": {
+                        "name": "(a piece of about 300 g)",
+                        "price_minor": 2690,
+                        "by_weight": True,
+                        "estimated_grams": 300,
+                    }
+                },
+            },
+            {
+                "name": "Sourdough loaf",
+                "producer": "Boulangerie Petit",
+                "description": "Baked on Friday night with organic wheat and rye.",
+                "variants": {"bread": {"name": "800 g", "tier": "Bronze"}},
+            },
+            {
+                "name": "Seasonal vegetable box",
+                "producer": "Les Jardins de la Vallée",
+                "description": "What the garden gives this week, washed and boxed.",
+                "variants": {
+                    "veg_small": {"name": "small, for one or two", "price_minor": 1500},
+                    "veg_family": {"name": "family size", "price_minor": 2400},
+                },
+            },
+            {
+                "name": "Wildflower honey",
+                "producer": "Rucher des Coteaux",
+                "description": "This summer's harvest: when the jars are gone, they are gone.",
+                "variants": {
+                    "honey250": {"name": "250 g jar", "tier": "Silver", "stock": 40},
+                    "honey500": {"name": "500 g jar", "tier": "Gold", "stock": 20},
+                },
+            },
+        ],
+        "newcomers": [10],  # joined for the shop: no credit history before it
+        "orders": [
+            {"weeks_ago": 3, "customer": 1, "items": {"eggs6": 1, "veg_small": 1, "bread": 1}},
+            {"weeks_ago": 3, "customer": 2, "items": {"chicken": 1, "veg_family": 1, "eggs12": 1}, "delivery": True},
+            {"weeks_ago": 3, "customer": 3, "items": {"comte": 1, "bread": 2, "honey250": 1}},
+            {
+                "weeks_ago": 3,
+                "customer": 5,
+                "items": {"veg_small": 1, "eggs6": 1},
+                "cancel": "Away this weekend, rang to cancel.",
+            },
+            {"weeks_ago": 3, "customer": 0, "items": {"chicken": 1, "comte": 1, "bread": 1}},
+            {"weeks_ago": 3, "customer": 6, "items": {"veg_family": 1, "honey500": 1}, "delivery": True},
+            {"weeks_ago": 2, "customer": 1, "items": {"eggs6": 2, "veg_small": 1}},
+            {"weeks_ago": 2, "customer": 7, "items": {"chicken": 1, "bread": 2}, "packed": {"bread": 1}},
+            {"weeks_ago": 2, "customer": 9, "items": {"comte": 2, "honey250": 1}},
+            {
+                "weeks_ago": 2,
+                "customer": 2,
+                "items": {"veg_family": 1, "eggs12": 1, "bread": 1},
+                "delivery": True,
+                "refund": (360, "Half of the eggs arrived broken."),
+            },
+            # Tops up just what checkout asks; the chicken and the cheese then weigh more than
+            # estimated, past what the credit (no debt allowed) can pay: the rest is owed, and
+            # collected with this customer's next order, the one open this week.
+            {
+                "weeks_ago": 2,
+                "customer": 10,
+                "items": {"chicken": 1, "comte": 1},
+                "exact_topup": True,
+                "grams": {"chicken": 1970, "comte": 285},
+            },
+            {"weeks_ago": 2, "customer": 0, "items": {"eggs6": 1, "veg_small": 1, "honey500": 1}},
+            {"weeks_ago": 1, "customer": 1, "items": {"eggs6": 1, "veg_family": 1}},
+            {"weeks_ago": 1, "customer": 3, "items": {"chicken": 1, "eggs6": 1, "bread": 1}},
+            {"weeks_ago": 1, "customer": 5, "items": {"comte": 1, "veg_small": 1, "honey250": 1}},
+            {"weeks_ago": 1, "customer": 6, "items": {"veg_family": 1, "eggs12": 1, "bread": 1}, "delivery": True},
+            {"weeks_ago": 1, "customer": 0, "items": {"chicken": 1, "veg_small": 1}},
+            {"weeks_ago": 1, "customer": 9, "items": {"eggs6": 1, "bread": 1}},
+            {"weeks_ago": 0, "customer": 0, "items": {"eggs6": 1, "chicken": 1, "bread": 1, "honey250": 1}},
+            {"weeks_ago": 0, "customer": 10, "items": {"veg_small": 1, "eggs6": 1}},
+            {"weeks_ago": 0, "customer": 3, "items": {"veg_family": 1, "comte": 1}, "delivery": True},
+            {"weeks_ago": 0, "customer": 7, "items": {"eggs12": 1, "bread": 2}},
+            {"weeks_ago": 0, "customer": 5, "items": {"chicken": 1}},
+        ],
+    },
+    "kai-collective": {
+        "weeks": 0,
+        "tiers": {"Small": 25, "Medium": 60, "Large": 150},  # kai credits, 10 for NZ$1
+        "options": [("pickup", "Marae kitchen pickup", 0)],
+        "products": [
+            {
+                "name": "Kūmara",
+                "producer": "Te Awa Gardens",
+                "variants": {"kumara": {"name": "1 kg bag", "tier": "Small"}},
+            },
+            {
+                "name": "Free-range eggs",
+                "producer": "Kōwhai Farm",
+                "variants": {"eggs": {"name": "dozen", "tier": "Medium", "stock": 30}},
+            },
+            {
+                "name": "Rēwena bread",
+                "producer": "Marae kitchen",
+                "variants": {"rewena": {"tier": "Small"}},
+            },
+            {
+                "name": "Vegetable bag",
+                "producer": "Te Awa Gardens",
+                "description": "Enough for a whānau of four for the week.",
+                "variants": {"veg_bag": {"name": "whānau size", "tier": "Large"}},
+            },
+            {
+                "name": "Kahawai",
+                "producer": "Ōhiwa fishers",
+                "description": "Whole fish, caught on Thursday; priced per kg.",
+                "variants": {
+                    "kahawai": {"name": "(about 1.2 kg)", "tier": "Medium", "by_weight": True, "estimated_grams": 1200}
+                },
+            },
+        ],
+        "orders": [
+            {"weeks_ago": 0, "customer": 0, "items": {"veg_bag": 1, "eggs": 1}},
+            {"weeks_ago": 0, "customer": 1, "items": {"kumara": 2, "rewena": 1, "kahawai": 1}},
+            {"weeks_ago": 0, "customer": 2, "items": {"veg_bag": 1, "rewena": 2}},
+        ],
+    },
+}
+# What crew weigh against the estimate, in turn: some items come out heavier, some lighter.
+WEIGHED = (1.07, 0.94, 1.11, 0.9, 1.03, 0.96)
+
 
 class Command(BaseCommand):
     help = "Create the demo hubs, crew and customers with account history (skipped if they exist)."
@@ -181,9 +361,23 @@ class Command(BaseCommand):
                 hub=hub, actor=owner, publishable_key="pk_test_demo", secret_key="sk_test_demo",
                 webhook_secret=DEMO_WEBHOOK_SECRET,
             )  # fmt: skip
-            self.seed_accounts(hub, spec["customers"], rng, crew=user)  # the last crew member entered them
+            shop = SHOPS.get(spec["slug"])
+            cycles = shop_cycles(hub, shop["weeks"]) if shop else []
+            shoppers: dict[int, datetime] = {}
+            if shop:
+                # The shop's customers stop their plain weekly charges when its first week opens (a
+                # newcomer's never start): their orders are the shop's from then on, played after
+                # the history, so each account's entries still come in time order.
+                shoppers = {order["customer"]: cycles[0][0] for order in shop["orders"]}
+                shoppers.update({index: datetime.min.replace(tzinfo=UTC) for index in shop.get("newcomers", [])})
+            # The last crew member entered the customers.
+            customers = self.seed_accounts(hub, spec["customers"], rng, crew=user, shoppers=shoppers)
             self.link_demo_customer(hub)
-            self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts.")
+            summary = ""
+            if shop:
+                self.seed_shop(hub, shop, cycles, customers, owner=owner, crew=user)
+                summary = f" and a shop of {len(shop['products'])} products with {len(shop['orders'])} orders"
+            self.stdout.write(f"Seeded {hub.name} with {spec['customers']} customer accounts{summary}.")
 
     def link_demo_customer(self, hub: Hub) -> None:
         """The demo customer login is the hub's first customer record, at both hubs."""
@@ -195,10 +389,13 @@ class Command(BaseCommand):
         Customer.objects.with_scopes_disabled().filter(id=first.id).update(user=user)
         membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
 
-    def seed_accounts(self, hub: Hub, count: int, rng: random.Random, crew: User) -> None:
+    def seed_accounts(
+        self, hub: Hub, count: int, rng: random.Random, crew: User, shoppers: dict[int, datetime]
+    ) -> list[Customer]:
         """Eight weeks of a hub's life, played in time order: customers join, top up, order
         most weeks, top up again when they run short; a few get welcome credit. The clock is
-        moved to each moment (time-machine), so the history carries real dates."""
+        moved to each moment (time-machine), so the history carries real dates. `shoppers`: the
+        customers (by place in the list) whose history stops at a moment, the shop's from then on."""
         unit = credit_unit_of(hub=hub).code
 
         def in_unit(cents: int) -> int:
@@ -211,6 +408,7 @@ class Command(BaseCommand):
         start = now - timedelta(weeks=HISTORY_WEEKS)
         accounts: list[tuple[int, int]] = []  # (account id, floor)
         holders: dict[int, Account] = {}
+        customers: list[Customer] = []
         with time_machine.travel(start, tick=False):
             for n in range(count):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -229,6 +427,7 @@ class Command(BaseCommand):
                     services.account_floor_set(hub_id=hub.id, account_id=customer.account_id, floor_minor=floor)
                 accounts.append((customer.account_id, floor))
                 holders[customer.account_id] = customer.account
+                customers.append(customer)
 
         # Every customer's week: maybe an order, on a random day and hour; played in time order.
         moments = []
@@ -245,6 +444,8 @@ class Command(BaseCommand):
                 services.transaction_post(hub_id=hub.id, key=key, kind=kind, memo=memo, legs=legs)
 
         for at, index, week in moments:
+            if at >= shoppers.get(index, now):
+                continue
             account_id, floor = accounts[index]
             key = f"demo-{account_id}-w{week}"
             spend = in_unit(rng.randint(800, 4500))
@@ -268,7 +469,8 @@ class Command(BaseCommand):
                 balances[index] -= spend
 
         for index, (account_id, floor) in enumerate(accounts):
-            if index % 5 == 0 and balances[index] - floor > in_unit(1500):
+            # A shop customer's open order is in the shop.
+            if index % 5 == 0 and index not in shoppers and balances[index] - floor > in_unit(1500):
                 services.hold_place(
                     hub_id=hub.id,
                     key=f"demo-{account_id}-open-order",
@@ -277,3 +479,126 @@ class Command(BaseCommand):
                     reference="Open order, pickup Saturday",
                     expires_at=now + timedelta(days=5),
                 )
+        return customers
+
+    def seed_shop(
+        self, hub: Hub, shop: dict[str, Any], cycles: list[tuple[datetime, datetime]], customers: list[Customer],
+        owner: User, crew: User,
+    ) -> None:  # fmt: skip
+        """The hub's catalogue and its weekly order cycles, played in time order through the shop's
+        services: customers order while a cycle is open, crew weigh and pack the day after it
+        closes and complete the orders at pickup; a cancel, a refund and a small debt carried
+        into the next order happen along the way. The last cycle is open now, its orders placed."""
+        tz = ZoneInfo(hub.timezone)
+        first_opens = cycles[0][0]
+        variants: dict[str, Variant] = {}
+        restocked: list[tuple[Variant, int]] = []
+        with time_machine.travel(first_opens - timedelta(days=3), tick=False):
+            tiers = {
+                name: tier_save(hub=hub, actor=owner, name=name, credits_minor=credits).id
+                for name, credits in shop["tiers"].items()
+            }
+            for spec in shop["products"]:
+                product = product_save(hub=hub, actor=owner, name=spec["name"], producer=spec["producer"],
+                                        description=spec.get("description", ""))  # fmt: skip
+                for key, fields in spec["variants"].items():
+                    fields = dict(fields)
+                    tier = fields.pop("tier", None)
+                    variants[key] = variant_save(
+                        hub=hub, actor=owner, product=product, tier_id=tiers[tier] if tier else None, **fields
+                    )
+                    if spec.get("restock"):
+                        restocked.append((variants[key], fields["stock"]))
+        weighed = repeat(WEIGHED)
+        for weeks_ago, (opens, closes) in zip(range(len(cycles) - 1, -1, -1), cycles, strict=True):
+            with time_machine.travel(opens - timedelta(hours=1), tick=False):
+                cycle = cycle_save(hub=hub, actor=owner, name=f"Week {opens.isocalendar().week}", opens_at=opens,
+                                   closes_at=closes)  # fmt: skip
+                options = [
+                    fulfilment_add(hub=hub, actor=owner, cycle=cycle, kind=kind, name=name, fee_minor=fee)
+                    for kind, name, fee in shop["options"]
+                ]
+                for variant, stock in restocked:  # this week's delivery from the farm
+                    self.restock(hub, owner, variant, stock)
+            specs = [spec for spec in shop["orders"] if spec["weeks_ago"] == weeks_ago]
+            placed: list[tuple[dict[str, Any], Order]] = []
+            for n, spec in enumerate(specs):
+                # Through the open days, at daytime hours; the open cycle's orders are all in its
+                # first two days, so in the past whatever the time of day now.
+                days = n % 2 if weeks_ago == 0 else n % 4
+                at = opens + timedelta(days=days, hours=1 + (5 * n) % 12)
+                placed.append((spec, self.shop_order(hub, cycle, options, customers[spec["customer"]], spec,
+                                                     variants, at)))  # fmt: skip
+            if weeks_ago == 0:
+                continue
+            for spec, order in placed:
+                if "cancel" in spec:
+                    with time_machine.travel(order.placed_at + timedelta(days=1), tick=False):
+                        order_cancel(hub=hub, actor=crew, order_id=order.id, reason=spec["cancel"])
+            packing_day = datetime.combine(closes.astimezone(tz).date() + timedelta(days=1), time(9), tzinfo=tz)
+            kept = [(spec, order) for spec, order in placed if "cancel" not in spec]
+            with time_machine.travel(packing_day, tick=False):
+                for spec, order in kept:
+                    packed = {}
+                    for line in order_lines(order=order):
+                        key = next(k for k, v in variants.items() if v.id == line.variant_id)
+                        grams = None
+                        if line.by_weight:
+                            estimated = line.estimated_grams or 0
+                            grams = spec.get("grams", {}).get(key) or round(estimated * next(weighed))
+                        packed[line.id] = (spec.get("packed", {}).get(key, line.quantity), grams)
+                    order_pack(hub=hub, actor=crew, order_id=order.id, packed=packed)
+            with time_machine.travel(packing_day + timedelta(hours=8), tick=False):  # pickup, late afternoon
+                for _spec, order in kept:
+                    order_complete(hub=hub, actor=crew, order_id=order.id)
+            with time_machine.travel(packing_day + timedelta(hours=10), tick=False):
+                for spec, order in kept:
+                    if "refund" in spec:
+                        amount, reason = spec["refund"]
+                        order_refund(hub=hub, actor=crew, order_id=order.id, amount_minor=amount, reason=reason,
+                                     key=order.key)  # fmt: skip
+
+    def shop_order(
+        self, hub: Hub, cycle: OrderCycle, options: list[FulfilmentOption], customer: Customer, spec: dict[str, Any],
+        variants: dict[str, Variant], at: datetime,
+    ) -> Order:  # fmt: skip
+        """A customer's checkout: first a card top-up when their credit can't cover the order with
+        room for the weighed items coming out heavier (or, with `exact_topup`, just what is
+        missing, as checkout offers), then the order, placed at `at`."""
+        items = {variants[key].id: quantity for key, quantity in spec["items"].items()}
+        option = options[-1] if spec.get("delivery") else options[0]
+        total = checkout_quote(hub=hub, account_id=customer.account_id, items=items, option=option).total_minor
+        need = total if spec.get("exact_topup") else total + total // 5
+        short = need - (account_state(hub_id=hub.id, account_id=customer.account_id).spendable_minor or 0)
+        key = f"demo-{cycle.id}-{customer.code}"
+        if short > 0:
+            quote = topup_quote(hub=hub, currency=hub.currency, credits_minor=short)
+            if not spec.get("exact_topup"):  # people top up round amounts
+                rounded = (topup_quote(hub=hub, currency=hub.currency, price_minor=p) for p in (2000, 5000, 10000))
+                quote = next((q for q in rounded if q.total_minor >= short), quote)
+            legs = purchase_legs(hub=hub, account=customer.account, quote=quote,
+                                 source_code=SystemAccount.PAYMENTS_CLEARING)  # fmt: skip
+            with time_machine.travel(at - timedelta(minutes=20), tick=False):
+                services.transaction_post(hub_id=hub.id, key=f"{key}-topup", kind="top_up", memo="Card top-up",
+                                          legs=legs)  # fmt: skip
+        with time_machine.travel(at, tick=False):
+            return order_place(hub=hub, customer=customer, cycle_id=cycle.id, items=items, option_id=option.id,
+                               key=key)  # fmt: skip
+
+    def restock(self, hub: Hub, actor: User, variant: Variant, stock: int) -> None:
+        variant_save(
+            hub=hub, actor=actor, product=variant.product, name=variant.name, price_minor=variant.price_minor,
+            tier_id=variant.tier_id, by_weight=variant.by_weight, estimated_grams=variant.estimated_grams,
+            stock=stock, variant=variant,
+        )  # fmt: skip
+
+
+def shop_cycles(hub: Hub, weeks: int) -> list[tuple[datetime, datetime]]:
+    """(opens, closes) of the shop's weekly cycles, oldest first: `weeks` closed ones, then the one
+    open now, opened two days ago at 8:00 and closing in three days at 20:00, the hub's time."""
+    tz = ZoneInfo(hub.timezone)
+    today = timezone.now().astimezone(tz).date()
+    opens = datetime.combine(today - timedelta(days=2), time(8), tzinfo=tz)
+    closes = datetime.combine(today + timedelta(days=3), time(20), tzinfo=tz)
+    # Aware arithmetic on the same zone keeps the wall-clock time across a change of summer time.
+    return [(opens - timedelta(weeks=k), closes - timedelta(weeks=k)) for k in range(weeks, -1, -1)]
