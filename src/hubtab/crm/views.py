@@ -47,6 +47,7 @@ from hubtab.core.money import Unit, amount_from_decimal, currency_unit, minor_to
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
+from hubtab.crm.access import own_record_or_404
 from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm, StatementPeriodForm
 from hubtab.crm.models import Customer
@@ -54,7 +55,6 @@ from hubtab.crm.selectors import (
     LIST_ORDERS,
     customer_get,
     customer_list,
-    customer_record_of_user,
     customer_records_of_user,
     customers_by_account,
     tag_names,
@@ -253,15 +253,6 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/portal.html", {"hubs": hubs})
 
 
-def _own_record(request: HttpRequest, slug: str) -> Customer:
-    """The logged-in person's own customer record at this hub; 404 for anyone else's hub."""
-    assert request.user.pk is not None
-    record = customer_record_of_user(user_id=request.user.pk, hub_slug=slug)
-    if record is None:
-        raise Http404("You have no account at this hub.")
-    return record
-
-
 def _period(request: HttpRequest, hub: Hub) -> tuple[StatementPeriodForm, date, date]:
     today = timezone.localdate(timezone=ZoneInfo(hub.timezone))
     form = StatementPeriodForm(
@@ -277,7 +268,7 @@ def _period(request: HttpRequest, hub: Hub) -> tuple[StatementPeriodForm, date, 
 @login_required
 def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """My account at one hub: figures, credit about to expire, and my history for a period, filtered."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     form, first_day, last_day = _period(request, hub)
     group = form.cleaned_data.get("group", "") if form.is_bound and form.is_valid() else ""
@@ -315,7 +306,7 @@ def portal_statement(request: HttpRequest, hub_slug: str, fmt: str) -> HttpRespo
     """My statement for the chosen period as a CSV or PDF file."""
     if fmt not in ("csv", "pdf"):
         raise Http404("Statements come as CSV or PDF.")
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     form, first_day, last_day = _period(request, hub)
     if form.is_bound and not form.is_valid():

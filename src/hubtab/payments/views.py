@@ -23,8 +23,8 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
 from hubtab.core.permissions import Permission
+from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import customer_record_of_user
 from hubtab.ledger.selectors import account_state
 from hubtab.payments.forms import AutoTopUpForm, GatewayForm, RefundForm, TopUpForm
 from hubtab.payments.gateway import stripe_js_url
@@ -49,14 +49,6 @@ from hubtab.payments.services import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _own_record(request: HttpRequest, hub_slug: str) -> Customer:
-    assert request.user.pk is not None
-    record = customer_record_of_user(user_id=request.user.pk, hub_slug=hub_slug)
-    if record is None:
-        raise Http404("You have no account at this hub.")
-    return record
 
 
 def _own_payment(record: Customer, payment_id: int) -> Payment:
@@ -114,7 +106,7 @@ def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The customer chooses how much to top up."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     settings_row = credit_settings_of(hub=hub)
@@ -152,7 +144,7 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
 @login_required
 def topup_card(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
     """The gateway's card form (Stripe.js) for a top-up; the card goes to the gateway only."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     payment = _own_payment(record, payment_id)
     if payment.status != PaymentStatus.CREATED or payment.payment_method_ref:
@@ -181,7 +173,7 @@ def topup_card(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
 @require_POST
 def topup_pay(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
     """The card is in the gateway: charge it (once, however often this is sent)."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     payment = _own_payment(record, payment_id)
     try:
         topup_charge(hub=record.hub, payment_id=payment.id)
@@ -194,7 +186,7 @@ def topup_pay(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpRespo
 @login_required
 def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
     """How the top-up went, as the gateway says now; the bank's check, when it asks for one."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     try:
         payment = payment_refresh(hub=hub, payment=_own_payment(record, payment_id))
@@ -322,7 +314,7 @@ def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpR
 @require_http_methods(["GET", "POST"])
 def auto_top_up(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The customer's standing order: top up from a saved card below a line, or every week or month."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     cards = [
@@ -409,5 +401,5 @@ def customer_card_setup(request: HttpRequest, hub: Hub, customer_id: int) -> Htt
 @require_http_methods(["GET", "POST"])
 def my_card_setup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The customer saves a new card (e.g. when the old one expires)."""
-    record = _own_record(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     return _card_page(request, record.hub, record, reverse("auto_top_up", args=[hub_slug]), False)

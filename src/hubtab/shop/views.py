@@ -26,8 +26,9 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
 from hubtab.core.permissions import Permission
+from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
-from hubtab.crm.selectors import customer_get, customer_record_of_user
+from hubtab.crm.selectors import customer_get
 from hubtab.ledger.selectors import account_state
 from hubtab.shop.forms import (
     CheckoutForm,
@@ -89,14 +90,6 @@ from hubtab.shop.services import (
 # --- the customer's side --------------------------------------------------------------------------
 
 
-def _shopper(request: HttpRequest, hub_slug: str) -> Customer:
-    assert request.user.pk is not None
-    record = customer_record_of_user(user_id=request.user.pk, hub_slug=hub_slug)
-    if record is None:
-        raise Http404("You have no account at this hub.")
-    return record
-
-
 def _cart(request: HttpRequest, hub: Hub) -> dict[int, int]:
     """The cart lives in the session, one per hub: variant id -> quantity."""
     stored = request.session.get(f"cart:{hub.id}", {})
@@ -135,7 +128,7 @@ def _price_label(hub: Hub, unit: Unit, variant: Variant) -> str:
 @require_http_methods(["GET", "POST"])
 def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The hub's shop: the open cycle's products, with the customer's credit in sight."""
-    record = _shopper(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     items = _cart(request, hub)
@@ -220,7 +213,7 @@ def _cart_view_lines(request: HttpRequest, hub: Hub, unit: Unit) -> list[dict[st
 @require_http_methods(["GET", "POST"])
 def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The cart: change quantities, remove, choose pickup or delivery, go to checkout."""
-    record = _shopper(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     if request.method == "POST":
@@ -282,7 +275,7 @@ def _rest_methods(hub: Hub, quote: CheckoutQuote) -> list[str]:
 def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The order's total and how the hub's payment policy pays it; blocked orders are offered a
     top-up of exactly what is missing, and the customer comes back here after paying."""
-    record = _shopper(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     items = _cart(request, hub)
@@ -441,7 +434,7 @@ def _order_rows(hub: Hub, orders: QuerySet[Order], limit: int = 500) -> list[dic
 
 @login_required
 def my_orders(request: HttpRequest, hub_slug: str) -> HttpResponse:
-    record = _shopper(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     rows = _order_rows(hub, order_list(hub=hub, account_id=record.account_id))
     return render(request, "shop/my_orders.html", {"hub": hub, "rows": rows})
@@ -452,7 +445,7 @@ def my_orders(request: HttpRequest, hub_slug: str) -> HttpResponse:
 def my_order(request: HttpRequest, hub_slug: str, order_id: int) -> HttpResponse:
     """My order: items as ordered and packed, and what happened to the money. While the cycle is
     open and the order not packed, I may cancel it myself."""
-    record = _shopper(request, hub_slug)
+    record = own_record_or_404(request, hub_slug)
     hub = record.hub
     order = order_get(hub=hub, order_id=order_id, account_id=record.account_id)
     if order is None:
