@@ -27,15 +27,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import platform
-import queue
 import random
-import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,12 +48,17 @@ from common import (
     PORT,
     ROOT,
     USER,
-    admin_connect,
+    LockSampler,
+    WorkerPool,
+    cpu_busy,
     database_drop,
     database_recreate,
     database_url,
     hubtab_migrate,
-    pgbench_path,
+    percentile,
+    pgbench_command,
+    pgbench_init,
+    pgbench_run,
     server_facts,
 )
 
@@ -264,114 +265,14 @@ def _worker_main(index: int, tasks: Any, results: Any) -> None:
     connection.close()
 
 
-class Pool:
-    """N spawned worker processes, kept for several measurements at one worker count."""
+class Pool(WorkerPool):
+    """N spawned ledger worker processes, kept for several measurements at one worker count."""
 
     def __init__(self, size: int) -> None:
-        context = mp.get_context("spawn")
-        self.size = size
-        self.results = context.Queue()
-        self.tasks = [context.Queue() for _ in range(size)]
-        self.processes = [
-            context.Process(target=_worker_main, args=(i, self.tasks[i], self.results), daemon=True)
-            for i in range(size)
-        ]
-        for process in self.processes:
-            process.start()
-        self._collect("ready", deadline=time.time() + 60 + 5 * size)
-
-    def _collect(self, kind: str, deadline: float, sampler: Any = None) -> list[Any]:
-        got: dict[int, Any] = {}
-        while len(got) < self.size:
-            if time.time() > deadline:
-                raise SystemExit(f"benchmark workers did not report {kind!r} in time")
-            if sampler is not None:
-                sampler()
-            try:
-                what, index, out = self.results.get(timeout=0.2)
-            except queue.Empty:
-                if any(not p.is_alive() for p in self.processes):
-                    raise SystemExit("a benchmark worker died") from None
-                continue
-            if what != kind:
-                raise SystemExit(f"unexpected worker message {what!r}")
-            if out and "fatal" in out:
-                raise SystemExit(f"worker {index} failed: {out['fatal']}")
-            got[index] = out
-        return [got[i] for i in range(self.size)]
-
-    def run(self, task_for: Any, deadline: float, sampler: Any = None) -> list[dict[str, Any]]:
-        for index, tasks in enumerate(self.tasks):
-            tasks.put(task_for(index))
-        return self._collect("done", deadline, sampler)
-
-    def close(self) -> None:
-        for tasks in self.tasks:
-            tasks.put(None)
-        for process in self.processes:
-            process.join(timeout=20)
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
+        super().__init__(size, _worker_main)
 
 
 # --- measurements ---------------------------------------------------------------------------------
-
-
-class LockSampler:
-    """Samples pg_stat_activity in the measured window: how many backends of one database are
-    waiting for a lock (a sign that postings queue behind each other)."""
-
-    def __init__(self, dbname: str, start: float, end: float) -> None:
-        self.dbname, self.start, self.end = dbname, start, end
-        self.conn = admin_connect()
-        self.samples: list[tuple[int, int]] = []
-        self.next = start
-
-    def __call__(self) -> None:
-        now = time.time()
-        if now < self.next or now > self.end:
-            return
-        self.next = now + 0.25
-        row = self.conn.execute(
-            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE state = 'active')"
-            " FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-            [self.dbname],
-        ).fetchone()
-        self.samples.append((row[0], row[1]))
-
-    def summary(self) -> dict[str, float]:
-        self.conn.close()
-        if not self.samples:
-            return {"lock_waiting_avg": 0.0, "active_avg": 0.0}
-        return {
-            "lock_waiting_avg": round(statistics.fmean(s[0] for s in self.samples), 2),
-            "active_avg": round(statistics.fmean(s[1] for s in self.samples), 2),
-        }
-
-
-def cpu_busy(seconds: float = 2.0) -> float | None:
-    """Share of CPU time spent busy over `seconds` (Linux /proc/stat), to flag a machine that is not idle."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-        return sum(fields), idle
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    return round(1 - (idle1 - idle0) / max(1, total1 - total0), 3)
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def measure_timed(pool: Pool, mode: str, shape: str, ctx: dict[str, Any], warmup: float, duration: float) -> dict:
@@ -401,30 +302,12 @@ def measure_timed(pool: Pool, mode: str, shape: str, ctx: dict[str, Any], warmup
     return {
         "postings": count,
         "per_s": round(count / duration, 1),
-        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "client_cpu_ms_per_posting": round(1000 * sum(out["cpu"] for out in outs) / count, 3) if count else None,
         "errors": dict(errors),
         **sampler.summary(),
     }
-
-
-def pgbench_init(scale: int) -> None:
-    database_recreate(PGBENCH_DB)
-    subprocess.run(
-        [pgbench_path(), "-i", "-s", str(scale), "-q", "-h", HOST, "-p", str(PORT), "-U", USER, PGBENCH_DB],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def pgbench_command(clients: int, seconds: int, script: Path | None = None) -> list[str]:
-    """No vacuum, N clients on min(N, 2) threads, for `seconds`: the built-in TPC-B-like script on
-    its own database, or `script` (prepared statements) on the bench database."""
-    base = [pgbench_path(), "-h", HOST, "-p", str(PORT), "-U", USER, "-n"]
-    target = [PGBENCH_DB] if script is None else ["-M", "prepared", "-f", str(script), BENCH_DB]
-    return [*base, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), *target]
 
 
 def sql_scripts_write(ctx: dict[str, Any], directory: Path) -> dict[str, Path]:
@@ -452,27 +335,13 @@ def sql_scripts_write(ctx: dict[str, Any], directory: Path) -> dict[str, Path]:
     return paths
 
 
-def pgbench_run(clients: int, duration: int, script: Path | None = None) -> dict[str, Any]:
-    command = pgbench_command(clients, duration, script)
+def pgbench_measure(clients: int, duration: int, script: Path | None = None) -> dict[str, Any]:
+    """pgbench's TPC-B-like script on its own database, or `script` on the bench database, with
+    backends waiting on a lock sampled meanwhile."""
+    name = PGBENCH_DB if script is None else BENCH_DB
     start = time.time()
-    sampler = LockSampler(PGBENCH_DB if script is None else BENCH_DB, start + 1, start + duration)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while process.poll() is None:
-        sampler()
-        time.sleep(0.05)
-    out, err = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"pgbench failed ({process.returncode}):\n{out}\n{err}")
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
-    if not match:
-        raise SystemExit(f"could not read tps from pgbench output:\n{out}")
-    latency = re.search(r"latency average = ([0-9.]+) ms", out)
-    return {
-        "tps": round(float(match.group(1)), 1),
-        "latency_avg_ms": float(latency.group(1)) if latency else None,
-        "command": " ".join(command),
-        **sampler.summary(),
-    }
+    sampler = LockSampler(name, start + 1, start + duration)
+    return {**pgbench_run(name, clients, duration, script, while_running=sampler), **sampler.summary()}
 
 
 def measure_batch(pool: Pool, ctx: dict[str, Any], total: int) -> dict[str, Any]:
@@ -604,7 +473,7 @@ def main() -> int:
     database_recreate(BENCH_DB)
     hubtab_migrate(BENCH_DB)
     t = time.time()
-    pgbench_init(scale)
+    pgbench_init(PGBENCH_DB, scale)
     print(f"  pgbench -i -s {scale}: {time.time() - t:.0f} s", flush=True)
 
     import django
@@ -642,10 +511,10 @@ def main() -> int:
                 )
         finally:
             pool.close()
-        subprocess.run(pgbench_command(workers, max(1, warmup)), check=True, capture_output=True)  # warm-up
-        bench = pgbench_run(workers, duration)
+        subprocess.run(pgbench_command(PGBENCH_DB, workers, max(1, warmup)), check=True, capture_output=True)  # warm-up
+        bench = pgbench_measure(workers, duration)
         print(f"  pgbench: {bench['tps']:.0f} tps", flush=True)
-        sql = {shape: pgbench_run(workers, duration, script) for shape, script in scripts.items()}
+        sql = {shape: pgbench_measure(workers, duration, script) for shape, script in scripts.items()}
         print(f"  hubtab_post from pgbench's client: a {sql['a']['tps']:.0f}/s, b {sql['b']['tps']:.0f}/s", flush=True)
         for row in rows:
             if row["workers"] == workers:

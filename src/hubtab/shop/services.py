@@ -225,11 +225,13 @@ def order_place(
     try:
         with transaction.atomic():
             return _order_place_locked(hub, customer, cycle, items, option, key, rest_method, now)
-    except IntegrityError:
+    except (IntegrityError, DomainError):
+        # The same checkout sent twice at once (a double click): the second send waited on the
+        # first's locks and then saw its own order's stock or credit gone, or its key taken.
         existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key, account_id=customer.account_id).first()
         if existing is None:
             raise
-        return existing  # the same checkout, sent at the same moment from another tab
+        return existing
 
 
 def _order_place_locked(
