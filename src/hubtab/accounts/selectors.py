@@ -82,12 +82,30 @@ def _price_of(hub: Hub, unit: Unit, currency: str) -> tuple[int, int]:
     return price.credits_minor, price.price_minor
 
 
-def credits_for_money(*, hub: Hub, currency: str, amount_minor: int) -> int:
-    """What a price of `amount_minor` in `currency` costs in the hub's credit unit, rounded up (a
-    price asked in credits never undercharges); the same amount where credit is the currency."""
-    unit = credit_unit_of(hub=hub)
+@dataclass(frozen=True)
+class CreditPrice:
+    """How many credits (`per_credits`) a price of `per_price` in `currency` buys at the hub; 1:1
+    where credit is the currency."""
+
+    unit: Unit
+    currency: str
+    per_credits: int
+    per_price: int
+
+    def credits_for(self, amount_minor: int) -> int:
+        """A price of `amount_minor` in credits, rounded up: a price asked in credits never undercharges."""
+        return -(-amount_minor * self.per_credits // self.per_price)
+
+
+def credit_price_of(*, hub: Hub, currency: str, unit: Unit | None = None) -> CreditPrice:
+    unit = unit or credit_unit_of(hub=hub)
     per_credits, per_price = _price_of(hub, unit, currency)
-    return -(-amount_minor * per_credits // per_price)
+    return CreditPrice(unit, currency, per_credits, per_price)
+
+
+def credits_for_money(*, hub: Hub, currency: str, amount_minor: int) -> int:
+    """What a price of `amount_minor` in `currency` costs in the hub's credit unit, rounded up."""
+    return credit_price_of(hub=hub, currency=currency).credits_for(amount_minor)
 
 
 def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, credits_minor: int | None = None) -> Quote:
@@ -122,8 +140,9 @@ def unit_price_text(*, price: UnitPrice, unit: Unit, locale: str) -> str:
     }
 
 
-def payment_policy_for(*, hub: Hub, account_id: int) -> tuple[str, bool]:
-    """The payment policy that applies to this account, and whether it is the account's own."""
+def payment_policy_for(*, hub: Hub, account_id: int, settings: CreditSettings | None = None) -> tuple[str, bool]:
+    """The payment policy that applies to this account, and whether it is the account's own
+    (`settings`: the hub's credit settings, when the caller has them already)."""
     own = (
         AccountRules.objects.with_scopes_disabled()
         .filter(hub=hub, account_id=account_id)
@@ -132,7 +151,7 @@ def payment_policy_for(*, hub: Hub, account_id: int) -> tuple[str, bool]:
     )
     if own:
         return own, True
-    return credit_settings_of(hub=hub).payment_policy, False
+    return (settings or credit_settings_of(hub=hub)).payment_policy, False
 
 
 def organisation_list(*, hub: Hub) -> QuerySet[Organisation]:

@@ -11,7 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hubtab.accounts.models import PaymentPolicy
-from hubtab.accounts.selectors import credit_settings_of, credit_unit_of, credits_for_money, payment_policy_for
+from hubtab.accounts.selectors import (
+    CreditPrice,
+    credit_price_of,
+    credit_settings_of,
+    credit_unit_of,
+    payment_policy_for,
+)
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit
@@ -49,19 +55,38 @@ def product_get(*, hub: Hub, product_id: int) -> Product | None:
     return product_list(hub=hub).filter(id=product_id).first()
 
 
+class Pricer:
+    """Prices in the customer's credit unit, with the hub's unit and price of credit read once (a
+    cart prices every line; a checkout must not read the same settings for each)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.unit = credit_unit_of(hub=hub)
+        self._rate: CreditPrice | None = None
+
+    def money(self, amount_minor: int) -> int:
+        """A price in the hub's currency, in credits at the hub's price, rounded up."""
+        if self._rate is None:
+            self._rate = credit_price_of(hub=self.hub, currency=self.hub.currency, unit=self.unit)
+        return self._rate.credits_for(amount_minor)
+
+    def variant(self, variant: Variant) -> int:
+        """What the variant costs (per kilogram when sold by weight): its tier's credits, or its price."""
+        if variant.tier is not None:
+            return variant.tier.credits_minor
+        assert variant.price_minor is not None
+        return self.money(variant.price_minor)
+
+    def fee(self, option: FulfilmentOption | None) -> int:
+        return self.money(option.fee_minor) if option is not None and option.fee_minor else 0
+
+
 def variant_price_minor(*, hub: Hub, variant: Variant) -> int:
-    """What the variant costs in the customer's credit unit (per kilogram when sold by weight):
-    its tier's credits, or its currency price at the hub's price of credit, rounded up."""
-    if variant.tier is not None:
-        return variant.tier.credits_minor
-    assert variant.price_minor is not None
-    return credits_for_money(hub=hub, currency=hub.currency, amount_minor=variant.price_minor)
+    return Pricer(hub).variant(variant)
 
 
 def fee_minor(*, hub: Hub, option: FulfilmentOption | None) -> int:
-    if option is None or not option.fee_minor:
-        return 0
-    return credits_for_money(hub=hub, currency=hub.currency, amount_minor=option.fee_minor)
+    return Pricer(hub).fee(option)
 
 
 def cycle_list(*, hub: Hub) -> QuerySet[OrderCycle]:
@@ -136,8 +161,9 @@ class CheckoutQuote:
         return self.policy == PaymentPolicy.CREDIT_ONLY and self.rest_minor > 0
 
 
-def cart_lines(*, hub: Hub, items: dict[int, int]) -> tuple[CartLine, ...]:
+def cart_lines(*, hub: Hub, items: dict[int, int], pricer: Pricer | None = None) -> tuple[CartLine, ...]:
     """The cart's variants that can be sold, priced now; refused when one can't be."""
+    pricer = pricer or Pricer(hub)
     if not items:
         raise DomainError("cart_empty", _("Your cart is empty."))
     for variant_id, quantity in items.items():
@@ -159,7 +185,7 @@ def cart_lines(*, hub: Hub, items: dict[int, int]) -> tuple[CartLine, ...]:
     lines = []
     for variant_id in sorted(items):
         variant, quantity = variants[variant_id], items[variant_id]
-        unit_price = variant_price_minor(hub=hub, variant=variant)
+        unit_price = pricer.variant(variant)
         grams = (variant.estimated_grams or 0) * quantity if variant.by_weight else None
         estimated = (grams * unit_price + 500) // 1000 if grams is not None else quantity * unit_price
         lines.append(
@@ -184,19 +210,23 @@ def orders_owed(*, hub: Hub, account_id: int) -> QuerySet[Order]:
 
 
 def checkout_quote(
-    *, hub: Hub, account_id: int, items: dict[int, int], option: FulfilmentOption | None
-) -> CheckoutQuote:
-    lines = cart_lines(hub=hub, items=items)
+    *, hub: Hub, account_id: int, items: dict[int, int], option: FulfilmentOption | None,
+    lines: tuple[CartLine, ...] | None = None,
+) -> CheckoutQuote:  # fmt: skip
+    """What the cart costs now and how the payment policy pays it (`lines`: the cart already priced)."""
+    pricer = Pricer(hub)
+    lines = lines if lines is not None else cart_lines(hub=hub, items=items, pricer=pricer)
     state = account_state(hub_id=hub.id, account_id=account_id)
-    policy, _own = payment_policy_for(hub=hub, account_id=account_id)
-    if not credit_settings_of(hub=hub).enabled:
+    settings = credit_settings_of(hub=hub)
+    policy, _own = payment_policy_for(hub=hub, account_id=account_id, settings=settings)
+    if not settings.enabled:
         policy = PaymentPolicy.OTHER_ONLY
     carried = orders_owed(hub=hub, account_id=account_id).aggregate(total=Sum("owed_minor"))["total"] or 0
     return CheckoutQuote(
-        unit=credit_unit_of(hub=hub),
+        unit=pricer.unit,
         lines=lines,
         subtotal_minor=sum(line.estimated_minor for line in lines),
-        fee_minor=fee_minor(hub=hub, option=option),
+        fee_minor=pricer.fee(option),
         carried_minor=carried,
         policy=policy,
         balance_minor=state.balance_minor,

@@ -53,7 +53,7 @@ from hubtab.shop.models import (
     RestMethod,
     Variant,
 )
-from hubtab.shop.selectors import cart_lines, checkout_quote, order_final_minor, orders_owed
+from hubtab.shop.selectors import CartLine, cart_lines, checkout_quote, order_final_minor, orders_owed
 
 MANUAL_METHODS = (RestMethod.CASH, RestMethod.BANK_TRANSFER)
 
@@ -207,7 +207,8 @@ def order_place(
     """Place the order and hold its credit, all or nothing: stock taken under the variants' locks,
     the hold by the ledger (which refuses what the account can't spend, whatever runs at once)."""
     now = now or timezone.now()
-    cart_lines(hub=hub, items=items)  # bad input is refused before anything is locked
+    # Priced once, before any lock (prices need none): bad input is refused before anything is locked.
+    lines = cart_lines(hub=hub, items=items)
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         raise DomainError("invalid_key", _("This checkout expired; open it again."))
     existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
@@ -224,7 +225,7 @@ def order_place(
         raise DomainError("validation_error", _("Choose pickup or delivery."))
     try:
         with transaction.atomic():
-            return _order_place_locked(hub, customer, cycle, items, option, key, rest_method, now)
+            return _order_place_locked(hub, customer, cycle, items, lines, option, key, rest_method, now)
     except (IntegrityError, DomainError):
         # The same checkout sent twice at once (a double click): the second send waited on the
         # first's locks and then saw its own order's stock or credit gone, or its key taken.
@@ -235,8 +236,8 @@ def order_place(
 
 
 def _order_place_locked(
-    hub: Hub, customer: Customer, cycle: OrderCycle, items: dict[int, int], option: FulfilmentOption | None,
-    key: str, rest_method: str, now: datetime,
+    hub: Hub, customer: Customer, cycle: OrderCycle, items: dict[int, int], lines: tuple[CartLine, ...],
+    option: FulfilmentOption | None, key: str, rest_method: str, now: datetime,
 ) -> Order:  # fmt: skip
     # Variants with counted stock are locked in id order (the same order everywhere), before the
     # account's lock that the ledger takes for the hold.
@@ -257,7 +258,7 @@ def _order_place_locked(
             )
     # Debt left by earlier orders is collected with this one; locked so that two orders never both carry it.
     owed = list(orders_owed(hub=hub, account_id=customer.account_id).select_for_update().order_by("id"))
-    quote = checkout_quote(hub=hub, account_id=customer.account_id, items=items, option=option)
+    quote = checkout_quote(hub=hub, account_id=customer.account_id, items=items, option=option, lines=lines)
     unit = quote.unit
     if quote.blocked:
         raise DomainError(

@@ -147,7 +147,8 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
             _cart_save(request, hub, items)
             messages.success(
                 request,
-                _("Added %(quantity)s × %(name)s to your cart."),  # noqa: RUF001 % {"quantity": quantity, "name": str(variant)},
+                _("Added %(quantity)s × %(name)s to your cart.")  # noqa: RUF001 (the multiplication sign)
+                % {"quantity": quantity, "name": str(variant)},
             )
         return redirect(f"{reverse('shop', args=[hub.slug])}#product-{variant.product_id if variant else ''}")
     cycle = cycles_open(hub=hub).first()

@@ -90,10 +90,11 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     page.get_by_role("link", name="Shop").click()
     credit = page.get_by_role("complementary", name="Your credit")
     assert "10,00\u00a0€" in credit.inner_text()
-    assert page.get_by_text("Sold out").is_visible()  # the eggs
+    page.get_by_text("Sold out").wait_for()  # the eggs
     page.get_by_role("button", name="Add Whole chicken to cart").click()
+    page.get_by_text("Added 1 \u00d7 Whole chicken to your cart.").wait_for()
     page.get_by_role("button", name="Add Sourdough 800 g to cart").click()
-    assert page.get_by_text("Added 1 \u00d7 Sourdough 800 g to your cart.").is_visible()
+    page.get_by_text("Added 1 \u00d7 Sourdough 800 g to your cart.").wait_for()
     screenshot(page, "shop-storefront-laptop")
 
     page.get_by_role("link", name="Cart: 2 items · check out").click()
@@ -101,13 +102,13 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     page.get_by_role("button", name="Go to checkout").click()
 
     # 1. Credit only, and 10,00 € can't pay 18,00 € (the chicken's estimate) + 3,20 €: blocked.
-    assert page.get_by_text("Your credit can't cover this order: 11,20\u00a0€ is missing.").is_visible()
+    page.get_by_text("Your credit can't cover this order: 11,20\u00a0€ is missing.").wait_for()
     assert page.get_by_role("button", name="Place order").count() == 0
     screenshot(page, "shop-checkout-blocked-laptop")
 
     # 2. A top-up of exactly the shortfall, by card, then back to the checkout.
     page.get_by_role("button", name="Top up 11,20\u00a0€ by card").click()
-    assert page.get_by_text("You pay 11,20\u00a0€ and get 11,20\u00a0€ of credit.").is_visible()
+    page.get_by_text("You pay 11,20\u00a0€ and get 11,20\u00a0€ of credit.").wait_for()
     page.get_by_placeholder("number").fill("4242424242424242")
     page.get_by_placeholder("exp_month").fill("12")
     page.get_by_placeholder("exp_year").fill("31")
@@ -118,7 +119,8 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     page.get_by_role("link", name="Back to checkout").click()
 
     # 3. Now credit covers it all: the order is placed and its credit held.
-    assert page.get_by_text("21,20\u00a0€").first.is_visible()
+    page.get_by_text("From your credit").wait_for()
+    assert "21,20\u00a0€" in page.locator(".pay-split").inner_text()
     screenshot(page, "shop-checkout-covered-laptop")
     page.get_by_role("button", name="Place order").click()
     page.get_by_text("Thank you: your order is placed.").wait_for()
@@ -179,13 +181,13 @@ def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_h
 
     context, page = _log_in(browser, live_server.url, "marie@example.org", PHONE)
     page.goto(f"{live_server.url}/me/{shop_hub.slug}/shop/")
-    assert page.get_by_role("complementary", name="Your credit").is_visible()
+    page.get_by_role("complementary", name="Your credit").wait_for()
     screenshot(page, "shop-storefront-phone")
     page.get_by_role("button", name="Add Sourdough 800 g to cart").click()
     page.goto(f"{live_server.url}/me/{shop_hub.slug}/shop/checkout/?option={options['pickup'].id}")
-    assert page.get_by_role("button", name="Place order").is_visible()
+    page.get_by_role("button", name="Place order").wait_for()
     screenshot(page, "shop-checkout-phone")
     page.goto(f"{live_server.url}/me/{shop_hub.slug}/orders/{order.id}/")
-    assert page.get_by_text("Taken from your credit").is_visible()
+    page.get_by_text("Taken from your credit").wait_for()
     screenshot(page, "shop-my-order-phone")
     context.close()

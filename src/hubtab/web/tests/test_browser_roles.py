@@ -10,9 +10,9 @@ from hubtab.crm.services import customer_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NAV = {
-    "owner": ["Overview", "Customers", "Organisations", "Accounts", "Credit settings", "Team", "API", "Activity log"],
-    "finance": ["Overview", "Customers", "Organisations", "Accounts", "Credit settings"],
-    "support": ["Overview", "Customers", "Organisations", "Accounts"],
+    "owner": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Credit settings", "Team", "API", "Activity log"],
+    "finance": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Credit settings"],
+    "support": ["Overview", "Customers", "Orders", "Organisations", "Accounts"],
 }
 
 
