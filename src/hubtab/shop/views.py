@@ -495,6 +495,7 @@ def products(request: HttpRequest, hub: Hub) -> HttpResponse:
     if request.POST.get("do") == "product" and product_form.is_valid() and variant_form.is_valid():
         fields = variant_form.for_service()
         if fields is not None:
+            fields["active"] = True  # a new product's first variant: "For sale" is the product's
             try:
                 product = _product_create(hub, actor, product_form.cleaned_data, fields)
             except DomainError as exc:

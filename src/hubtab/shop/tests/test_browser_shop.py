@@ -10,7 +10,7 @@ from conftest import screenshot
 from django.utils import timezone
 
 from hubtab.accounts.services import credit_settings_update
-from hubtab.core.models import Role
+from hubtab.core.models import Role, User
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.services import customer_create
 from hubtab.ledger.selectors import account_state
@@ -190,4 +190,44 @@ def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_h
     page.goto(f"{live_server.url}/me/{shop_hub.slug}/orders/{order.id}/")
     page.get_by_text("Taken from your credit").wait_for()
     screenshot(page, "shop-my-order-phone")
+    context.close()
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
+def test_the_owner_keeps_the_catalogue_and_opens_a_cycle(live_server, browser, shop_hub, device, viewport):
+    user_create(email="olga@example.org", password="pw-long-enough", email_verified=True, first_name="Olga")
+    membership_grant(hub=shop_hub, user=User.objects.get(email="olga@example.org"), role=Role.OWNER)
+    context, page = _log_in(browser, live_server.url, "olga@example.org", viewport)
+    page.goto(f"{live_server.url}/hubs/{shop_hub.slug}/shop/products/")
+    page.get_by_label("Tier", exact=True).fill("Silver")
+    page.get_by_label("Credit cost").fill("6,50")
+    page.get_by_role("button", name="Save tier").click()
+    page.get_by_text("Tier saved.").wait_for()
+    page.get_by_label("Product", exact=True).fill("Goat cheese")
+    page.get_by_label("Producer").fill("Chèvrerie du Val")
+    page.get_by_label("Variant", exact=True).fill("about 200 g")
+    page.get_by_label("Price (EUR)").fill("32")
+    page.get_by_label("Sold by weight: the price is per kg").check()
+    page.get_by_label("One item weighs about (g)").fill("200")
+    page.get_by_role("button", name="Add the product").click()
+    page.get_by_text("Goat cheese is in the shop.").wait_for()
+    catalogue = page.locator("table").inner_text()
+    assert "about 200 g: 32,00\u00a0€ / kg, about 200 g each" in catalogue and "not for sale" not in catalogue
+    screenshot(page, f"shop-products-{device}")
+
+    page.goto(f"{live_server.url}/hubs/{shop_hub.slug}/shop/cycles/")
+    page.get_by_label("Name").fill("Week 49")
+    page.get_by_label("Opens").fill("2026-12-07T08:00")
+    page.get_by_label("Closes").fill("2026-12-10T20:00")
+    page.get_by_role("button", name="Create the cycle").click()
+    page.get_by_text("Order cycle saved; add its pickup or delivery options.").wait_for()
+    page.get_by_label("Kind").select_option("delivery")
+    page.get_by_label("Where or how").fill("Home delivery")
+    page.get_by_label("Fee").fill("4,50")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_text("Option added.").wait_for()
+    assert "Delivery: Home delivery (4,50\u00a0€)" in page.locator("main").inner_text()
+    screenshot(page, f"shop-cycle-owner-{device}")
+    page.goto(f"{live_server.url}/hubs/{shop_hub.slug}/shop/cycles/")
+    screenshot(page, f"shop-cycles-{device}")
     context.close()
