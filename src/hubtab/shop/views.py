@@ -425,7 +425,12 @@ def _order_rows(hub: Hub, orders: QuerySet[Order], limit: int = 500) -> list[dic
                 "total": _money(
                     hub, unit, order.final_minor if order.final_minor is not None else order.estimated_minor
                 ),
-                "held": _money(hub, unit, order.held_minor),
+                # From credit: held while the order is open, then what completing it took.
+                "from_credit": _money(
+                    hub, unit, order.held_minor if order.status == OrderStatus.PLACED else order.captured_minor
+                )
+                if order.status != OrderStatus.CANCELLED
+                else "",
                 "due": _money(hub, unit, order.due_minor) if order.due_minor and order.status == "placed" else "",
                 "owed": _money(hub, unit, order.owed_minor) if order.owed_minor else "",
             }

@@ -10,7 +10,17 @@ from hubtab.crm.services import customer_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NAV = {
-    "owner": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Credit settings", "Team", "API", "Activity log"],
+    "owner": [
+        "Overview",
+        "Customers",
+        "Orders",
+        "Organisations",
+        "Accounts",
+        "Credit settings",
+        "Team",
+        "API",
+        "Activity log",
+    ],
     "finance": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Credit settings"],
     "support": ["Overview", "Customers", "Orders", "Organisations", "Accounts"],
 }

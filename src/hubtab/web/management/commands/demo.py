@@ -326,6 +326,8 @@ class Command(BaseCommand):
             "  owner@kai-collective.example  hub owner, Kai Collective (kai credits, 10 for NZ$1)\n"
             f"  {CUSTOMER_LOGIN}       a customer of every demo hub (their accounts at /me/)\n"
             "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
+            "The shop: customers at /me/green-valley/shop/ (this week's cycle is open); crew under Orders, where\n"
+            "  this week's orders wait to be weighed and completed.\n"
             "Emails the app sends (sign-up confirmations, password resets, invitations, receipts) land in var/mail/.\n"
             "Card top-ups (My accounts → Top up) go to localstripe, a local fake Stripe: no real money moves.\n"
             "  Card 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for the bank's check; 4000 0000 0000 0341\n"
