@@ -4,6 +4,7 @@ an audit row."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ from hubtab.core.services import audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind
+from hubtab.ledger.selectors import LotDraw
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import HoldResult, Leg, Posted
 
@@ -513,16 +515,25 @@ def _memo_in(hub: Hub, text: str, **values: str) -> str:
 
 
 def charge_refund_post(
-    *, hub: Hub, account_id: int, amount_minor: int, reference: str, reason: str, key: str, actor: User | None = None,
+    *, hub: Hub, account_id: int, parts: Sequence[LotDraw], reference: str, reason: str, key: str,
+    actor: User | None = None,
 ) -> Posted:  # fmt: skip
-    """Give part of a paid order back as paid credit: out of the hub's sales, into the account."""
-    amount_check(amount_minor)
+    """Give part of a paid order back: out of the hub's sales, into the account as the kinds of
+    credit that paid it (`parts`: granted credit comes back granted, with its expiry)."""
+    if not parts:
+        raise DomainError("invalid_amount", _("Nothing to refund."))
     account = _holder_account(hub, account_id)
+    amount_minor = amount_check(sum(part.amount_minor for part in parts))
     sales = ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
+    credits = [
+        Leg(account.id, amount_check(part.amount_minor), account.unit, lot_kind=part.kind,
+            lot_expires_at=part.expires_at if part.kind == "granted" else None)
+        for part in parts
+    ]  # fmt: skip
     return ledger.transaction_post(
         hub_id=hub.id,
         key=key,
-        legs=[Leg(sales.id, -amount_minor, account.unit), Leg(account.id, amount_minor, account.unit, lot_kind="paid")],
+        legs=[Leg(sales.id, -amount_minor, account.unit), *credits],
         kind="order_refund",
         memo=_memo_in(hub, gettext_noop("Refund of %(order)s"), order=reference),
         actor_id=actor.id if actor else None,

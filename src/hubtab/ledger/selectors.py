@@ -195,6 +195,38 @@ def lines_by_transaction(lines: list[StatementLine]) -> list[StatementLine]:
     return merged
 
 
+@dataclass(frozen=True)
+class LotDraw:
+    """Part of a debit and the kind of credit that paid it ("paid" also for debt run up)."""
+
+    kind: str
+    expires_at: datetime | None
+    amount_minor: int
+
+
+def lots_drawn(*, hub_id: int, account_id: int, keys: list[str], key_prefix: str = "") -> list[LotDraw]:
+    """What the transactions posted under `keys` (or keys starting with `key_prefix`) took from the
+    account, kind by kind, in the order it was drawn."""
+    transactions = Transaction.objects.with_scopes_disabled().filter(hub_id=hub_id)
+    transactions = transactions.filter(
+        Q(key__in=keys) | Q(key__startswith=key_prefix) if key_prefix else Q(key__in=keys)
+    )
+    entries = (
+        Entry.objects.with_scopes_disabled()
+        .filter(account_id=account_id, amount_minor__lt=0, transaction__in=transactions)
+        .select_related("lot")
+        .order_by("id")
+    )
+    return [
+        LotDraw(
+            kind=entry.lot.kind if entry.lot else "paid",
+            expires_at=entry.lot.expires_at if entry.lot and entry.lot.kind == "granted" else None,
+            amount_minor=-entry.amount_minor,
+        )
+        for entry in entries
+    ]
+
+
 def transaction_key_used(*, hub_id: int, key: str) -> bool:
     """Whether a transaction was posted under this idempotency key at the hub."""
     return Transaction.objects.with_scopes_disabled().filter(hub_id=hub_id, key=key).exists()

@@ -470,6 +470,26 @@ def payment_refund(
     """Give money back to the card a top-up came from (finance). The paid credit it bought is taken
     from the account first, in proportion (granted credit, bonuses included, is never refunded);
     then the gateway is asked. Sending the same form twice refunds once."""
+    refund = payment_refund_prepare(
+        hub=hub, actor=actor, payment_id=payment_id, amount_minor=amount_minor, reason=reason, key=key
+    )
+    return refund_send(hub=hub, refund=refund)
+
+
+def refund_credit_minor(payment: Payment, amount_minor: int) -> int:
+    """The paid credit a refund of `amount_minor` (money) takes back: in proportion, so that
+    refunding the whole payment takes exactly what it bought."""
+    return (payment.refunded_minor + amount_minor) * payment.paid_minor // payment.price_minor - (
+        payment.refunded_minor * payment.paid_minor // payment.price_minor
+    )
+
+
+def payment_refund_prepare(
+    *, hub: Hub, actor: User, payment_id: int, amount_minor: int, reason: str, key: str
+) -> PaymentRefund:
+    """The database half of a refund to the card, in one transaction (a caller's, when it has one):
+    the paid credit is taken from the account and the refund recorded, to be sent by `refund_send`
+    (or by the reconcile job, if nothing sends it)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("comment_required", _("Say why: the reason is kept with the refund."))
@@ -491,10 +511,9 @@ def payment_refund(
                 _("At most %(left)s of this payment can still be refunded.")
                 % {"left": money_format(left, currency, hub.locale)},
             )
-        # Paid credit back in proportion, so that refunding the whole payment takes exactly what it bought.
-        credit_minor = (payment.refunded_minor + amount_minor) * payment.paid_minor // payment.price_minor - (
-            payment.refunded_minor * payment.paid_minor // payment.price_minor
-        )
+        credit_minor = refund_credit_minor(payment, amount_minor)
+        if credit_minor <= 0:
+            raise DomainError("invalid_amount", _("That amount is too small to give back any credit."))
         account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
         unit = unit_get(hub_id=hub.id, code=payment.unit)
         quote = Quote(currency=payment.currency, price_minor=amount_minor, unit=unit, paid_minor=credit_minor,
@@ -520,7 +539,7 @@ def payment_refund(
             f"{reason}",
             data={"payment_id": payment.id, "refund_id": refund.id, "credit_minor": credit_minor},
         )  # fmt: skip
-    return refund_send(hub=hub, refund=refund)
+    return refund
 
 
 def refund_send(*, hub: Hub, refund: PaymentRefund) -> PaymentRefund:

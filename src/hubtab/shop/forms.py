@@ -52,6 +52,7 @@ class VariantForm(forms.Form):
         label=_("Stock"), required=False, min_value=0, max_value=1_000_000, help_text=_("Blank: not counted")
     )
     variant_active = forms.BooleanField(label=_("Variant for sale"), required=False, initial=True)
+    stock_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)  # what the page showed
 
     def __init__(self, *args: Any, tiers: list[PriceTier], currency: Unit, credit_unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +75,7 @@ class VariantForm(forms.Form):
             "estimated_grams": data.get("estimated_grams"),
             "stock": data.get("stock"),
             "active": data["variant_active"],
+            "stock_seen": data.get("stock_seen"),
         }
 
 
@@ -157,6 +159,7 @@ class CompleteForm(forms.Form):
 
 
 class ExtraForm(forms.Form):
+    key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     name = forms.CharField(label=_("Extra"), max_length=200)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
     unit_price = amount_field(_("Price each"))

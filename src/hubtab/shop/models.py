@@ -172,6 +172,7 @@ class Order(models.Model):
     account_id = models.BigIntegerField()
     unit = models.CharField(max_length=12)
     key = models.CharField(max_length=100)  # the checkout's idempotency key
+    request_hash = models.CharField(max_length=64, blank=True)  # what that checkout asked for
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     payment_policy = models.CharField(max_length=16)
     fulfilment_kind = models.CharField(max_length=10, choices=FulfilmentKind.choices, blank=True)
@@ -191,6 +192,7 @@ class Order(models.Model):
     owed_minor = models.BigIntegerField(default=0)
     carried_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="carries")
     refunded_minor = models.BigIntegerField(default=0)
+    refunded_paid_minor = models.BigIntegerField(default=0)  # of it, given back as paid credit (the rest granted)
     placed_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -232,11 +234,15 @@ class OrderLine(models.Model):
     stock_taken = models.BooleanField(default=False)  # its variant's stock was counted and taken
     is_extra = models.BooleanField(default=False)  # added by crew after the order was placed
     added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    key = models.CharField(max_length=100, blank=True)  # an extra's form key: added once
 
     objects = ScopedManager(hub="hub")
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "key"], condition=~Q(key=""), name="order_line_unique_key")
+        ]
 
     def __str__(self) -> str:
         return self.name

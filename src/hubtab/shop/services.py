@@ -10,13 +10,15 @@ transaction with ledger keys named after the order, so a double click or a retry
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,12 +35,19 @@ from hubtab.accounts.services import (
 )
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import amount_check, money_format
+from hubtab.core.money import amount_check, currency_unit, money_format
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
-from hubtab.ledger.selectors import account_state, transaction_key_used
-from hubtab.payments.models import Payment, PaymentMethod
-from hubtab.payments.services import gateway_for, payment_refund, topup_start
+from hubtab.ledger.models import LotKind
+from hubtab.ledger.selectors import LotDraw, account_state, lots_drawn, transaction_key_used
+from hubtab.payments.models import Payment, PaymentMethod, PaymentRefund, RefundStatus
+from hubtab.payments.services import (
+    gateway_for,
+    payment_refund_prepare,
+    refund_credit_minor,
+    refund_send,
+    topup_start,
+)
 from hubtab.shop.models import (
     FulfilmentKind,
     FulfilmentOption,
@@ -114,9 +123,11 @@ def product_save(
 def variant_save(
     *, hub: Hub, actor: User | None, product: Product, name: str = "", price_minor: int | None = None,
     tier_id: int | None = None, by_weight: bool = False, estimated_grams: int | None = None,
-    stock: int | None = None, active: bool = True, variant: Variant | None = None,
+    stock: int | None = None, active: bool = True, variant: Variant | None = None, stock_seen: int | None = None,
 ) -> Variant:  # fmt: skip
-    """A way to buy the product: a price in the hub's currency or a tier's credits, not both."""
+    """A way to buy the product: a price in the hub's currency or a tier's credits, not both.
+    `stock_seen` is the stock the form showed: what was sold since is not put back, the change
+    typed is applied to the stock as it is now."""
     if product.hub_id != hub.id:
         raise DomainError("not_found", _("That product does not exist at this hub."))
     if (price_minor is None) == (tier_id is None):
@@ -133,6 +144,10 @@ def variant_save(
     if stock is not None and (not isinstance(stock, int) or not 0 <= stock <= 1_000_000):
         raise DomainError("validation_error", _("Stock is a whole number from 0, or blank when not counted."))
     with transaction.atomic():
+        if variant is not None:
+            variant = Variant.objects.with_scopes_disabled().select_for_update().get(id=variant.id)
+            if stock is not None and stock_seen is not None and variant.stock is not None:
+                stock = max(variant.stock + stock - stock_seen, 0)
         variant = variant or Variant(hub=hub, product=product)
         variant.name = (name or "").strip()[:80]
         variant.price_minor = price_minor if tier is None else None
@@ -211,11 +226,10 @@ def order_place(
     lines = cart_lines(hub=hub, items=items)
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         raise DomainError("invalid_key", _("This checkout expired; open it again."))
+    request_hash = _checkout_hash(cycle_id, items, option_id, rest_method)
     existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
     if existing is not None:
-        if existing.account_id != customer.account_id:
-            raise DomainError("invalid_key", _("This checkout expired; open it again."))
-        return existing  # the same checkout sent twice
+        return _checkout_replay(existing, customer, request_hash)
     cycle = OrderCycle.objects.with_scopes_disabled().filter(hub=hub, id=cycle_id).first()
     if cycle is None or not cycle.is_open(now):
         raise DomainError("cycle_closed", _("This order cycle is closed; orders can't be placed in it now."))
@@ -225,19 +239,37 @@ def order_place(
         raise DomainError("validation_error", _("Choose pickup or delivery."))
     try:
         with transaction.atomic():
-            return _order_place_locked(hub, customer, cycle, items, lines, option, key, rest_method, now)
+            return _order_place_locked(hub, customer, cycle, items, lines, option, key, rest_method, now, request_hash)
     except (IntegrityError, DomainError):
         # The same checkout sent twice at once (a double click): the second send waited on the
         # first's locks and then saw its own order's stock or credit gone, or its key taken.
-        existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key, account_id=customer.account_id).first()
+        existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
         if existing is None:
             raise
-        return existing
+        return _checkout_replay(existing, customer, request_hash)
+
+
+def _checkout_hash(cycle_id: int, items: dict[int, int], option_id: int | None, rest_method: str) -> str:
+    return hashlib.sha256(json.dumps([cycle_id, sorted(items.items()), option_id, rest_method]).encode()).hexdigest()
+
+
+def _checkout_replay(existing: Order, customer: Customer, request_hash: str) -> Order:
+    """The same checkout sent again answers with its order; the same key with another cart is
+    refused (an old tab sent after the cart changed), so that nothing is taken for granted."""
+    if existing.account_id != customer.account_id:
+        raise DomainError("invalid_key", _("This checkout expired; open it again."))
+    if existing.request_hash != request_hash:
+        raise DomainError(
+            "checkout_used",
+            _("This checkout already placed order #%(id)s and your cart has changed since: check it and place it "
+              "again.") % {"id": existing.id},
+        )  # fmt: skip
+    return existing
 
 
 def _order_place_locked(
     hub: Hub, customer: Customer, cycle: OrderCycle, items: dict[int, int], lines: tuple[CartLine, ...],
-    option: FulfilmentOption | None, key: str, rest_method: str, now: datetime,
+    option: FulfilmentOption | None, key: str, rest_method: str, now: datetime, request_hash: str,
 ) -> Order:  # fmt: skip
     # Variants with counted stock are locked in id order (the same order everywhere), before the
     # account's lock that the ledger takes for the hold.
@@ -280,7 +312,7 @@ def _order_place_locked(
         payment_policy=quote.policy, fulfilment_kind=option.kind if option else "",
         fulfilment_name=option.name if option else "", fee_minor=quote.fee_minor,
         carried_minor=quote.carried_minor, estimated_minor=quote.total_minor, rest_method=rest_method,
-        due_minor=quote.rest_minor, placed_at=now,
+        due_minor=quote.rest_minor, placed_at=now, request_hash=request_hash,
     )  # fmt: skip
     OrderLine.objects.with_scopes_disabled().bulk_create(
         [
@@ -373,17 +405,21 @@ def order_pack(
 
 
 def order_extra_add(
-    *, hub: Hub, actor: User | None, order_id: int, name: str, quantity: int, unit_price_minor: int
-) -> Order:
-    """Something added after ordering (a forgotten bag, a bottle deposit). On an open order it is
-    part of the final total; on a completed one it is taken from the balance at once, within the
-    spending limit, and what the limit does not allow is owed with the next order."""
+    *, hub: Hub, actor: User | None, order_id: int, name: str, quantity: int, unit_price_minor: int, key: str = "",
+) -> Order:  # fmt: skip
+    """Something added after ordering (a forgotten bag, a bottle deposit), once per `key`. On an
+    open order it is part of the final total; on a completed one it is taken from the balance at
+    once, within the spending limit, and what the limit does not allow is owed with the next order
+    (all of it where the order is paid by other methods only: credit is never used there)."""
     name = _name(name, _("Say what the extra is."), 200)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 999:
         raise DomainError("validation_error", _("The quantity is a whole number from 1."))
     amount_check(unit_price_minor)
+    key = (key or "").strip()[:100]
     with transaction.atomic():
         order = _order_locked(hub, order_id)
+        if key and OrderLine.objects.with_scopes_disabled().filter(order=order, key=key).exists():
+            return order  # the same form sent twice
         if order.status == OrderStatus.CANCELLED:
             raise DomainError("order_not_open", _("A cancelled order can't take extras."))
         if order.carried_into_id is not None:
@@ -392,12 +428,14 @@ def order_extra_add(
             )
         line = OrderLine.objects.with_scopes_disabled().create(
             hub=hub, order=order, name=name, quantity=quantity, unit_price_minor=unit_price_minor, is_extra=True,
-            added_by=actor,
+            added_by=actor, key=key,
         )  # fmt: skip
         amount = line.final_minor
         _event(order, OrderEventKind.EXTRA, amount, note=f"{quantity} x {name}", actor=actor)
         if order.status == OrderStatus.COMPLETED:
-            taken = _take(hub, order, amount, key=f"order:{order.id}:extra:{line.id}", actor=actor, hold=False)
+            taken = 0
+            if order.payment_policy != PaymentPolicy.OTHER_ONLY:
+                taken = _take(hub, order, amount, key=f"order:{order.id}:extra:{line.id}", actor=actor, hold=False)
             order.final_minor = (order.final_minor or 0) + amount
             order.captured_minor += taken
             order.owed_minor += amount - taken
@@ -457,6 +495,13 @@ def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_min
         if collected_minor is None:
             collected_minor = money_to_collect(hub=hub, order=order, final_minor=final) if manual else 0
         amount_check(collected_minor, allow_zero=True)
+        due_minor = money_to_collect(hub=hub, order=order, final_minor=final)
+        if collected_minor > due_minor:
+            raise DomainError(
+                "validation_error",
+                _("At most %(due)s is left to pay for this order.")
+                % {"due": money_format(due_minor, currency_unit(hub.currency), hub.locale)},
+            )
         if collected_minor and not manual:
             raise DomainError("validation_error", _("This order is paid from credit; nothing is collected by hand."))
         if collected_minor:
@@ -496,15 +541,18 @@ def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_min
     return order
 
 
-def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "") -> Order:
+def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "", by_customer: bool = False) -> Order:
     """Cancel an order not yet completed: the hold is voided, stock comes back, debt it carried
-    is owed again on its own order. Once."""
+    is owed again on its own order. Once. A customer may cancel only while the cycle is open and
+    nothing of the order is packed yet."""
     with transaction.atomic():
         order = _order_locked(hub, order_id)
         if order.status == OrderStatus.CANCELLED:
             return order
         if order.status == OrderStatus.COMPLETED:
             raise DomainError("order_completed", _("A completed order is refunded, not cancelled."))
+        if by_customer and not customer_may_cancel(order):
+            raise DomainError("order_not_cancellable", _("This order can't be cancelled any more; ask the hub."))
         # Variants, then earlier orders, then the account: the order in which placing an order
         # locks them, so that a cancel and a checkout of the same customer never deadlock.
         for line in (
@@ -526,60 +574,139 @@ def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "
     return order
 
 
+def customer_may_cancel(order: Order) -> bool:
+    """Whether the customer may still cancel: open order, open cycle, nothing packed yet."""
+    if order.status != OrderStatus.PLACED or not order.cycle.is_open():
+        return False
+    return (
+        not OrderLine.objects.with_scopes_disabled()
+        .filter(Q(packed_quantity__isnull=False) | Q(packed_grams__isnull=False), order=order)
+        .exists()
+    )
+
+
 class RefundTo:
     CREDIT = "credit"
     CARD = "card"
 
 
+def refundable_minor(order: Order) -> int:
+    """What a completed order can still give back: what it took for itself (not the debt of
+    earlier orders it collected), less what was refunded already."""
+    return max(order.captured_minor - order.carried_minor - order.refunded_minor, 0)
+
+
+def _refund_parts(hub: Hub, order: Order, amount_minor: int, to: str) -> list[LotDraw]:
+    """How a refund of `amount_minor` comes back: as the kinds of credit that paid the order,
+    granted credit first (with its expiry), then paid; a refund to the card only from what was
+    paid. Debt of earlier orders that this order collected is not refundable: it was owed."""
+    drawn = lots_drawn(
+        hub_id=hub.id, account_id=order.account_id, keys=[f"order:{order.id}:capture", f"order:{order.id}:charge"],
+        key_prefix=f"order:{order.id}:extra:",
+    )  # fmt: skip
+    own_minor = max(order.captured_minor - order.carried_minor, 0)
+    granted_total = min(sum(d.amount_minor for d in drawn if d.kind == LotKind.GRANTED), own_minor)
+    refunded_granted = order.refunded_minor - order.refunded_paid_minor
+    granted_left = granted_total - refunded_granted
+    paid_left = own_minor - granted_total - order.refunded_paid_minor
+    granted_minor = 0 if to == RefundTo.CARD else min(amount_minor, granted_left)
+    paid_minor = amount_minor - granted_minor
+    if paid_minor > paid_left:
+        most = paid_left if to == RefundTo.CARD else paid_left + granted_left
+        message = (
+            _("At most %(left)s of this order can still be refunded to the card.")
+            if to == RefundTo.CARD
+            else _("At most %(left)s of this order can still be refunded.")
+        )
+        raise DomainError(
+            "refund_too_large", message % {"left": money_format(max(most, 0), credit_unit_of(hub=hub), hub.locale)}
+        )
+    parts: list[LotDraw] = []
+    skip, want = refunded_granted, granted_minor
+    for draw in reversed([d for d in drawn if d.kind == LotKind.GRANTED]):
+        usable = max(draw.amount_minor - skip, 0)
+        skip = max(skip - draw.amount_minor, 0)
+        take = min(usable, want)
+        if take:
+            parts.append(LotDraw(LotKind.GRANTED, draw.expires_at, take))
+            want -= take
+    if paid_minor:
+        parts.append(LotDraw(LotKind.PAID, None, paid_minor))
+    return parts
+
+
 def order_refund(
     *, hub: Hub, actor: User, order_id: int, amount_minor: int, reason: str, key: str, to: str = RefundTo.CREDIT
 ) -> Order:
-    """Give back part or all of what a completed order took: as paid credit, and then, if asked
-    and the order's rest was paid by card, from that credit back to the card. Once per key."""
+    """Give back part or all of what a completed order took, once per key: to the customer's
+    credit, as the kinds of credit that paid it; or, for an order whose rest was paid by card,
+    back to that card. A refund to the card is checked whole before anything moves; then, in one
+    transaction, the credit is given back and taken again as the card refund, which is sent after
+    the commit (and by the reconcile job if that send is lost)."""
     amount_check(amount_minor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("comment_required", _("Say why: the reason is kept with the refund."))
     if to not in (RefundTo.CREDIT, RefundTo.CARD):
         raise DomainError("validation_error", _("Refund to credit or to the card."))
-    ledger_key = f"order-refund:{key}"
+    ledger_key, card_key = f"order-refund:{key}", f"order-refund:{key}:card"
     with transaction.atomic():
         order = _order_locked(hub, order_id)
-        if transaction_key_used(hub_id=hub.id, key=ledger_key):
-            return order  # the same refund form sent twice
-        if order.status != OrderStatus.COMPLETED:
-            raise DomainError("order_not_completed", _("Only a completed order can be refunded; cancel an open one."))
-        left = order.captured_minor - order.refunded_minor
-        if amount_minor > left:
-            raise DomainError(
-                "refund_too_large",
-                _("At most %(left)s of this order can still be refunded.")
-                % {"left": money_format(left, credit_unit_of(hub=hub), hub.locale)},
-            )
-        payment = None
-        if to == RefundTo.CARD:
-            payment = Payment.objects.with_scopes_disabled().filter(hub=hub, id=order.payment_id).first()
-            if payment is None or payment.method != PaymentMethod.CARD:
-                raise DomainError("not_refundable", _("This order was not paid by card: refund it to credit."))
-        charge_refund_post(
-            hub=hub, account_id=order.account_id, amount_minor=amount_minor, reference=_reference(hub, order),
-            reason=reason, key=ledger_key, actor=actor,
-        )  # fmt: skip
-        order.refunded_minor += amount_minor
-        order.save(update_fields=["refunded_minor"])
-        _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
-        audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
-                     summary=f"Refunded {amount_minor} minor units of {_reference(hub, order)}: {reason}")  # fmt: skip
-    if payment is not None:
-        # Paid credit back to the card it came from (payments takes it from the account first).
-        money_minor = amount_minor * payment.price_minor // payment.paid_minor
-        money_minor = min(money_minor, payment.card_refundable_minor)
-        if money_minor > 0:
-            payment_refund(hub=hub, actor=actor, payment_id=payment.id, amount_minor=money_minor, reason=reason,
-                           key=f"order-refund:{key}:card")  # fmt: skip
+        replayed = transaction_key_used(hub_id=hub.id, key=ledger_key)
+        if not replayed:
+            if order.status != OrderStatus.COMPLETED:
+                raise DomainError(
+                    "order_not_completed", _("Only a completed order can be refunded; cancel an open one.")
+                )
+            money_minor = _card_refund_check(hub, order, amount_minor) if to == RefundTo.CARD else 0
+            parts = _refund_parts(hub, order, amount_minor, to)
+            charge_refund_post(hub=hub, account_id=order.account_id, parts=parts, reference=_reference(hub, order),
+                               reason=reason, key=ledger_key, actor=actor)  # fmt: skip
+            paid_minor = sum(part.amount_minor for part in parts if part.kind == LotKind.PAID)
+            order.refunded_minor += amount_minor
+            order.refunded_paid_minor += paid_minor
+            order.save(update_fields=["refunded_minor", "refunded_paid_minor"])
+            _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
+            audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
+                         summary=f"Refunded {amount_minor} minor units of order {order.id} to {to}: {reason}",
+                         data={"amount_minor": amount_minor, "to": to})  # fmt: skip
+            if money_minor:
+                assert order.payment_id is not None  # checked by _card_refund_check
+                payment_refund_prepare(hub=hub, actor=actor, payment_id=order.payment_id, amount_minor=money_minor,
+                                       reason=reason, key=card_key)  # fmt: skip
+    refund = PaymentRefund.objects.with_scopes_disabled().filter(hub=hub, key=card_key).first()
+    if refund is not None and refund.status in (RefundStatus.PENDING, RefundStatus.UNKNOWN):
+        refund = refund_send(hub=hub, refund=refund)
+        if refund.status in (RefundStatus.SUCCEEDED, RefundStatus.PENDING, RefundStatus.UNKNOWN):
             with transaction.atomic():
-                _event(order, OrderEventKind.REFUNDED_CARD, amount_minor, note=reason, actor=actor)
+                if (
+                    not OrderEvent.objects.with_scopes_disabled()
+                    .filter(order=order, kind=OrderEventKind.REFUNDED_CARD, note=card_key)
+                    .exists()
+                ):
+                    _event(order, OrderEventKind.REFUNDED_CARD, refund.credit_minor, note=card_key, actor=actor)
     return order
+
+
+def _card_refund_check(hub: Hub, order: Order, amount_minor: int) -> int:
+    """The money a refund to the card sends, refused before anything moves when it can't be made:
+    no card payment that went through, more than it can still give back, or credit that does not
+    come to a whole amount of money. The credit it takes back is then exactly `amount_minor`."""
+    payment = Payment.objects.with_scopes_disabled().filter(hub=hub, id=order.payment_id).first()
+    if payment is None or payment.method != PaymentMethod.CARD or not payment.card_refundable_minor:
+        raise DomainError("not_refundable", _("This order was not paid by a card payment that went through: "
+                                              "refund it to credit."))  # fmt: skip
+    money_minor = -(-amount_minor * payment.price_minor // payment.paid_minor)  # rounded up
+    if refund_credit_minor(payment, money_minor) != amount_minor:
+        raise DomainError("not_refundable", _("That amount of credit is not a whole amount of money: refund it to "
+                                              "credit, or choose another amount."))  # fmt: skip
+    if money_minor > payment.card_refundable_minor:
+        raise DomainError(
+            "not_refundable",
+            _("At most %(left)s can still go back to this card.")
+            % {"left": money_format(payment.card_refundable_minor, currency_unit(payment.currency), hub.locale)},
+        )
+    return money_minor
 
 
 def order_payment_link(*, hub: Hub, order: Order, payment_id: int) -> None:
@@ -620,7 +747,7 @@ def orders_bulk(*, hub: Hub, actor: User, order_ids: Iterable[int], action: str,
                 order_cancel(hub=hub, actor=actor, order_id=order_id, reason=_("Cancelled from the orders list"))
             else:
                 order = Order.objects.with_scopes_disabled().filter(hub=hub, id=order_id).first()
-                left = order.captured_minor - order.refunded_minor if order else 0
+                left = refundable_minor(order) if order else 0
                 if order is None or left <= 0:
                     raise DomainError("nothing_to_refund", _("Nothing left to refund."))
                 order_refund(hub=hub, actor=actor, order_id=order_id, amount_minor=left,

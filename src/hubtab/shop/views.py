@@ -70,6 +70,7 @@ from hubtab.shop.services import (
     BulkAction,
     checkout_key,
     checkout_topup_start,
+    customer_may_cancel,
     cycle_save,
     fulfilment_add,
     hub_takes_cards,
@@ -83,6 +84,7 @@ from hubtab.shop.services import (
     order_refund,
     orders_bulk,
     product_save,
+    refundable_minor,
     tier_save,
     variant_save,
 )
@@ -317,6 +319,9 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
                 rest_method=rest_method,
             )
         except DomainError as exc:
+            if exc.code == "checkout_used":  # an old tab: start again from the cart as it is now
+                messages.error(request, exc.message)
+                return redirect(reverse("shop_checkout", args=[hub.slug]) + (f"?option={option.id}" if option else ""))
             form.add_error(None, exc.message)
         else:
             payment_id = request.session.pop(f"checkout_payment:{hub.id}", None)
@@ -456,12 +461,14 @@ def my_order(request: HttpRequest, hub_slug: str, order_id: int) -> HttpResponse
     order = order_get(hub=hub, order_id=order_id, account_id=record.account_id)
     if order is None:
         raise Http404("No such order.")
-    may_cancel = order.status == OrderStatus.PLACED and order.cycle.is_open()
+    may_cancel = customer_may_cancel(order)
     if request.method == "POST" and request.POST.get("do") == "cancel":
-        if not may_cancel:
-            messages.error(request, _("This order can't be cancelled any more; ask the hub."))
+        try:
+            order_cancel(hub=hub, actor=request_user(request), order_id=order.id, reason=_("Cancelled by the customer"),
+                         by_customer=True)  # fmt: skip
+        except DomainError as exc:
+            messages.error(request, exc.message)
         else:
-            order_cancel(hub=hub, actor=request_user(request), order_id=order.id, reason=_("Cancelled by the customer"))
             messages.success(request, _("Your order is cancelled and its credit released."))
         return redirect("my_order", hub_slug=hub.slug, order_id=order.id)
     return render(request, "shop/my_order.html", {"hub": hub, **_order_view(hub, order), "may_cancel": may_cancel})
@@ -596,6 +603,7 @@ def _variant_initial(variant: Variant, money: Unit) -> dict[str, Any]:
         "by_weight": variant.by_weight,
         "estimated_grams": variant.estimated_grams,
         "stock": variant.stock,
+        "stock_seen": variant.stock,
         "variant_active": variant.active,
     }
 
@@ -741,7 +749,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
     lines = list(order_lines(order=order))
     pack_form = PackForm(request.POST if do in ("pack", "complete") else None, lines=lines)
     complete_form = CompleteForm(request.POST if do == "complete" else None)
-    extra_form = ExtraForm(request.POST if do == "extra" else None, prefix="extra")
+    extra_form = ExtraForm(request.POST if do == "extra" else None, initial={"key": fresh_key()}, prefix="extra")
     refund_form = RefundForm(request.POST if do == "refund" else None, initial={"key": fresh_key()}, prefix="refund")
     here = redirect("shop_order", slug=hub.slug, order_id=order.id)
     try:
@@ -766,12 +774,17 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
                     name=extra_form.cleaned_data["name"],
                     quantity=extra_form.cleaned_data["quantity"],
                     unit_price_minor=price,
+                    key=extra_form.cleaned_data["key"],
                 )
                 messages.success(request, _("Extra added."))
                 return here
         elif do == "cancel":
-            order_cancel(hub=hub, actor=actor, order_id=order.id, reason=request.POST.get("reason", "")[:300])
-            messages.success(request, _("Order cancelled; its hold is released."))
+            try:
+                order_cancel(hub=hub, actor=actor, order_id=order.id, reason=request.POST.get("reason", "")[:300])
+            except DomainError as exc:  # completed meanwhile, by someone else
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Order cancelled; its hold is released."))
             return here
         elif do == "refund":
             if not _may(request, Permission.MOVE_MONEY):
@@ -827,7 +840,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
             "refund_form": refund_form,
             "manual": manual,
             "is_open": order.status == "placed",
-            "may_refund": _may(request, Permission.MOVE_MONEY) and order.captured_minor > order.refunded_minor,
+            "may_refund": _may(request, Permission.MOVE_MONEY) and refundable_minor(order) > 0,
             "paid_by_card": order.payment_id is not None,
         },
     )
