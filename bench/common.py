@@ -151,6 +151,38 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def error_name(exc: BaseException) -> str:
+    """A failure as one short line: a domain error's code, or the exception and its text."""
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__}:{code}" if code else f"{type(exc).__name__}: {exc}"[:200]
+
+
+def django_worker_loop(
+    database_url: str, index: int, tasks: Any, results: Any, handle: Callable[[int, dict[str, Any]], Any]
+) -> None:
+    """A WorkerPool worker's life: Django set up on `database_url`, "ready", then `handle` each
+    task until None; a task that raises reports "fatal" and stops the benchmark."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hubtab.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.ensure_connection()
+    results.put(("ready", index, None))
+    while True:
+        task = tasks.get()
+        if task is None:
+            break
+        try:
+            out = handle(index, task)
+        except BaseException as exc:
+            out = {"fatal": error_name(exc)}
+        results.put(("done", index, out))
+    connection.close()
+
+
 class WorkerPool:
     """N spawned worker processes running `target(index, tasks, results)`, kept for several
     measurements. A worker puts ("ready", index, None) once set up, then ("done", index, out) for

@@ -54,6 +54,8 @@ from common import (
     database_drop,
     database_recreate,
     database_url,
+    django_worker_loop,
+    error_name,
     hubtab_migrate,
     percentile,
     pgbench_command,
@@ -172,11 +174,6 @@ def _poster(mode: str, ctx: dict[str, Any]) -> tuple[Any, Any]:
     return post_raw, conn.close
 
 
-def _error_name(exc: BaseException) -> str:
-    code = getattr(exc, "code", None)
-    return f"{type(exc).__name__}:{code}" if code else f"{type(exc).__name__}: {exc}"[:200]
-
-
 def _run_timed(index: int, task: dict[str, Any]) -> dict[str, Any]:
     ctx, shape = task["ctx"], task["shape"]
     customers, sales = ctx["customers"], ctx["sales_id"]
@@ -204,7 +201,7 @@ def _run_timed(index: int, task: dict[str, Any]) -> dict[str, Any]:
             try:
                 post(key, src, dst, rng.randint(1, 500))
             except Exception as exc:  # counted and reported; any failure fails the benchmark
-                errors[_error_name(exc)] += 1
+                errors[error_name(exc)] += 1
                 continue
             finished = time.time()
             if measure_from <= finished <= end:
@@ -236,33 +233,19 @@ def _run_batch(index: int, task: dict[str, Any]) -> dict[str, Any]:
             try:
                 post(f"bench-batch-{index}-{i}-{run_id}", customer, sales, rng.randint(1, 500))
             except Exception as exc:
-                errors[_error_name(exc)] += 1
+                errors[error_name(exc)] += 1
         finished = time.time()
     finally:
         close()
     return {"count": task["count"] - sum(errors.values()), "finished": finished, "errors": dict(errors)}
 
 
+def _handle(index: int, task: dict[str, Any]) -> dict[str, Any]:
+    return _run_batch(index, task) if task["mode"] == "batch" else _run_timed(index, task)
+
+
 def _worker_main(index: int, tasks: Any, results: Any) -> None:
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hubtab.settings"
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    connection.ensure_connection()
-    results.put(("ready", index, None))
-    while True:
-        task = tasks.get()
-        if task is None:
-            break
-        try:
-            out = (_run_batch if task["mode"] == "batch" else _run_timed)(index, task)
-        except BaseException as exc:
-            out = {"fatal": _error_name(exc)}
-        results.put(("done", index, out))
-    connection.close()
+    django_worker_loop(BENCH_URL, index, tasks, results, _handle)
 
 
 class Pool(WorkerPool):

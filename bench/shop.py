@@ -49,6 +49,8 @@ from common import (  # bench/ is not a package: its scripts run from the projec
     database_drop,
     database_recreate,
     database_url,
+    django_worker_loop,
+    error_name,
     hubtab_migrate,
     percentile,
     pgbench_command,
@@ -150,11 +152,6 @@ def basket(variants: dict[str, Any], n: int, counted: bool = True) -> dict[int, 
 # --- worker processes -----------------------------------------------------------------------------
 
 
-def _error_name(exc: BaseException) -> str:
-    code = getattr(exc, "code", None)
-    return f"{type(exc).__name__}:{code}" if code else f"{type(exc).__name__}: {exc}"[:200]
-
-
 def _place(index: int, task: dict[str, Any]) -> dict[str, Any]:
     from hubtab.core.models import Hub
     from hubtab.crm.models import Customer
@@ -176,7 +173,7 @@ def _place(index: int, task: dict[str, Any]) -> dict[str, Any]:
                 key=f"bench-{task['run']}-{index}-{i}",
             )  # fmt: skip
         except Exception as exc:  # counted and reported; any failure fails the benchmark
-            errors[_error_name(exc)] += 1
+            errors[error_name(exc)] += 1
             continue
         latencies.append(time.perf_counter() - started)
         order_ids.append(order.id)
@@ -202,7 +199,7 @@ def _complete(index: int, task: dict[str, Any]) -> dict[str, Any]:
         try:
             order_complete(hub=hub, actor=None, order_id=order_id)
         except Exception as exc:
-            errors[_error_name(exc)] += 1
+            errors[error_name(exc)] += 1
             continue
         latencies.append(time.perf_counter() - started)
         done.append(order_id)
@@ -215,26 +212,12 @@ def _complete(index: int, task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _handle(index: int, task: dict[str, Any]) -> dict[str, Any]:
+    return _place(index, task) if task["kind"] == "place" else _complete(index, task)
+
+
 def _worker_main(index: int, tasks: Any, results: Any) -> None:
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hubtab.settings"
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    connection.ensure_connection()
-    results.put(("ready", index, None))
-    while True:
-        task = tasks.get()
-        if task is None:
-            break
-        try:
-            out = (_place if task["kind"] == "place" else _complete)(index, task)
-        except BaseException as exc:
-            out = {"fatal": _error_name(exc)}
-        results.put(("done", index, out))
-    connection.close()
+    django_worker_loop(BENCH_URL, index, tasks, results, _handle)
 
 
 # --- measurements ---------------------------------------------------------------------------------
