@@ -84,6 +84,33 @@ class Books:
         )
 
 
+def run_in_threads(target, count: int) -> list[BaseException]:
+    """Run target(n) for n in range(count), each in its own thread with its own database
+    connection, all released together by a barrier; returns what they raised."""
+    import threading
+
+    from django.db import connections
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(worker: int) -> None:
+        try:
+            barrier.wait()
+            target(worker)
+        except BaseException as exc:  # reported to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()  # each thread had its own connection
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 @pytest.fixture
 def hub(db):
     return hub_create(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from hubtab.core.models import Hub
-from hubtab.payments.models import AutoTopUp, Payment, PaymentMethod, PaymentStatus, SavedCard
+from hubtab.payments.models import AutoTopUp, GatewayAccount, Payment, PaymentMethod, PaymentStatus, SavedCard
+
+
+def hub_takes_cards(*, hub: Hub) -> bool:
+    """Whether the hub has entered its gateway keys, and so takes cards."""
+    return GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).exists()
 
 
 def payment_list(*, hub: Hub, account_id: int) -> QuerySet[Payment]:

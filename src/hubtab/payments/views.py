@@ -29,7 +29,7 @@ from hubtab.ledger.selectors import account_state
 from hubtab.payments.forms import AutoTopUpForm, GatewayForm, RefundForm, TopUpForm
 from hubtab.payments.gateway import stripe_js_url
 from hubtab.payments.models import GatewayAccount, Payment, PaymentMethod, PaymentStatus, RefundStatus
-from hubtab.payments.selectors import auto_top_up_of, payment_list, saved_card_list, transfer_list
+from hubtab.payments.selectors import auto_top_up_of, hub_takes_cards, payment_list, saved_card_list, transfer_list
 from hubtab.payments.services import (
     WebhookRefused,
     auto_top_up_set,
@@ -110,7 +110,7 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     hub = record.hub
     unit = credit_unit_of(hub=hub)
     settings_row = credit_settings_of(hub=hub)
-    takes_cards = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).exists()
+    takes_cards = hub_takes_cards(hub=hub)
     takes_transfers = bool(settings_row.bank_transfer_details.strip())
     form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit))
     method = PaymentMethod.BANK_TRANSFER if request.POST.get("method") == "bank_transfer" else PaymentMethod.CARD

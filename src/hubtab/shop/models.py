@@ -299,11 +299,15 @@ class OrderEvent(models.Model):
     note = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(max_length=120, blank=True)  # an event that a retry must not record twice
 
     objects = ScopedManager(hub="hub")
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "key"], condition=~Q(key=""), name="order_event_unique_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} of order {self.order_id}"

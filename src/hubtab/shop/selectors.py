@@ -81,14 +81,6 @@ class Pricer:
         return self.money(option.fee_minor) if option is not None and option.fee_minor else 0
 
 
-def variant_price_minor(*, hub: Hub, variant: Variant) -> int:
-    return Pricer(hub).variant(variant)
-
-
-def fee_minor(*, hub: Hub, option: FulfilmentOption | None) -> int:
-    return Pricer(hub).fee(option)
-
-
 def cycle_list(*, hub: Hub) -> QuerySet[OrderCycle]:
     return (
         OrderCycle.objects.with_scopes_disabled()
@@ -251,14 +243,7 @@ def order_get(*, hub: Hub, order_id: int, account_id: int | None = None) -> Orde
     orders = Order.objects.with_scopes_disabled().filter(hub=hub, id=order_id)
     if account_id is not None:
         orders = orders.filter(account_id=account_id)
-    return (
-        orders.select_related("customer", "cycle")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.with_scopes_disabled().all()),
-            Prefetch("carries", queryset=Order.objects.with_scopes_disabled().all()),
-        )
-        .first()
-    )
+    return orders.select_related("customer", "cycle").first()
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:

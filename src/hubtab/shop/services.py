@@ -41,8 +41,8 @@ from hubtab.crm.models import Customer
 from hubtab.ledger.models import LotKind
 from hubtab.ledger.selectors import LotDraw, account_state, lots_drawn, transaction_key_used
 from hubtab.payments.models import Payment, PaymentMethod, PaymentRefund, RefundStatus
+from hubtab.payments.selectors import hub_takes_cards
 from hubtab.payments.services import (
-    gateway_for,
     payment_refund_prepare,
     refund_credit_minor,
     refund_send,
@@ -62,7 +62,7 @@ from hubtab.shop.models import (
     RestMethod,
     Variant,
 )
-from hubtab.shop.selectors import CartLine, cart_lines, checkout_quote, order_final_minor, orders_owed
+from hubtab.shop.selectors import CartLine, CheckoutQuote, cart_lines, checkout_quote, order_final_minor, orders_owed
 
 MANUAL_METHODS = (RestMethod.CASH, RestMethod.BANK_TRANSFER)
 
@@ -204,9 +204,14 @@ def _reference(hub: Hub, order: Order) -> str:
         return _("Order #%(id)s") % {"id": order.id}
 
 
-def _event(order: Order, kind: str, amount_minor: int | None = None, note: str = "", actor: User | None = None) -> None:
+def _event(
+    order: Order, kind: str, amount_minor: int | None = None, note: str = "", actor: User | None = None, key: str = ""
+) -> None:
+    """Record what happened to the order; an event with a `key` is recorded once."""
+    if key and OrderEvent.objects.with_scopes_disabled().filter(order=order, key=key).exists():
+        return
     OrderEvent.objects.with_scopes_disabled().create(
-        hub_id=order.hub_id, order=order, kind=kind, amount_minor=amount_minor, note=note[:300], actor=actor
+        hub_id=order.hub_id, order=order, kind=kind, amount_minor=amount_minor, note=note[:300], actor=actor, key=key
     )
 
 
@@ -301,10 +306,8 @@ def _order_place_locked(
     if quote.rest_minor > 0:
         if rest_method == RestMethod.CARD:
             raise DomainError("pay_rest_by_card", _("Pay the rest by card first, then place the order."))
-        if rest_method not in MANUAL_METHODS:
+        if rest_method not in rest_methods_for(hub=hub, quote=quote):
             raise DomainError("validation_error", _("Choose how you pay the rest."))
-        if rest_method == RestMethod.BANK_TRANSFER and not credit_settings_of(hub=hub).bank_transfer_details.strip():
-            raise DomainError("validation_error", _("This hub does not take bank transfers."))
     else:
         rest_method = RestMethod.NONE
     order = Order.objects.with_scopes_disabled().create(
@@ -359,12 +362,23 @@ def checkout_topup_start(*, hub: Hub, customer: Customer, shortfall_minor: int) 
     return topup_start(hub=hub, customer=customer, actor=None, credits_minor=shortfall_minor, for_shortfall=True)
 
 
-def hub_takes_cards(*, hub: Hub) -> bool:
-    try:
-        gateway_for(hub)
-    except DomainError:
-        return False
-    return True
+def rest_methods_for(*, hub: Hub, quote: CheckoutQuote) -> list[str]:
+    """How the customer may pay what credit does not: a card (a top-up now, credit first only) or
+    by hand later, in cash or by transfer where the hub gives its bank details."""
+    if quote.rest_minor <= 0 or quote.blocked:
+        return []
+    methods: list[str] = []
+    if quote.policy == PaymentPolicy.CREDIT_FIRST and hub_takes_cards(hub=hub):
+        methods.append(RestMethod.CARD)
+    methods.append(RestMethod.CASH)
+    if credit_settings_of(hub=hub).bank_transfer_details.strip():
+        methods.append(RestMethod.BANK_TRANSFER)
+    return methods
+
+
+def order_paid_by_hand(order: Order) -> bool:
+    """Whether (part of) the order is paid by hand at pickup: cash or transfer collected by crew."""
+    return order.rest_method in MANUAL_METHODS or order.payment_policy == PaymentPolicy.OTHER_ONLY
 
 
 # --- after the order is placed (crew) -------------------------------------------------------------
@@ -491,7 +505,7 @@ def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_min
         if order.status == OrderStatus.CANCELLED:
             raise DomainError("order_not_open", _("A cancelled order can't be completed."))
         final = order_final_minor(order)
-        manual = order.rest_method in MANUAL_METHODS or order.payment_policy == PaymentPolicy.OTHER_ONLY
+        manual = order_paid_by_hand(order)
         if collected_minor is None:
             collected_minor = money_to_collect(hub=hub, order=order, final_minor=final) if manual else 0
         amount_check(collected_minor, allow_zero=True)
@@ -678,13 +692,7 @@ def order_refund(
     if refund is not None and refund.status in (RefundStatus.PENDING, RefundStatus.UNKNOWN):
         refund = refund_send(hub=hub, refund=refund)
         if refund.status in (RefundStatus.SUCCEEDED, RefundStatus.PENDING, RefundStatus.UNKNOWN):
-            with transaction.atomic():
-                if (
-                    not OrderEvent.objects.with_scopes_disabled()
-                    .filter(order=order, kind=OrderEventKind.REFUNDED_CARD, note=card_key)
-                    .exists()
-                ):
-                    _event(order, OrderEventKind.REFUNDED_CARD, refund.credit_minor, note=card_key, actor=actor)
+            _event(order, OrderEventKind.REFUNDED_CARD, refund.credit_minor, note=reason, actor=actor, key=card_key)
     return order
 
 
@@ -710,10 +718,12 @@ def _card_refund_check(hub: Hub, order: Order, amount_minor: int) -> int:
 
 
 def order_payment_link(*, hub: Hub, order: Order, payment_id: int) -> None:
-    """Remember the card top-up that paid the rest of this order, for a refund to the card."""
-    Order.objects.with_scopes_disabled().filter(hub=hub, id=order.id, payment_id__isnull=True).update(
-        payment_id=payment_id
-    )
+    """Remember the card top-up that paid the rest of this order, for a refund to the card (only a
+    payment into the same account)."""
+    if Payment.objects.with_scopes_disabled().filter(hub=hub, id=payment_id, account_id=order.account_id).exists():
+        Order.objects.with_scopes_disabled().filter(hub=hub, id=order.id, payment_id__isnull=True).update(
+            payment_id=payment_id
+        )
 
 
 # --- many orders at once (crew) -------------------------------------------------------------------

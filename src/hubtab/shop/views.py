@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from hubtab.accounts.models import PaymentPolicy
-from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
+from hubtab.accounts.selectors import credit_unit_of
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
@@ -30,6 +29,7 @@ from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get
 from hubtab.ledger.selectors import account_state
+from hubtab.payments.selectors import hub_takes_cards
 from hubtab.shop.forms import (
     CheckoutForm,
     CompleteForm,
@@ -48,6 +48,7 @@ from hubtab.shop.models import FulfilmentOption, Order, OrderStatus, RestMethod,
 from hubtab.shop.selectors import (
     MAX_QUANTITY,
     CheckoutQuote,
+    Pricer,
     cart_lines,
     checkout_quote,
     cycle_get,
@@ -55,7 +56,6 @@ from hubtab.shop.selectors import (
     cycle_next,
     cycle_totals,
     cycles_open,
-    fee_minor,
     order_events,
     order_final_minor,
     order_get,
@@ -64,7 +64,6 @@ from hubtab.shop.selectors import (
     product_get,
     product_list,
     tier_list,
-    variant_price_minor,
 )
 from hubtab.shop.services import (
     BulkAction,
@@ -73,18 +72,19 @@ from hubtab.shop.services import (
     customer_may_cancel,
     cycle_save,
     fulfilment_add,
-    hub_takes_cards,
     money_to_collect,
     order_cancel,
     order_complete,
     order_extra_add,
     order_pack,
+    order_paid_by_hand,
     order_payment_link,
     order_place,
     order_refund,
     orders_bulk,
     product_save,
     refundable_minor,
+    rest_methods_for,
     tier_save,
     variant_save,
 )
@@ -119,8 +119,8 @@ def _credit_box(hub: Hub, record: Customer, unit: Unit) -> dict[str, Any]:
     }
 
 
-def _price_label(hub: Hub, unit: Unit, variant: Variant) -> str:
-    price = _money(hub, unit, variant_price_minor(hub=hub, variant=variant))
+def _price_label(pricer: Pricer, variant: Variant) -> str:
+    price = _money(pricer.hub, pricer.unit, pricer.variant(variant))
     if variant.by_weight:
         return _("%(price)s / kg, about %(grams)s g each") % {"price": price, "grams": variant.estimated_grams}
     return price
@@ -132,7 +132,8 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The hub's shop: the open cycle's products, with the customer's credit in sight."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     items = _cart(request, hub)
     if request.method == "POST":
         variant = (
@@ -162,7 +163,7 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
         {
             "product": product,
             "variants": [
-                {"variant": v, "price": _price_label(hub, unit, v), "sold_out": v.stock == 0}
+                {"variant": v, "price": _price_label(pricer, v), "sold_out": v.stock == 0}
                 for v in product.variants.all()
             ],
         }
@@ -190,8 +191,9 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _cart_view_lines(request: HttpRequest, hub: Hub, unit: Unit) -> list[dict[str, Any]]:
+def _cart_view_lines(request: HttpRequest, pricer: Pricer) -> list[dict[str, Any]]:
     """The cart's lines, priced now; what is no longer for sale is taken out, with a word."""
+    hub, unit = pricer.hub, pricer.unit
     items = _cart(request, hub)
     if not items:
         return []
@@ -207,8 +209,8 @@ def _cart_view_lines(request: HttpRequest, hub: Hub, unit: Unit) -> list[dict[st
     if not items:
         return []
     return [
-        {"line": line, "price": _price_label(hub, unit, line.variant), "total": _money(hub, unit, line.estimated_minor)}
-        for line in cart_lines(hub=hub, items=items)
+        {"line": line, "price": _price_label(pricer, line.variant), "total": _money(hub, unit, line.estimated_minor)}
+        for line in cart_lines(hub=hub, items=items, pricer=pricer)
     ]
 
 
@@ -218,7 +220,8 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The cart: change quantities, remove, choose pickup or delivery, go to checkout."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     if request.method == "POST":
         items = _cart(request, hub)
         remove = _int(request.POST.get("remove"))
@@ -230,9 +233,9 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
                 items[variant_id] = quantity
         _cart_save(request, hub, items)
         return redirect("shop_cart", hub_slug=hub.slug)
-    lines = _cart_view_lines(request, hub, unit)
+    lines = _cart_view_lines(request, pricer)
     cycle = cycles_open(hub=hub).first()
-    options = [(option, _option_label(hub, unit, option)) for option in cycle.options.all()] if cycle else []
+    options = [(option, _option_label(pricer, option)) for option in cycle.options.all()] if cycle else []
     return render(
         request,
         "shop/cart.html",
@@ -248,8 +251,9 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     )
 
 
-def _option_label(hub: Hub, unit: Unit, option: FulfilmentOption) -> str:
-    fee = fee_minor(hub=hub, option=option)
+def _option_label(pricer: Pricer, option: FulfilmentOption) -> str:
+    hub, unit = pricer.hub, pricer.unit
+    fee = pricer.fee(option)
     kind = option.get_kind_display()
     if not fee:
         return _fulfilment(kind, option.name)
@@ -260,19 +264,6 @@ def _fulfilment(kind: str, name: str) -> str:
     return _("%(kind)s: %(name)s") % {"kind": kind, "name": name}
 
 
-def _rest_methods(hub: Hub, quote: CheckoutQuote) -> list[str]:
-    """How the customer may pay what credit does not: a card (topped up now) or by hand later."""
-    if quote.rest_minor <= 0 or quote.blocked:
-        return []
-    methods: list[str] = []
-    if quote.policy == PaymentPolicy.CREDIT_FIRST and hub_takes_cards(hub=hub):
-        methods.append(RestMethod.CARD)
-    methods.append(RestMethod.CASH)
-    if credit_settings_of(hub=hub).bank_transfer_details.strip():
-        methods.append(RestMethod.BANK_TRANSFER)
-    return methods
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
@@ -280,7 +271,8 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     top-up of exactly what is missing, and the customer comes back here after paying."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     items = _cart(request, hub)
     cycle = cycles_open(hub=hub).first()
     if not items or cycle is None:
@@ -297,11 +289,11 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("shop_cart", hub_slug=hub.slug)
-    rest_methods = _rest_methods(hub, quote)
+    rest_methods = rest_methods_for(hub=hub, quote=quote)
     form = CheckoutForm(
         request.POST or None,
         initial={"key": checkout_key(), "option": option.id if option else None},
-        options=[(o, _option_label(hub, unit, o)) for o in options],
+        options=[(o, _option_label(pricer, o)) for o in options],
         rest_methods=rest_methods,
     )
     if request.method == "POST" and form.is_valid():
@@ -485,7 +477,8 @@ def _may(request: HttpRequest, permission: Permission) -> bool:
 @require_http_methods(["GET", "POST"])
 def products(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The catalogue: credit tiers, products with their variants, and a new product."""
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     money = currency_unit(hub.currency)
     tiers = list(tier_list(hub=hub))
     tier_form = TierForm(request.POST if request.POST.get("do") == "tier" else None, prefix="tier")
@@ -516,7 +509,7 @@ def products(request: HttpRequest, hub: Hub) -> HttpResponse:
                 messages.success(request, _("%(name)s is in the shop.") % {"name": product.name})
                 return redirect("shop_products", slug=hub.slug)
     rows = [
-        {"product": p, "variants": [{"variant": v, "price": _price_label(hub, unit, v)} for v in p.variants.all()]}
+        {"product": p, "variants": [{"variant": v, "price": _price_label(pricer, v)} for v in p.variants.all()]}
         for p in product_list(hub=hub)
     ]
     return render(
@@ -548,7 +541,8 @@ def product_detail(request: HttpRequest, hub: Hub, product_id: int) -> HttpRespo
     product = product_get(hub=hub, product_id=product_id)
     if product is None:
         raise Http404("No such product.")
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     money = currency_unit(hub.currency)
     tiers = list(tier_list(hub=hub))
     actor = request_user(request)
@@ -590,7 +584,7 @@ def product_detail(request: HttpRequest, hub: Hub, product_id: int) -> HttpRespo
             "product_form": product_form,
             "variant_form": variant_form,
             "editing": editing,
-            "variants": [{"variant": v, "price": _price_label(hub, unit, v)} for v in product.variants.all()],
+            "variants": [{"variant": v, "price": _price_label(pricer, v)} for v in product.variants.all()],
         },
     )
 
@@ -652,7 +646,8 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
     cycle = cycle_get(hub=hub, cycle_id=cycle_id)
     if cycle is None:
         raise Http404("No such cycle.")
-    unit = credit_unit_of(hub=hub)
+    pricer = Pricer(hub)
+    unit = pricer.unit
     may_manage = _may(request, Permission.MANAGE_SHOP)
     option_form = FulfilmentForm(request.POST if request.POST.get("do") == "option" else None, prefix="option")
     if request.POST.get("do") == "option":
@@ -696,7 +691,7 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
             "window": window,
             "status": status,
             "statuses": OrderStatus.choices,
-            "options": [(o, _option_label(hub, unit, o)) for o in cycle.options.all()],
+            "options": [(o, _option_label(pricer, o)) for o in cycle.options.all()],
             "option_form": option_form,
             "may_manage": may_manage,
             "may_refund": _may(request, Permission.MOVE_MONEY),
@@ -816,9 +811,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
         }
         for row in view["lines"]
     ]
-    manual = order.rest_method in (RestMethod.CASH, RestMethod.BANK_TRANSFER) or (
-        order.payment_policy == PaymentPolicy.OTHER_ONLY
-    )
+    manual = order_paid_by_hand(order)
     if manual and not complete_form.is_bound:
         complete_form = CompleteForm(
             initial={

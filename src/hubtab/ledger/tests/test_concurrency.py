@@ -7,7 +7,8 @@ import threading
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection, connections
+from conftest import run_in_threads
+from django.db import connection
 
 from hubtab.core.errors import DomainError
 from hubtab.ledger import selectors, services
@@ -18,27 +19,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 8
 OPERATIONS_PER_WORKER = 150
-
-
-def _run_workers(target, count: int = WORKERS) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run(worker: int) -> None:
-        try:
-            barrier.wait()
-            target(worker)
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()  # each thread had its own connection
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
@@ -118,7 +98,7 @@ def test_mixed_concurrent_operations_lose_nothing_and_create_nothing(books):
                 assert exc.code == "insufficient_funds", exc
                 acknowledge({}, "refused")
 
-    errors = _run_workers(worker)
+    errors = run_in_threads(worker, WORKERS)
     assert errors == []
     assert ledger_verify(hub_id=hub_id) == []
     for account in [*customers, hub_account, books.clearing]:
@@ -147,7 +127,7 @@ def test_two_tabs_spending_the_same_credit_at_once_spend_it_once(books):
         except DomainError as exc:
             results.append(exc.code)
 
-    assert _run_workers(tab, count=WORKERS) == []
+    assert run_in_threads(tab, WORKERS) == []
     assert sorted(results) == ["insufficient_funds"] * (WORKERS - 1) + ["paid"]
     assert selectors.account_state(hub_id=books.hub.id, account_id=alice.id).balance_minor == 300
     assert ledger_verify(hub_id=books.hub.id) == []
@@ -176,6 +156,6 @@ def test_a_posting_that_waited_for_an_account_being_closed_is_refused(books):
             except DomainError as exc:
                 outcome.append(exc.code)
 
-    assert _run_workers(close, count=2) == []
+    assert run_in_threads(close, 2) == []
     assert outcome == ["account_closed"]
     assert selectors.account_state(hub_id=books.hub.id, account_id=alice.id).balance_minor == 0

@@ -99,6 +99,8 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
 
     page.get_by_role("link", name="Cart: 2 items · check out").click()
     page.get_by_label("Pickup: Market hall").check()
+    assert "21,20\u00a0€" in page.locator("tfoot").inner_text()  # the subtotal, weighed items estimated
+    screenshot(page, "shop-cart-laptop")
     page.get_by_role("button", name="Go to checkout").click()
 
     # 1. Credit only, and 10,00 € can't pay 18,00 € (the chicken's estimate) + 3,20 €: blocked.
@@ -141,6 +143,11 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     crew.get_by_role("button", name="Complete the order").click()
     crew.get_by_text("Order completed.").wait_for()
     screenshot(crew, "shop-order-completed-crew-laptop")
+    crew.get_by_role("link", name="Marie Dubois").click()
+    crew.get_by_role("link", name="Orders", exact=True).last.click()
+    crew.get_by_role("heading", name="Orders of Marie Dubois").wait_for()
+    assert "19,40\u00a0€" in crew.locator("table").inner_text()
+    screenshot(crew, "shop-customer-orders-crew-laptop")
     order.refresh_from_db()
     assert (order.final_minor, order.captured_minor, order.released_minor) == (1940, 1940, 180)
 
@@ -155,6 +162,9 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
         "Taken from your credit 19,40\u00a0€", "Released back to your credit 1,80\u00a0€",
     ]  # fmt: skip
     screenshot(page, "shop-my-order-laptop")
+    page.get_by_role("link", name="My orders").click()
+    assert "Completed" in page.locator("table").inner_text()
+    screenshot(page, "shop-my-orders-laptop")
     state = account_state(hub_id=shop_hub.id, account_id=marie.account_id)
     assert (state.balance_minor, state.held_minor) == (180, 0)
     assert ledger_verify(hub_id=shop_hub.id) == []

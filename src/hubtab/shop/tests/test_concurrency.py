@@ -4,12 +4,11 @@ PostgreSQL connection: credit, stock and the end of an order are decided once, w
 from __future__ import annotations
 
 import queue
-import threading
 from collections import Counter
 from functools import partial
 
 import pytest
-from django.db import connections
+from conftest import run_in_threads
 
 from hubtab.accounts.services import credit_settings_update
 from hubtab.core.errors import DomainError
@@ -25,28 +24,6 @@ ROUNDS = 20  # a race goes one way or the other: many rounds, so that both ways 
 WORKERS = 8
 
 
-def _run_workers(target, count: int = WORKERS) -> list[BaseException]:
-    """Run target(worker) in `count` threads released together; returns what they raised."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run(worker: int) -> None:
-        try:
-            barrier.wait()
-            target(worker)
-        except BaseException as exc:  # reported to the test
-            errors.append(exc)
-        finally:
-            connections.close_all()  # each thread had its own connection
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def _at_once(calls: list) -> list:
     """Each call in its own thread, all released together: what each returned, or the DomainError
     it raised (anything else fails the test)."""
@@ -58,7 +35,7 @@ def _at_once(calls: list) -> list:
         except DomainError as exc:
             results[n] = exc
 
-    assert _run_workers(call, len(calls)) == []
+    assert run_in_threads(call, len(calls)) == []
     return results
 
 
@@ -147,7 +124,7 @@ def test_a_hundred_customers_check_out_at_once_and_crew_complete_every_order_at_
             items, option = baskets[customer.id]
             shop.place(customer, items, option=option)
 
-    assert _run_workers(checkout) == []
+    assert run_in_threads(checkout, WORKERS) == []
 
     orders = {o.account_id: o for o in Order.objects.with_scopes_disabled().filter(hub=shop.hub)}
     assert len(orders) == 100 and {c.account_id for c in customers} == set(orders)
@@ -178,7 +155,7 @@ def test_a_hundred_customers_check_out_at_once_and_crew_complete_every_order_at_
                 return
             order_complete(hub=shop.hub, actor=None, order_id=order_id)
 
-    assert _run_workers(complete) == []
+    assert run_in_threads(complete, WORKERS) == []
 
     finals = 0
     for customer in customers:

@@ -272,4 +272,5 @@ def test_crew_see_a_customers_orders_and_what_they_owe(client, shop, support):
     client.force_login(support)
     page = _text(client.get(reverse("shop_customer_orders", args=[shop.hub.slug, marie.id])))
     assert f"#{order.id}" in page and "owes 1,20 €" in page
-    assert "1 order to pack and complete" not in _text(client.get(reverse("dashboard", args=[shop.hub.slug])))
+    shop.place(shop.customer("hugo@example.org", credit_minor=1000), {shop.bread.id: 1})
+    assert "1 order to pack and complete" in _text(client.get(reverse("dashboard", args=[shop.hub.slug])))
