@@ -35,6 +35,8 @@ from hubtab.core.services import audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind
+from hubtab.ledger.models import Transaction as LedgerTransaction
+from hubtab.ledger.owners import Owner, OwnerKind, posting_owner
 from hubtab.ledger.selectors import LotDraw
 from hubtab.ledger.services import SystemAccount
 from hubtab.ledger.types import HoldResult, Leg, Posted
@@ -450,8 +452,20 @@ def credit_apply_many(
 
 
 def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: str, key: str) -> Posted:
-    """Reverse a mistaken transaction (the ledger posts its exact opposite), with who and why."""
+    """Reverse a mistaken transaction (the ledger posts its exact opposite), with who and why.
+
+    Only what was posted by hand or over the API: a posting an order, a payment or a card refund
+    made is undone through its owner, which keeps its own record of what it took and gave back."""
     reason = (reason or "").strip()
+    posted_before = (
+        LedgerTransaction.objects.with_scopes_disabled()
+        .filter(hub_id=hub.id, id=transaction_id)
+        .values_list("key", "memo")
+        .first()
+    )
+    owner = posting_owner(posted_before[0]) if posted_before else None
+    if owner is not None:
+        raise _owned_refusal(owner, posted_before[1] if posted_before else "")
     holders = list(
         Account.objects.with_scopes_disabled()
         .filter(hub_id=hub.id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id)
@@ -471,6 +485,28 @@ def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: s
                 data={"transaction_id": transaction_id, "reversal_id": posted.transaction_id},
             )
     return posted
+
+
+def _owned_refusal(owner: Owner, memo: str) -> DomainError:
+    """Why a posting with an owner is not reversed by hand, and what to do instead."""
+    if owner.kind == OwnerKind.ORDER:
+        return DomainError(
+            "reverse_refused_order",
+            _("“%(memo)s” was posted by an order. To give money back, refund the order from its page: "
+              "a reversal here would leave the order refundable.") % {"memo": memo},
+        )  # fmt: skip
+    if owner.kind == OwnerKind.PAYMENT:
+        return DomainError(
+            "reverse_refused_payment",
+            _("“%(memo)s” is the credit of payment %(id)s. To send a card payment back, refund it from the "
+              "customer's Card payments page; to take back other credit, use Remove credit with a note.")
+            % {"memo": memo, "id": owner.id},
+        )  # fmt: skip
+    return DomainError(
+        "reverse_refused_refund",
+        _("“%(memo)s” is a refund to the card; it follows the card refund's own outcome and is not reversed "
+          "by hand.") % {"memo": memo},
+    )  # fmt: skip
 
 
 # --- orders paid from credit (the shop and the API) -----------------------------------------------

@@ -144,7 +144,11 @@ def _line(
         "balance": money_format(line.balance_after_minor, unit, hub.locale),
         "negative": line.amount_minor < 0,
         "transaction_id": line.transaction_id,
-        "reversible": line.kind not in ("reversal", "lot_expiry") and line.transaction_id not in reversed_already,
+        "reversible": line.owner is None
+        and line.kind not in ("reversal", "lot_expiry")
+        and line.transaction_id not in reversed_already,
+        # Postings an order or a payment made are undone there: say where instead of offering a reversal.
+        "owner": line.owner.kind if line.owner else "",
     }
 
 

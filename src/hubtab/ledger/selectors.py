@@ -20,6 +20,7 @@ from hubtab.ledger.models import (
     Lot,
     Transaction,
 )
+from hubtab.ledger.owners import Owner, posting_owner
 from hubtab.ledger.types import AccountState
 
 
@@ -116,6 +117,7 @@ class StatementLine:
     amount_minor: int
     balance_after_minor: int
     lot_kind: str | None
+    owner: Owner | None = None  # the order, payment or card refund that posted it
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
                 amount_minor=entry.amount_minor,
                 balance_after_minor=running if account.shard_count > 1 else entry.balance_after_minor,
                 lot_kind=entry.lot.kind if entry.lot else None,
+                owner=posting_owner(entry.transaction.key),
             )
         )
     return Statement(
@@ -369,6 +372,7 @@ def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) ->
         amount_minor=sum(e.amount_minor for e in entries),
         balance_after_minor=last.balance_after_minor,
         lot_kind=last.lot.kind if last.lot else None,
+        owner=posting_owner(last.transaction.key),
     )
 
 

@@ -663,7 +663,8 @@ def order_refund(
         raise DomainError("comment_required", _("Say why: the reason is kept with the refund."))
     if to not in (RefundTo.CREDIT, RefundTo.CARD):
         raise DomainError("validation_error", _("Refund to credit or to the card."))
-    ledger_key, card_key = f"order-refund:{key}", f"order-refund:{key}:card"
+    # Keyed under the order (see ledger.owners): its postings are then known to be the order's.
+    ledger_key, card_key = f"order:{order_id}:refund:{key}", f"order:{order_id}:refund:{key}:card"
     with transaction.atomic():
         order = _order_locked(hub, order_id)
         replayed = transaction_key_used(hub_id=hub.id, key=ledger_key)
@@ -682,7 +683,8 @@ def order_refund(
             order.save(update_fields=["refunded_minor", "refunded_paid_minor"])
             _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
             audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
-                         summary=f"Refunded {amount_minor} minor units of order {order.id} to {to}: {reason}",
+                         summary=f"Refunded {money_format(amount_minor, credit_unit_of(hub=hub), hub.locale)} of order "
+                         f"{order.id} to {to}: {reason}",
                          data={"amount_minor": amount_minor, "to": to})  # fmt: skip
             if money_minor:
                 assert order.payment_id is not None  # checked by _card_refund_check

@@ -127,3 +127,34 @@ def test_finance_refunds_from_the_customers_payments_page_and_support_only_looks
     assert "Refund to the card" not in page
     assert client.post(url, {**form, f"p{payment.id}-key": str(uuid.uuid4())}).status_code == 403
     assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 1250
+
+
+def test_a_card_top_up_is_not_reversed_by_hand_so_its_refund_takes_the_credit_once(
+    stripe_hub, finance, marie, localstripe_url
+):
+    from hubtab.accounts.services import transaction_correct
+
+    payment = _paid_top_up(stripe_hub, marie, localstripe_url)
+    with pytest.raises(DomainError) as refused:
+        transaction_correct(hub=stripe_hub, actor=finance, transaction_id=payment.transaction_id, reason="Oops",
+                            key=str(uuid.uuid4()))  # fmt: skip
+    assert refused.value.code == "reverse_refused_payment" and "Card payments" in refused.value.message
+    assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 2000
+    assert _refund(stripe_hub, finance, payment, 2000).status == "succeeded"
+    assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 0  # taken once
+    assert ledger_verify(hub_id=stripe_hub.id) == []
+
+
+def test_a_refund_to_the_card_and_its_top_up_cannot_be_reversed_after_it(stripe_hub, finance, marie, localstripe_url):
+    from hubtab.accounts.services import transaction_correct
+
+    payment = _paid_top_up(stripe_hub, marie, localstripe_url)
+    refund = _refund(stripe_hub, finance, payment, 2000)
+    for transaction_id, code in ((refund.transaction_id, "reverse_refused_refund"),
+                                 (payment.transaction_id, "reverse_refused_payment")):  # fmt: skip
+        with pytest.raises(DomainError) as refused:
+            transaction_correct(hub=stripe_hub, actor=finance, transaction_id=transaction_id, reason="Oops",
+                                key=str(uuid.uuid4()))  # fmt: skip
+        assert refused.value.code == code
+    assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 0
+    assert ledger_verify(hub_id=stripe_hub.id) == []

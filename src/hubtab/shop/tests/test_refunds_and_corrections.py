@@ -198,3 +198,60 @@ def test_a_refund_to_the_card_of_an_order_paid_from_credit_alone_is_refused(stri
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=100, reason="x", key="r", to="card")
     assert refused.value.code == "not_refundable"
     assert shop.state(marie).balance_minor == 550 and not PaymentRefund.objects.with_scopes_disabled().exists()
+
+
+def _transaction_of(hub, key):
+    from hubtab.ledger.models import Transaction
+
+    return Transaction.objects.with_scopes_disabled().get(hub_id=hub.id, key=key)
+
+
+@pytest.mark.django_db
+def test_an_orders_charge_is_not_reversed_by_hand_so_the_order_cannot_then_give_it_back_again(shop, finance):
+    from hubtab.accounts.services import transaction_correct
+
+    marie = shop.customer(credit_minor=2000)
+    order = order_complete(hub=shop.hub, actor=None, order_id=shop.place(marie, {shop.eggs.id: 2}).id)  # 9,00
+    capture = _transaction_of(shop.hub, f"order:{order.id}:capture")
+    with pytest.raises(DomainError) as refused:
+        transaction_correct(hub=shop.hub, actor=finance, transaction_id=capture.id, reason="Mistake", key="rev-1")
+    assert refused.value.code == "reverse_refused_order" and "refund the order" in refused.value.message
+    assert shop.state(marie).balance_minor == 1100  # nothing came back by the reversal
+    order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=900, reason="Broken", key="r1")
+    assert shop.state(marie).balance_minor == 2000  # given back once, by the refund
+    assert ledger_verify(hub_id=shop.hub.id) == []
+
+
+@pytest.mark.django_db
+def test_a_refunded_orders_postings_cannot_then_be_reversed(shop, finance):
+    from hubtab.accounts.services import transaction_correct
+
+    marie = shop.customer(credit_minor=2000)
+    order = order_complete(hub=shop.hub, actor=None, order_id=shop.place(marie, {shop.eggs.id: 2}).id)
+    order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=900, reason="Broken", key="r1")
+    refund = _transaction_of(shop.hub, f"order:{order.id}:refund:r1")
+    capture = _transaction_of(shop.hub, f"order:{order.id}:capture")
+    for posting in (refund, capture):
+        with pytest.raises(DomainError) as refused:
+            transaction_correct(
+                hub=shop.hub, actor=finance, transaction_id=posting.id, reason="Oops", key=f"x{posting.id}"
+            )
+        assert refused.value.code == "reverse_refused_order"
+    assert shop.state(marie).balance_minor == 2000
+    assert ledger_verify(hub_id=shop.hub.id) == []
+
+
+@pytest.mark.django_db
+def test_the_customer_page_offers_no_reversal_of_an_orders_posting_and_a_forced_one_changes_nothing(
+    client, shop, finance
+):
+    marie = shop.customer(credit_minor=2000)
+    order = order_complete(hub=shop.hub, actor=None, order_id=shop.place(marie, {shop.eggs.id: 2}).id)
+    capture = _transaction_of(shop.hub, f"order:{order.id}:capture")
+    client.force_login(finance)
+    page = client.get(reverse("customer_detail", args=[shop.hub.slug, marie.id])).content.decode()
+    reverse_url = reverse("customer_transaction_reverse", args=[shop.hub.slug, marie.id, capture.id])
+    assert reverse_url not in page and "via the order" in page
+    answer = client.post(reverse_url, {"reason": "Mistake", "key": "8b1f0a7e-3c52-4d55-9a7e-1f2b3c4d5e6f"})
+    assert answer.status_code == 200 and "refund the order from its page" in answer.content.decode()
+    assert shop.state(marie).balance_minor == 1100
