@@ -5,46 +5,57 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from django import forms
+from django.utils import translation
 from django.utils.formats import localize_input
 from django.utils.translation import gettext_lazy as _
 
 from hubtab.accounts.models import CreditSettings, PaymentPolicy
 from hubtab.accounts.services import EXTERNAL_METHODS, CreditAction
 from hubtab.core.errors import DomainError
-from hubtab.core.money import Unit, amount_from_decimal, currency_unit, minor_to_decimal
+from hubtab.core.money import Unit, amount_from_decimal, amount_parse, currency_unit, minor_to_decimal, money_format
 
 
 class AmountField(forms.DecimalField):
-    """An amount as people type it, whatever the page's language: "12.50", "12,50", "1 234,50",
-    "1,234.50", "-50". The last dot or comma followed by 1 to 4 digits is the decimal mark; other
-    dots, commas and spaces group thousands. How many decimals the unit allows is checked later."""
+    """An amount as the person typing writes it in their language ("1,234.50" in English,
+    "1 234,50" in French), read strictly (`core.money.amount_parse`): anything that could be read
+    two ways is refused with an example. No amount field takes more than a million; how many
+    decimals the unit allows is checked later."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+    LARGEST = Decimal(1_000_000)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         return {}  # no number-input step/min: the phone keyboard comes from inputmode
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # django-stubs: IntegerField
-        if isinstance(value, str):
-            text = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
-            sign, digits = ("-", text[1:]) if text.startswith(("-", "\u2212")) else ("", text)
-            marks = [i for i, char in enumerate(digits) if char in ".,"]
-            if (
-                marks
-                and 1 <= len(digits) - marks[-1] - 1 <= 4
-                and not (len(marks) > 1 and digits[marks[-1]] == digits[marks[-2]])
-            ):
-                whole, fraction = digits[: marks[-1]], digits[marks[-1] + 1 :]
-                digits = whole.replace(".", "").replace(",", "") + "." + fraction
-            else:
-                digits = digits.replace(".", "").replace(",", "")
-            value = sign + digits
-        return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        locale = _locale()
+        if isinstance(value, Decimal):
+            amount = value
+        else:
+            try:
+                amount = amount_parse(str(value), locale)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message, code="invalid") from None
+        if abs(amount) > self.LARGEST:
+            raise forms.ValidationError(
+                _("Amounts above %(largest)s are not taken here.")
+                % {"largest": format_decimal(self.LARGEST, locale=locale)},
+                code="max_value",
+            )
+        return amount
+
+
+def _locale() -> str:
+    """The language of the person typing, as Babel names it."""
+    return translation.to_locale(translation.get_language() or "en")
 
 
 def amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
@@ -127,9 +138,11 @@ class CreditSettingsForm(forms.Form):
         values = []
         for word in self.cleaned_data["topup_presets"].replace(";", " ").split():
             try:
-                values.append(Decimal(word.replace(",", ".")))
-            except InvalidOperation:
-                raise forms.ValidationError(_("%(word)s is not an amount.") % {"word": word}) from None
+                values.append(amount_parse(word, _locale()))
+            except DomainError as exc:
+                raise forms.ValidationError(
+                    _("%(word)s is not an amount. %(how)s") % {"word": word, "how": exc.message}
+                ) from None
         return values
 
     def for_service(self) -> dict[str, Any] | None:
@@ -177,14 +190,21 @@ class CreditActionForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("For granted credit; leave empty for credit that never expires."),
     )
-    comment = forms.CharField(label=_("Why"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Why"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown to the customer in their history and statements."),
+    )  # fmt: skip
+    # Shown only when the amount is above the hub's usual range: typed "1,500" meaning 15,00?
+    confirm_large = forms.BooleanField(label=_("Yes, this amount is right"), required=False, widget=forms.HiddenInput)
     key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: object, unit: Unit, timezone: str, money_unit: Unit | None = None, **kwargs: object
-    ) -> None:
+        self, *args: object, unit: Unit, timezone: str, money_unit: Unit | None = None,
+        usual_largest: tuple[int, int] | None = None, **kwargs: object,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.unit = unit
+        self.usual_largest = usual_largest  # (in money, in credit units)
         # A payment received is money: in a hub counting in named credits, it is typed in the
         # hub's currency and buys credit at the hub's price.
         self.money_unit = money_unit or unit
@@ -204,6 +224,8 @@ class CreditActionForm(forms.Form):
         expires_at = (
             datetime.combine(expires_on, time(23, 59, 59), tzinfo=ZoneInfo(self.timezone)) if expires_on else None
         )
+        if amount_minor is not None and not self.errors:
+            self._large_amount_check(amount_minor, paid)
         if self.errors:
             return None
         return {
@@ -214,6 +236,23 @@ class CreditActionForm(forms.Form):
             "comment": self.cleaned_data["comment"],
             "key": f"crew:{self.cleaned_data['key']}",
         }
+
+    def _large_amount_check(self, amount_minor: int, paid: bool) -> None:
+        """An amount above the hub's largest top-up is posted only once crew confirm it."""
+        if self.usual_largest is None or self.cleaned_data.get("confirm_large"):
+            return
+        largest_minor = self.usual_largest[0] if paid else self.usual_largest[1]
+        if amount_minor <= largest_minor:
+            return
+        unit = self.money_unit if paid else self.unit
+        self.fields["confirm_large"].widget = forms.CheckboxInput()
+        self.add_error(
+            "amount",
+            _("%(amount)s is more than this hub's largest top-up (%(largest)s). Check the amount, then tick "
+              "“Yes, this amount is right” to post it.")
+            % {"amount": money_format(amount_minor, unit, _locale()), "largest": money_format(largest_minor, unit,
+                                                                                                _locale())},
+        )  # fmt: skip
 
 
 class ReverseForm(forms.Form):

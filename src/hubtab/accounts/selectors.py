@@ -132,6 +132,17 @@ def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, cred
     return Quote(currency, price_minor, unit, paid_minor, bonus_minor)
 
 
+def usual_largest(*, hub: Hub) -> tuple[int, int]:
+    """The largest amount the hub usually sees (its largest top-up), in its currency and in its
+    credit unit: crew confirm an amount above it before it is posted."""
+    money_minor = credit_settings_of(hub=hub).topup_max_minor
+    try:
+        credits_minor = topup_quote(hub=hub, currency=hub.currency, price_minor=money_minor).paid_minor
+    except DomainError:  # no price of credit yet: credits and money can't be compared
+        credits_minor = money_minor
+    return money_minor, credits_minor
+
+
 def unit_price_text(*, price: UnitPrice, unit: Unit, locale: str) -> str:
     """ "10.00 credits for £1.00", in the hub's locale."""
     return _("%(credits)s for %(price)s") % {

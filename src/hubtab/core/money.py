@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_precision, list_currencies
+from django.utils.translation import gettext as _
 
 from hubtab.core.errors import DomainError
 
@@ -79,8 +81,73 @@ def money_format(amount_minor: int, unit: Unit, locale: str = "en") -> str:
 def amount_from_decimal(value: Decimal, unit: Unit) -> int:
     """People's amounts ("12.50") as minor units (1250), refusing more decimals than the unit has."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise DomainError("invalid_amount", "Enter an amount such as 12.50.")
+        raise DomainError("invalid_amount", _("Enter an amount such as 12.50."))
     minor = value.scaleb(unit.decimals)
     if minor != minor.to_integral_value():
-        raise DomainError("invalid_amount", f"{unit.name} amounts have at most {unit.decimals} decimals.")
+        if not unit.decimals:
+            raise DomainError("invalid_amount", _("%(unit)s are counted in whole numbers.") % {"unit": unit.name})
+        raise DomainError(
+            "invalid_amount",
+            _("Amounts in %(unit)s have at most %(n)s decimals.") % {"unit": unit.name, "n": unit.decimals},
+        )
     return amount_check(int(minor), allow_zero=True, allow_negative=True)
+
+
+# What people type into an amount field: ASCII digits, the marks of their language, spaces.
+_TYPED_SPACES = " \u00a0\u202f"
+_TYPED_CHARACTERS = frozenset("0123456789.," + _TYPED_SPACES)
+
+
+def amount_example(locale: str) -> str:
+    """How an amount is written in this language, for error messages: "1,234.50", "1 234,50"."""
+    return format_decimal(Decimal("1234.50"), format="#,##0.00", locale=locale).replace("\u202f", " ")
+
+
+def amount_parse(text: str, locale: str) -> Decimal:
+    """An amount as a person typed it, read strictly by their language ("1,500" is fifteen
+    hundred in English; "1 500,50" or "1500,50" in French). Refused, with an example of the
+    expected form: exponents, underscores, digits other than 0-9, a grouping that is not by
+    thousands ("12,345,67"), and a mark that could be read two ways ("1.500" in French)."""
+    parsed = Locale.parse(locale.replace("-", "_"))
+    decimal_mark = parsed.number_symbols["latn"]["decimal"]
+    other_mark = "," if decimal_mark == "." else "."
+    example = amount_example(locale)
+    refusal = DomainError(
+        "invalid_amount", _("Type an amount like %(example)s or %(plain)s.")
+        % {"example": example, "plain": example.replace(" ", "").replace(other_mark, "")},
+    )  # fmt: skip
+    body = (text or "").strip()
+    sign = ""
+    if body[:1] in ("-", "\u2212"):
+        sign, body = "-", body[1:].lstrip()
+    if not body or not set(body) <= _TYPED_CHARACTERS or not body[0].isdigit():
+        raise refusal
+    whole, fraction = body, ""
+    if body.count(decimal_mark) > 1:
+        raise refusal
+    if decimal_mark in body:
+        whole, fraction = body.rsplit(decimal_mark, 1)
+    elif other_mark in body and other_mark == "." and body.count(".") == 1 and len(body.rsplit(".", 1)[1]) != 3:
+        # A dot where a comma is the decimal mark (a phone's keypad): unambiguous unless three digits follow.
+        whole, fraction = body.rsplit(".", 1)
+    if fraction and not fraction.isdigit():
+        raise refusal
+    # Whatever marks remain group thousands: groups of three after a first group of one to three.
+    groups = _split_groups(whole)
+    if (
+        not all(group.isdigit() for group in groups)
+        or (len(groups) > 1 and (len(groups[0]) > 3 or any(len(group) != 3 for group in groups[1:])))
+        or (decimal_mark == "," and "." in whole)  # "1.500" in French: a thousand and a half, or one and a half?
+    ):
+        raise refusal
+    return Decimal(sign + "".join(groups) + ("." + fraction if fraction else ""))
+
+
+def _split_groups(whole: str) -> list[str]:
+    groups = [""]
+    for char in whole:
+        if char in ".," + _TYPED_SPACES:
+            groups.append("")
+        else:
+            groups[-1] += char
+    return groups

@@ -29,6 +29,7 @@ from hubtab.accounts.selectors import (
     organisation_list,
     organisation_members,
     payment_policy_for,
+    usual_largest,
 )
 from hubtab.accounts.services import (
     account_rules_set,
@@ -346,6 +347,7 @@ def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
         unit=unit,
         timezone=hub.timezone,
         money_unit=currency_unit(hub.currency),
+        usual_largest=usual_largest(hub=hub),
     )
     rules = AccountRulesForm(request.POST if posted_rules else None, unit=unit, initial=rules_initial)
     if posted_rules and rules.is_valid() and (fields := rules.for_service()) is not None:
@@ -574,8 +576,9 @@ def organisation_credit(request: HttpRequest, hub: Hub, organisation_id: int) ->
         raise Http404("No such organisation.")
     unit = credit_unit_of(hub=hub)
     form = CreditActionForm(
-        request.POST or None, unit=unit, timezone=hub.timezone, money_unit=currency_unit(hub.currency)
-    )
+        request.POST or None, unit=unit, timezone=hub.timezone, money_unit=currency_unit(hub.currency),
+        usual_largest=usual_largest(hub=hub),
+    )  # fmt: skip
     back_url = reverse("organisation_detail", args=[hub.slug, organisation.id])
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         try:

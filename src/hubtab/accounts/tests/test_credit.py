@@ -123,7 +123,7 @@ def test_new_customers_get_the_default_limit_and_it_can_be_applied_to_a_tag(fina
 
 
 def test_finance_adds_paid_credit_with_a_comment_that_shows_in_the_history(finance_client, hub, marie):
-    response = _post(finance_client, hub, marie, action="add_paid", amount="12,50", comment="Box missing leeks")
+    response = _post(finance_client, hub, marie, action="add_paid", amount="12.50", comment="Box missing leeks")
     assert response.status_code == 302
     assert _balance(hub, marie) == 1250
     txn = Transaction.objects.with_scopes_disabled().get(kind="adjustment")
@@ -154,7 +154,7 @@ def test_a_payment_received_by_hand_is_paid_credit_with_its_method(finance_clien
 
 def test_removing_more_than_the_limit_allows_is_refused_and_posts_nothing(finance_client, hub, marie):
     _post(finance_client, hub, marie, action="add_paid", amount="10", comment="start")
-    response = _post(finance_client, hub, marie, action="remove", amount="10,01", comment="too much")
+    response = _post(finance_client, hub, marie, action="remove", amount="10.01", comment="too much")
     assert response.status_code == 200 and "Not enough spendable credit" in response.content.decode()
     assert _balance(hub, marie) == 1000
     _post(finance_client, hub, marie, action="remove", amount="10", comment="charged twice")
@@ -276,3 +276,39 @@ def test_one_customer_gets_their_own_limit_and_payment_policy(finance_client, hu
     assert marie.account.floor_minor == -3000
     finance_client.post(url, {"floor": "-30", "payment_policy": ""})  # back to the hub's policy
     assert payment_policy_for(hub=hub, account_id=marie.account_id) == ("credit_first", False)
+
+
+@pytest.fixture
+def riverside_finance_client(client, other_hub):
+    user = user_create(email="money@riverside.example", password="pw-long-enough", email_verified=True)
+    membership_grant(hub=other_hub, user=user, role=Role.FINANCE)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("typed", ["1e9", "12,345,67", "1_000", "\u0661\u0662", "12,50", "2000000"])
+def test_an_amount_that_could_be_misread_is_refused_with_an_example_and_nothing_is_posted(
+    riverside_finance_client, other_hub, typed
+):
+    sam = customer_create(hub=other_hub, email="sam@example.org", first_name="Sam")
+    response = _post(riverside_finance_client, other_hub, sam, action="add_paid", amount=typed, comment="Goodwill")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Type an amount like 1,234.50" in page or "Amounts above 1,000,000" in page
+    assert _balance(other_hub, sam) == 0 and not Transaction.objects.with_scopes_disabled().exists()
+
+
+def test_an_english_1_500_is_fifteen_hundred_and_above_the_usual_range_it_is_confirmed_first(
+    riverside_finance_client, other_hub
+):
+    sam = customer_create(hub=other_hub, email="sam@example.org", first_name="Sam")
+    key = str(uuid.uuid4())
+    asked = _post(riverside_finance_client, other_hub, sam, action="add_paid", amount="1,500", comment="Gift", key=key)
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "£1,500.00 is more than this hub" in page and "Yes, this amount is right" in page
+    assert _balance(other_hub, sam) == 0
+    confirmed = _post(riverside_finance_client, other_hub, sam, action="add_paid", amount="1,500", comment="Gift",
+                      key=key, confirm_large="on")  # fmt: skip
+    assert confirmed.status_code == 302 and _balance(other_hub, sam) == 150_000
+    small = _post(riverside_finance_client, other_hub, sam, action="add_paid", amount="15", comment="Gift")
+    assert small.status_code == 302 and _balance(other_hub, sam) == 151_500  # within the range: no question

@@ -74,7 +74,7 @@ def test_a_customer_tops_up_by_card_passes_the_bank_check_and_sees_the_new_balan
 def test_a_declined_card_is_said_so_and_nothing_is_added(live_server, browser, stripe_hub, marie):
     context, page = _log_in(browser, live_server.url, {"width": 1280, "height": 860})
     page.goto(f"{live_server.url}/me/{stripe_hub.slug}/top-up/")
-    page.get_by_label("Another amount (EUR)").fill("12,50")
+    page.get_by_label("Another amount (EUR)").fill("12.50")
     page.get_by_label("Another amount", exact=True).check()
     page.get_by_role("button", name="Continue to payment").click()
     _type_card(page, "4000000000000341")  # accepted when saved, declined when charged

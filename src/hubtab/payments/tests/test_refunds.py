@@ -112,7 +112,7 @@ def test_finance_refunds_from_the_customers_payments_page_and_support_only_looks
     client.force_login(finance)
     page = client.get(url).content.decode()
     assert "20,00\xa0€" in page and "Refund to the card" in page
-    form = {"payment": payment.id, f"p{payment.id}-amount": "7,50", f"p{payment.id}-reason": "Short delivery",
+    form = {"payment": payment.id, f"p{payment.id}-amount": "7.50", f"p{payment.id}-reason": "Short delivery",
             f"p{payment.id}-key": str(uuid.uuid4())}  # fmt: skip
     too_much = client.post(url, {**form, f"p{payment.id}-amount": "25"})
     assert "At most 20,00" in too_much.content.decode()

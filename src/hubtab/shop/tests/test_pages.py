@@ -63,11 +63,11 @@ def _text(response) -> str:
 def test_the_owner_adds_a_tier_and_a_product_sold_by_weight(client, hub, owner):
     client.force_login(owner)
     url = reverse("shop_products", args=[hub.slug])
-    response = client.post(url, {"do": "tier", "tier-name": "Gold", "tier-credits": "9,50"})
+    response = client.post(url, {"do": "tier", "tier-name": "Gold", "tier-credits": "9.50"})
     assert response.status_code == 302
     assert PriceTier.objects.with_scopes_disabled().get().credits_minor == 950
     response = client.post(url, {"do": "product", "name": "Whole chicken", "producer": "Ferme des Saules",
-                                 "active": "on", "variant_name": "", "price": "12,00", "by_weight": "on",
+                                 "active": "on", "variant_name": "", "price": "12.00", "by_weight": "on",
                                  "estimated_grams": "1500", "variant_active": "on"})  # fmt: skip
     assert response.status_code == 302
     variant = Variant.objects.with_scopes_disabled().select_related("product").get()
@@ -138,16 +138,16 @@ def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop,
     client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400"})
     page = client.get(url).content.decode()
     assert "16,80\u00a0€" in page and 'name="collected" value="6.80"' in page  # the final total; left to collect
-    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6,80"})
+    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6.80"})
     order.refresh_from_db()
     assert (order.status, order.collected_minor, order.captured_minor, order.owed_minor) == ("completed", 680, 1680, 0)
     assert shop.state(marie).balance_minor == 0
 
     client.force_login(finance)
-    response = client.post(url, {"do": "refund", "refund-key": "k1", "refund-amount": "2,00", "refund-to": "credit",
+    response = client.post(url, {"do": "refund", "refund-key": "k1", "refund-amount": "2.00", "refund-to": "credit",
                                  "refund-reason": "Bruised"})  # fmt: skip
     assert response.status_code == 302
-    response = client.post(url, {"do": "refund", "refund-key": "k2", "refund-amount": "20,00", "refund-to": "credit",
+    response = client.post(url, {"do": "refund", "refund-key": "k2", "refund-amount": "20.00", "refund-to": "credit",
                                  "refund-reason": "Too much"})  # fmt: skip
     assert response.status_code == 200 and "At most 14,80 € of this order can still be refunded." in _text(response)
     assert shop.state(marie).balance_minor == 200

@@ -157,7 +157,7 @@ def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_s
     page.get_by_role("link", name="Léa Petit").click()
     page.get_by_role("link", name="Credit", exact=True).click()
     page.get_by_label("Grant credit (a gift; may expire)").check()
-    page.get_by_label("Amount").fill("7,50")
+    page.get_by_label("Amount").fill("7.50")
     page.get_by_label("Why").fill("Sorry for the late box")
     screenshot(page, "customer-credit-laptop")
     page.get_by_role("button", name="Record it").click()
