@@ -31,8 +31,7 @@ def idempotent(handler: Handler) -> Handler:
         if not key or len(key) > 200:
             raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (1 to 200 characters).")
         hub = request.auth.hub  # type: ignore[attr-defined]
-        request_line = f"{request.method} {request.path}\n".encode()
-        digest = hashlib.sha256(request_line + request.body).hexdigest()
+        digest = request_digest(request)
         with transaction.atomic():
             record_id = _claim(hub.id, key, digest)
             if record_id is None:  # the key was used before (or is being used right now: this waits for it)
@@ -55,6 +54,17 @@ def idempotent(handler: Handler) -> Handler:
             return Status(status, response)
 
     return wrapper
+
+
+def request_digest(request: HttpRequest) -> str:
+    """What makes two requests the same: the method, the path and the parsed body. The same JSON
+    with its keys in another order or other whitespace is the same request; a body that is not
+    JSON is compared as sent."""
+    try:
+        body = json.dumps(json.loads(request.body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:  # not JSON (or not UTF-8): the handler refuses it; compare it as it is
+        body = request.body
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
 def _claim(hub_id: int, key: str, digest: str) -> int | None:

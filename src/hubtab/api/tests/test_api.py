@@ -84,6 +84,20 @@ def test_a_shop_creates_a_customer_credits_and_charges_them(api, marie):
     ]  # fmt: skip
 
 
+def test_a_retry_with_the_same_json_written_differently_is_the_same_request(api, marie):
+    cid = marie["id"]
+    path = f"/api/v1/customers/{cid}/account/credits"
+    first = api.client.post(path, '{"amount": 500, "reason": "Gift"}', content_type="application/json",
+                            headers=api.headers("same-1"))  # fmt: skip
+    again = api.client.post(path, '{\n  "reason":"Gift",\n  "amount":500\n}', content_type="application/json",
+                            headers=api.headers("same-1"))  # fmt: skip
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    elsewhere = api.client.post(f"/api/v1/customers/{cid}/account/charges", '{"amount": 500, "reference": "o9"}',
+                                content_type="application/json", headers=api.headers("same-1"))  # fmt: skip
+    assert elsewhere.status_code == 409  # another path under the same key is another request
+    assert Transaction.objects.with_scopes_disabled().filter(kind="adjustment").count() == 1
+
+
 def test_a_retried_post_gets_the_first_answer_and_posts_once(api, marie):
     cid = marie["id"]
     first = api.post(f"/customers/{cid}/account/charges", {"amount": 100, "reference": "o1"}, key="retry-1")
