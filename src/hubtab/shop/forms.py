@@ -156,6 +156,7 @@ class PackForm(forms.Form):
 
 class CompleteForm(forms.Form):
     collected = amount_field(_("Paid at pickup"), required=False)
+    charge_estimate = forms.BooleanField(label=_("Charge the estimated weight for items not weighed"), required=False)
 
 
 class ExtraForm(forms.Form):

@@ -277,6 +277,7 @@ class OrderEventKind(models.TextChoices):
     PLACED = "placed", _("Order placed")
     HELD = "held", _("Held on your credit")
     PACKED = "packed", _("Packed")
+    ESTIMATED = "estimated", _("Charged at the estimated weight")
     EXTRA = "extra", _("Extra added")
     COLLECTED = "collected", _("Paid at pickup")
     CAPTURED = "captured", _("Taken from your credit")

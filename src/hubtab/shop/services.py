@@ -62,7 +62,15 @@ from hubtab.shop.models import (
     RestMethod,
     Variant,
 )
-from hubtab.shop.selectors import CartLine, CheckoutQuote, cart_lines, checkout_quote, order_final_minor, orders_owed
+from hubtab.shop.selectors import (
+    CartLine,
+    CheckoutQuote,
+    cart_lines,
+    checkout_quote,
+    order_final_minor,
+    order_lines,
+    orders_owed,
+)
 
 MANUAL_METHODS = (RestMethod.CASH, RestMethod.BANK_TRANSFER)
 
@@ -401,6 +409,7 @@ def order_pack(
         if order.status != OrderStatus.PLACED:
             raise DomainError("order_not_open", _("Only an order not yet completed or cancelled can be packed."))
         lines = {line.id: line for line in OrderLine.objects.with_scopes_disabled().filter(order=order)}
+        changed = False
         for line_id, (quantity, grams) in packed.items():
             line = lines.get(line_id)
             if line is None:
@@ -412,9 +421,13 @@ def order_pack(
                 )
             if grams is not None and (not line.by_weight or not isinstance(grams, int) or not 0 <= grams <= 1_000_000):
                 raise DomainError("validation_error", _("Weigh %(name)s in whole grams.") % {"name": line.name})
-            line.packed_quantity, line.packed_grams = quantity, grams
-            line.save(update_fields=["packed_quantity", "packed_grams"])
-        _event(order, OrderEventKind.PACKED, order_final_minor(order), actor=actor)
+            if (line.packed_quantity, line.packed_grams) != (quantity, grams):
+                line.packed_quantity, line.packed_grams = quantity, grams
+                line.save(update_fields=["packed_quantity", "packed_grams"])
+                changed = True
+        if changed or not OrderEvent.objects.with_scopes_disabled().filter(order=order, kind=OrderEventKind.PACKED):
+            # Once when packed, again only when the packing changes (completing re-sends the same form).
+            _event(order, OrderEventKind.PACKED, order_final_minor(order), actor=actor)
     return order
 
 
@@ -493,17 +506,32 @@ def money_to_collect(*, hub: Hub, order: Order, final_minor: int) -> int:
     return topup_quote(hub=hub, currency=hub.currency, credits_minor=rest).price_minor if rest else 0
 
 
-def order_complete(*, hub: Hub, actor: User | None, order_id: int, collected_minor: int | None = None) -> Order:
+def order_complete(
+    *, hub: Hub, actor: User | None, order_id: int, collected_minor: int | None = None, charge_estimate: bool = False
+) -> Order:
     """Close a packed order: money paid by hand at pickup (`collected_minor`, in the hub's
     currency; what is left to pay when not given) is recorded first, then the final total
     is taken (the hold, and above it the balance within the limit), the rest of the hold is
-    released, and what the limit does not allow is owed with the next order. Once."""
+    released, and what the limit does not allow is owed with the next order. Once.
+
+    Items sold by weight must have been weighed, unless crew `charge_estimate` for those not
+    weighed: the order's timeline then says which were charged at the estimate."""
     with transaction.atomic():
         order = _order_locked(hub, order_id)
         if order.status == OrderStatus.COMPLETED:
             return order
         if order.status == OrderStatus.CANCELLED:
             raise DomainError("order_not_open", _("A cancelled order can't be completed."))
+        unweighed = [line.name for line in order_lines(order=order)
+                     if line.by_weight and line.packed_grams is None and line.packed_quantity != 0]  # fmt: skip
+        if unweighed and not charge_estimate:
+            raise DomainError(
+                "weight_missing",
+                _("Weigh %(items)s before completing, or confirm charging the estimated weight.")
+                % {"items": ", ".join(unweighed)},
+            )
+        if unweighed:
+            _event(order, OrderEventKind.ESTIMATED, None, note=", ".join(unweighed)[:300], actor=actor)
         final = order_final_minor(order)
         manual = order_paid_by_hand(order)
         if collected_minor is None:

@@ -756,7 +756,8 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
             if complete_form.is_valid():
                 collected = amount_minor_of(complete_form, "collected", currency_unit(hub.currency))
                 if not complete_form.errors:
-                    order_complete(hub=hub, actor=actor, order_id=order.id, collected_minor=collected)
+                    order_complete(hub=hub, actor=actor, order_id=order.id, collected_minor=collected,
+                                   charge_estimate=complete_form.cleaned_data["charge_estimate"])  # fmt: skip
                     messages.success(request, _("Order completed."))
                     return here
         elif do == "extra" and extra_form.is_valid():
@@ -832,6 +833,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
             "extra_form": extra_form,
             "refund_form": refund_form,
             "manual": manual,
+            "unweighed": any(line.by_weight for line in lines),
             "is_open": order.status == "placed",
             "may_refund": _may(request, Permission.MOVE_MONEY) and refundable_minor(order) > 0,
             "paid_by_card": order.payment_id is not None,

@@ -317,3 +317,37 @@ def test_cancelling_gives_back_only_stock_that_was_taken(shop):
     variant_save(hub=shop.hub, actor=None, product=shop.bread.product, price_minor=320, stock=5, variant=shop.bread)
     order_cancel(hub=shop.hub, actor=None, order_id=order.id)
     assert Variant.objects.with_scopes_disabled().get(id=shop.bread.id).stock == 5
+
+
+def test_completing_an_unweighed_item_sold_by_weight_asks_for_the_weight_one_by_one_and_in_bulk(shop):
+    from hubtab.core.services import user_create
+
+    marie = shop.customer(credit_minor=5000)
+    order = shop.place(marie, {shop.chicken.id: 1, shop.bread.id: 1})
+    with pytest.raises(DomainError) as refused:
+        order_complete(hub=shop.hub, actor=None, order_id=order.id)
+    assert refused.value.code == "weight_missing" and "Whole chicken" in refused.value.message
+    finance = user_create(email="finance@example.org", password=None)
+    result = orders_bulk(hub=shop.hub, actor=finance, order_ids=[order.id], action=BulkAction.COMPLETE, key="b1")
+    assert result.done == [] and "Weigh" in result.failed[0][1]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED and shop.state(marie).balance_minor == 5000  # nothing taken
+
+
+def test_crew_may_charge_the_estimate_and_the_order_says_it_was_estimated(shop):
+    marie = shop.customer(credit_minor=5000)
+    order = shop.place(marie, {shop.chicken.id: 1})
+    order = order_complete(hub=shop.hub, actor=None, order_id=order.id, charge_estimate=True)
+    assert order.status == OrderStatus.COMPLETED and order.captured_minor == order.estimated_minor == 1800
+    estimated = [e for e in order_events(order=order) if e.kind == "estimated"]
+    assert len(estimated) == 1 and "Whole chicken" in estimated[0].note
+
+
+def test_packing_saved_then_completed_shows_packed_once(shop):
+    marie = shop.customer(credit_minor=5000)
+    order = shop.place(marie, {shop.chicken.id: 1})
+    line = OrderLine.objects.with_scopes_disabled().get(order=order)
+    order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (1, 1500)})
+    order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (1, 1500)})  # the complete button's send
+    order = order_complete(hub=shop.hub, actor=None, order_id=order.id)
+    assert [kind for kind, _amount in _events(order)].count("packed") == 1

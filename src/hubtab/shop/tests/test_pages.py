@@ -153,6 +153,23 @@ def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop,
     assert shop.state(marie).balance_minor == 200
 
 
+def test_completing_without_a_weight_asks_for_it_on_the_page_or_takes_the_ticked_estimate(client, shop, support):
+    marie = shop.customer(credit_minor=5000)
+    order = shop.place(marie, {shop.chicken.id: 1})
+    client.force_login(support)
+    url = reverse("shop_order", args=[shop.hub.slug, order.id])
+    line = _line(order)
+    assert "Charge the estimated weight for items not weighed" in client.get(url).content.decode()
+    response = client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": ""})
+    assert response.status_code == 200 and "Weigh Whole chicken before completing" in _text(response)
+    order.refresh_from_db()
+    assert order.status == "placed"
+    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "", "charge_estimate": "on"})
+    order.refresh_from_db()
+    assert (order.status, order.captured_minor) == ("completed", 1800)
+    assert "Charged at the estimated weight" in client.get(url).content.decode()
+
+
 def test_bulk_complete_from_the_cycle_page_reports_each_order(client, shop, support):
     orders = [shop.place(shop.customer(f"c{n}@example.org", credit_minor=1000), {shop.bread.id: 1}) for n in range(3)]
     client.force_login(support)
