@@ -161,3 +161,33 @@ def test_a_customers_own_pages_are_theirs_alone(client, hub, people, name, perso
         assert response.status_code == 200
     else:
         assert response.status_code == 404
+
+
+@pytest.mark.parametrize("person", ["owner", "finance", "support"])
+@pytest.mark.parametrize("action", ["extra_open", "extra_completed"])
+def test_an_extra_on_a_completed_order_takes_money_so_it_needs_a_money_role(client, hub, people, person, action):
+    """On an open order an extra only changes what completing will take: all crew. On a completed
+    one it is taken at once: finance and the owner (ORDER_ACTIONS)."""
+    from conftest import Books
+
+    from hubtab.core.permissions import ORDER_ACTIONS
+    from hubtab.crm.services import customer_create
+    from hubtab.ledger.selectors import account_state
+    from hubtab.shop.services import order_complete
+
+    customer = customer_create(hub=hub, email="buyer@example.org", first_name="Buyer")
+    Books(hub).top_up(customer.account, 2000)
+    order_id = _shop_objects(hub, customer)["order_id"]
+    if action == "extra_completed":
+        order_complete(hub=hub, actor=None, order_id=order_id)
+    before = account_state(hub_id=hub.id, account_id=customer.account_id).balance_minor
+    client.force_login(people[person])
+    url = reverse("shop_order", kwargs={"slug": hub.slug, "order_id": order_id})
+    page = client.get(url).content.decode()
+    response = client.post(url, {"do": "extra", "extra-key": "x1", "extra-name": "Bag", "extra-quantity": "1",
+                                 "extra-unit_price": "1.00"})  # fmt: skip
+    allowed = ORDER_ACTIONS[action] in MATRIX[Role(person)]
+    assert ("Add an extra" in page) == allowed
+    assert response.status_code == (302 if allowed else 403)
+    after = account_state(hub_id=hub.id, account_id=customer.account_id).balance_minor
+    assert before - after == (100 if allowed and action == "extra_completed" else 0)

@@ -22,7 +22,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"  # the hub's audit trail of crew actions
     USE_PORTAL = "use_portal"  # a customer's own balance and history
     MANAGE_SHOP = "manage_shop"  # products, price tiers, order cycles
-    HANDLE_ORDERS = "handle_orders"  # see orders, pack, add extras, complete, cancel (refunds need MOVE_MONEY)
+    HANDLE_ORDERS = "handle_orders"  # see orders, pack, complete, cancel; what else: ORDER_ACTIONS
 
 
 # Every crew member packs and completes orders: completing takes what the customer agreed to pay
@@ -35,6 +35,30 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     # Support looks after people, never money.
     Role.SUPPORT: frozenset(CREW | {Permission.EDIT_CUSTOMERS, Permission.MESSAGE_CUSTOMERS}),
     Role.CUSTOMER: frozenset({Permission.USE_PORTAL}),
+}
+
+
+class OrderAction(StrEnum):
+    """What crew do on one order's page; `ORDER_ACTIONS` says which permission each needs."""
+
+    PACK = "pack"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    EXTRA_OPEN = "extra_open"
+    EXTRA_COMPLETED = "extra_completed"
+    REFUND = "refund"
+
+
+# An extra on an open order only changes the total completing will take, like packing a short
+# item or a heavier chicken: fulfilment, for all crew. On a completed order it takes money from
+# the customer's balance at once: a money decision (docs/decisions/0006).
+ORDER_ACTIONS: dict[str, Permission] = {
+    OrderAction.PACK: Permission.HANDLE_ORDERS,
+    OrderAction.COMPLETE: Permission.HANDLE_ORDERS,
+    OrderAction.CANCEL: Permission.HANDLE_ORDERS,
+    OrderAction.EXTRA_OPEN: Permission.HANDLE_ORDERS,
+    OrderAction.EXTRA_COMPLETED: Permission.MOVE_MONEY,
+    OrderAction.REFUND: Permission.MOVE_MONEY,
 }
 
 

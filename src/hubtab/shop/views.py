@@ -24,7 +24,7 @@ from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
-from hubtab.core.permissions import Permission
+from hubtab.core.permissions import ORDER_ACTIONS, OrderAction, Permission
 from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get
@@ -473,6 +473,13 @@ def _may(request: HttpRequest, permission: Permission) -> bool:
     return permission in getattr(request, "hub_permissions", frozenset())
 
 
+def _order_action(do: str, order: Order) -> str:
+    """The action of the permission matrix that a form sent on an order's page asks for."""
+    if do == "extra":
+        return OrderAction.EXTRA_OPEN if order.status == OrderStatus.PLACED else OrderAction.EXTRA_COMPLETED
+    return do
+
+
 @hub_view(Permission.MANAGE_SHOP)
 @require_http_methods(["GET", "POST"])
 def products(request: HttpRequest, hub: Hub) -> HttpResponse:
@@ -747,6 +754,8 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
     extra_form = ExtraForm(request.POST if do == "extra" else None, initial={"key": fresh_key()}, prefix="extra")
     refund_form = RefundForm(request.POST if do == "refund" else None, initial={"key": fresh_key()}, prefix="refund")
     here = redirect("shop_order", slug=hub.slug, order_id=order.id)
+    if do and not _may(request, ORDER_ACTIONS.get(_order_action(do, order), Permission.HANDLE_ORDERS)):
+        raise PermissionDenied("This action on an order needs a money role.")
     try:
         if do in ("pack", "complete") and pack_form.is_valid():
             order_pack(hub=hub, actor=actor, order_id=order.id, packed=pack_form.packed())
@@ -783,8 +792,6 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
                 messages.success(request, _("Order cancelled; its hold is released."))
             return here
         elif do == "refund":
-            if not _may(request, Permission.MOVE_MONEY):
-                raise PermissionDenied("Refunds are for the hub's finance crew.")
             if refund_form.is_valid():
                 amount = amount_minor_of(refund_form, "amount", unit)
                 if amount is not None:
@@ -836,6 +843,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
             "unweighed": any(line.by_weight for line in lines),
             "is_open": order.status == "placed",
             "may_refund": _may(request, Permission.MOVE_MONEY) and refundable_minor(order) > 0,
+            "may_add_extra": _may(request, ORDER_ACTIONS[_order_action("extra", order)]),
             "paid_by_card": order.payment_id is not None,
         },
     )
