@@ -26,6 +26,9 @@ urlpatterns = [
     path("me/<slug:hub_slug>/shop/", shop_views.storefront, name="shop"),
     path("me/<slug:hub_slug>/shop/cart/", shop_views.cart, name="shop_cart"),
     path("me/<slug:hub_slug>/shop/checkout/", shop_views.checkout, name="shop_checkout"),
+    path(
+        "me/<slug:hub_slug>/shop/checkout/paid/<int:payment_id>/", shop_views.checkout_paid, name="shop_checkout_paid"
+    ),
     path("me/<slug:hub_slug>/orders/", shop_views.my_orders, name="my_orders"),
     path("me/<slug:hub_slug>/orders/<int:order_id>/", shop_views.my_order, name="my_order"),
     path(

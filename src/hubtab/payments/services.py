@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -49,6 +50,7 @@ from hubtab.payments.models import (
     SavedCard,
     WebhookEvent,
 )
+from hubtab.payments.signals import payment_succeeded
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +363,15 @@ def _credit_post(
     payment.save(update_fields=["status", "transaction_id", "failure_message", "settled_at", "updated_at"])
     if payment.customer_id is not None:
         _receipt_queue(hub, payment, quote)
+    transaction.on_commit(partial(_succeeded_announce, hub, payment.id))
+
+
+def _succeeded_announce(hub: Hub, payment_id: int) -> None:
+    """Tell the domains above (a checkout waiting for this payment) once the credit is committed;
+    one that fails is logged and catches up when the customer returns."""
+    for receiver, result in payment_succeeded.send_robust(sender=Payment, hub=hub, payment_id=payment_id):
+        if isinstance(result, Exception):
+            log.error("payment %s: %s failed after success: %r", payment_id, receiver, result)
 
 
 def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:

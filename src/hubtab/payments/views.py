@@ -193,6 +193,9 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
     except DomainError as exc:  # e.g. the gateway's amount differs: logged, nothing credited
         messages.error(request, exc.message)
         payment = _own_payment(record, payment_id)
+    next_url = request.session.get(f"topup_next:{payment.id}", "")
+    if next_url and payment.status == PaymentStatus.SUCCEEDED:
+        return redirect(next_url)  # a checkout waiting for this payment shows its order
     unit = credit_unit_of(hub=hub)
     context: dict[str, Any] = {
         "hub": hub,
@@ -203,7 +206,7 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
         "transfer": {"reference": transfer_reference(payment),
                      "details": credit_settings_of(hub=hub).bank_transfer_details},
         # A top-up started from a page that waits for it (the shop's checkout) leads back there.
-        "next_url": request.session.get(f"topup_next:{payment.id}", ""),
+        "next_url": next_url,
     }  # fmt: skip
     if payment.status == PaymentStatus.REQUIRES_ACTION:
         client_secret = payment_confirmation_secret(hub=hub, payment=payment)

@@ -312,3 +312,33 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of order {self.order_id}"
+
+
+class CheckoutPayment(models.Model):
+    """A checkout waiting for the card payment of what credit did not cover. When the payment
+    succeeds (whoever learns it first: the customer's return, the webhook, the reconcile job) the
+    order is placed with the checkout's own key, so a retry or a second tab gives the same order;
+    if it can't be placed any more (sold out meanwhile), the money stays as credit and `failure`
+    says why."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    payment_id = models.BigIntegerField()
+    key = models.CharField(max_length=100)  # the checkout's key: the order it places
+    cycle = models.ForeignKey(OrderCycle, on_delete=models.CASCADE, related_name="+")
+    items = models.JSONField()  # {variant id: quantity}, as the checkout showed them
+    option = models.ForeignKey(FulfilmentOption, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)  # the customer was shown the outcome
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "payment_id"], name="checkout_payment_once")]
+        indexes = [models.Index(fields=["hub", "customer", "seen_at"], name="checkout_payment_unseen")]
+
+    def __str__(self) -> str:
+        return f"checkout {self.key} / payment {self.payment_id}"

@@ -40,7 +40,7 @@ from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger.models import LotKind
 from hubtab.ledger.selectors import LotDraw, account_state, lots_drawn, transaction_key_used
-from hubtab.payments.models import Payment, PaymentMethod, PaymentRefund, RefundStatus
+from hubtab.payments.models import Payment, PaymentMethod, PaymentRefund, PaymentStatus, RefundStatus
 from hubtab.payments.selectors import hub_takes_cards
 from hubtab.payments.services import (
     payment_refund_prepare,
@@ -49,6 +49,7 @@ from hubtab.payments.services import (
     topup_start,
 )
 from hubtab.shop.models import (
+    CheckoutPayment,
     FulfilmentKind,
     FulfilmentOption,
     Order,
@@ -364,10 +365,82 @@ def _order_place_locked(
     return order
 
 
-def checkout_topup_start(*, hub: Hub, customer: Customer, shortfall_minor: int) -> Payment:
-    """A card top-up of exactly what the order lacks (credit only), or of the rest (credit first)."""
+@dataclass(frozen=True)
+class CheckoutDraft:
+    """What a checkout page asks to order: placed once its card payment succeeds."""
+
+    key: str
+    cycle_id: int
+    items: dict[int, int]
+    option_id: int | None
+
+
+def checkout_topup_start(*, hub: Hub, customer: Customer, shortfall_minor: int, draft: CheckoutDraft) -> Payment:
+    """A card top-up of exactly what the order lacks (credit only), or of the rest (credit first),
+    remembered with the checkout it pays for: the order is placed as soon as the payment succeeds.
+    A checkout whose order is placed already starts no payment."""
     amount_check(shortfall_minor)
-    return topup_start(hub=hub, customer=customer, actor=None, credits_minor=shortfall_minor, for_shortfall=True)
+    placed = Order.objects.with_scopes_disabled().filter(hub=hub, key=draft.key, customer=customer).first()
+    if placed is not None:
+        raise DomainError("checkout_placed", _("This checkout already placed order #%(id)s.") % {"id": placed.id})
+    with transaction.atomic():
+        payment = topup_start(hub=hub, customer=customer, actor=None, credits_minor=shortfall_minor,
+                              for_shortfall=True)  # fmt: skip
+        CheckoutPayment.objects.with_scopes_disabled().create(
+            hub=hub, customer=customer, payment_id=payment.id, key=draft.key, cycle_id=draft.cycle_id,
+            items={str(variant_id): quantity for variant_id, quantity in draft.items.items()},
+            option_id=draft.option_id,
+        )  # fmt: skip
+    return payment
+
+
+def checkout_paid_place(*, hub: Hub, payment_id: int) -> CheckoutPayment | None:
+    """Place the order of the checkout this payment paid for, once its credit is in: with the
+    checkout's key (the same order, however often this runs). If it can't be placed any more,
+    the money stays as credit and the reason is kept for the customer's page."""
+    with transaction.atomic():
+        waiting = (
+            CheckoutPayment.objects.with_scopes_disabled()
+            .select_for_update()
+            .filter(hub=hub, payment_id=payment_id)
+            .select_related("customer")
+            .first()
+        )
+        if waiting is None or waiting.finished_at is not None:
+            return waiting
+        status = Payment.objects.with_scopes_disabled().filter(hub=hub, id=payment_id).values_list("status", flat=True)
+        if status.first() != PaymentStatus.SUCCEEDED:
+            return waiting
+        try:
+            order = order_place(
+                hub=hub, customer=waiting.customer, cycle_id=waiting.cycle_id, option_id=waiting.option_id,
+                items={int(variant_id): quantity for variant_id, quantity in waiting.items.items()}, key=waiting.key,
+            )  # fmt: skip
+        except DomainError as exc:
+            waiting.failure = exc.message[:300]
+        else:
+            waiting.order = order
+            order_payment_link(hub=hub, order=order, payment_id=payment_id)
+        waiting.finished_at = timezone.now()
+        waiting.save(update_fields=["order", "failure", "finished_at"])
+    return waiting
+
+
+def checkout_paid_seen(*, hub: Hub, customer: Customer) -> CheckoutPayment | None:
+    """The newest paid checkout whose outcome the customer has not been shown yet, marked shown."""
+    with transaction.atomic():
+        waiting = (
+            CheckoutPayment.objects.with_scopes_disabled()
+            .select_for_update()
+            .filter(hub=hub, customer=customer, finished_at__isnull=False, seen_at__isnull=True)
+            .order_by("-finished_at")
+            .first()
+        )
+        if waiting is not None:
+            CheckoutPayment.objects.with_scopes_disabled().filter(
+                hub=hub, customer=customer, finished_at__isnull=False, seen_at__isnull=True
+            ).update(seen_at=timezone.now())
+    return waiting
 
 
 def rest_methods_for(*, hub: Hub, quote: CheckoutQuote) -> list[str]:

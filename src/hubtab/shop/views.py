@@ -44,7 +44,7 @@ from hubtab.shop.forms import (
     amount_minor_of,
     fresh_key,
 )
-from hubtab.shop.models import FulfilmentOption, Order, OrderStatus, RestMethod, Variant
+from hubtab.shop.models import CheckoutPayment, FulfilmentOption, Order, OrderStatus, RestMethod, Variant
 from hubtab.shop.selectors import (
     MAX_QUANTITY,
     CheckoutQuote,
@@ -67,7 +67,10 @@ from hubtab.shop.selectors import (
 )
 from hubtab.shop.services import (
     BulkAction,
+    CheckoutDraft,
     checkout_key,
+    checkout_paid_place,
+    checkout_paid_seen,
     checkout_topup_start,
     customer_may_cancel,
     cycle_save,
@@ -78,7 +81,6 @@ from hubtab.shop.services import (
     order_extra_add,
     order_pack,
     order_paid_by_hand,
-    order_payment_link,
     order_place,
     order_refund,
     orders_bulk,
@@ -220,6 +222,8 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     """The cart: change quantities, remove, choose pickup or delivery, go to checkout."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
+    if request.method == "GET" and (paid := checkout_paid_seen(hub=hub, customer=record)) is not None:
+        return _paid_checkout_outcome(request, hub, paid)
     pricer = Pricer(hub)
     unit = pricer.unit
     if request.method == "POST":
@@ -271,6 +275,8 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     top-up of exactly what is missing, and the customer comes back here after paying."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
+    if (paid := checkout_paid_seen(hub=hub, customer=record)) is not None:  # placed while they were away
+        return _paid_checkout_outcome(request, hub, paid)
     pricer = Pricer(hub)
     unit = pricer.unit
     items = _cart(request, hub)
@@ -299,7 +305,9 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         rest_method = form.cleaned_data.get("rest_method") or ""
         if request.POST.get("do") == "topup" or rest_method == RestMethod.CARD:
-            return _checkout_topup(request, record, quote, option)
+            draft = CheckoutDraft(key=form.cleaned_data["key"], cycle_id=cycle.id, items=items,
+                                  option_id=option.id if option else None)  # fmt: skip
+            return _checkout_topup(request, record, quote, option, draft)
         try:
             order = order_place(
                 hub=hub,
@@ -316,9 +324,6 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
                 return redirect(reverse("shop_checkout", args=[hub.slug]) + (f"?option={option.id}" if option else ""))
             form.add_error(None, exc.message)
         else:
-            payment_id = request.session.pop(f"checkout_payment:{hub.id}", None)
-            if payment_id:
-                order_payment_link(hub=hub, order=order, payment_id=payment_id)
             _cart_save(request, hub, {})
             messages.success(request, _("Thank you: your order is placed."))
             return redirect("my_order", hub_slug=hub.slug, order_id=order.id)
@@ -345,19 +350,48 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
 
 
 def _checkout_topup(
-    request: HttpRequest, record: Customer, quote: CheckoutQuote, option: FulfilmentOption | None
-) -> HttpResponse:
+    request: HttpRequest, record: Customer, quote: CheckoutQuote, option: FulfilmentOption | None,
+    draft: CheckoutDraft,
+) -> HttpResponse:  # fmt: skip
     hub = record.hub
     back = reverse("shop_checkout", args=[hub.slug]) + (f"?option={option.id}" if option else "")
     try:
-        payment = checkout_topup_start(hub=hub, customer=record, shortfall_minor=quote.rest_minor)
+        payment = checkout_topup_start(hub=hub, customer=record, shortfall_minor=quote.rest_minor, draft=draft)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    # The top-up's result page offers the way back here; the order then remembers the payment.
-    request.session[f"topup_next:{payment.id}"] = back
-    request.session[f"checkout_payment:{hub.id}"] = payment.id
+    # Once paid, the top-up's result page leads to the order, placed with this checkout's key.
+    request.session[f"topup_next:{payment.id}"] = reverse("shop_checkout_paid", args=[hub.slug, payment.id])
     return redirect("topup_card", hub_slug=hub.slug, payment_id=payment.id)
+
+
+@login_required
+def checkout_paid(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResponse:
+    """Back from paying a checkout: the order it placed, or why it could not be placed (the money
+    is then on the customer's credit)."""
+    record = own_record_or_404(request, hub_slug)
+    hub = record.hub
+    waiting = checkout_paid_place(hub=hub, payment_id=payment_id)
+    if waiting is None or waiting.customer_id != record.id:
+        raise Http404("No such checkout.")
+    if waiting.finished_at is None:  # not paid (yet): the payment's own page says where it stands
+        return redirect("topup_done", hub_slug=hub.slug, payment_id=payment_id)
+    checkout_paid_seen(hub=hub, customer=record)
+    return _paid_checkout_outcome(request, hub, waiting)
+
+
+def _paid_checkout_outcome(request: HttpRequest, hub: Hub, waiting: CheckoutPayment) -> HttpResponse:
+    """Show the customer what their paid checkout became; the cart it ordered is emptied."""
+    if waiting.order_id is not None:
+        _cart_save(request, hub, {})
+        messages.success(request, _("Thank you: your payment went through and your order is placed."))
+        return redirect("my_order", hub_slug=hub.slug, order_id=waiting.order_id)
+    messages.error(
+        request,
+        _("Your payment went through and the money is on your credit, but the order could not be placed: "
+          "%(why)s") % {"why": waiting.failure},
+    )  # fmt: skip
+    return redirect("shop_cart", hub_slug=hub.slug)
 
 
 def _order_view(hub: Hub, order: Order) -> dict[str, Any]:

@@ -247,19 +247,60 @@ def test_a_closed_shop_says_when_the_next_cycle_opens(marie_client, shop):
     assert "The shop is closed for now." in page and "The next order cycle opens on" in page
 
 
-def test_a_top_up_started_at_checkout_leads_back_to_it(marie_client, shop, stripe_hub):
+def _checkout_by_card(marie_client, shop, quantity="3"):
+    """Marie's cart of eggs, beyond her credit: she takes the card top-up the checkout offers."""
     slug = shop.hub.slug
-    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": quantity})
     checkout = reverse("shop_checkout", args=[slug])
     page = marie_client.get(checkout + f"?option={shop.pickup.id}")
-    response = marie_client.post(checkout, {"key": page.context["form"]["key"].value(), "option": shop.pickup.id,
-                                            "do": "topup"})  # fmt: skip
-    from hubtab.payments.models import Payment
+    form = {"key": page.context["form"]["key"].value(), "option": shop.pickup.id, "do": "topup"}
+    return form, marie_client.post(checkout, form)
 
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_the_shortfall_by_card_places_the_order_at_once_and_only_once(
+    marie_client, shop, stripe_hub, localstripe_url
+):
+    from conftest import stripe_card_entered
+
+    from hubtab.payments.models import Payment
+    from hubtab.payments.services import topup_card_form
+
+    slug = shop.hub.slug
+    form, response = _checkout_by_card(marie_client, shop)
     payment = Payment.objects.with_scopes_disabled().get()
     assert (payment.price_minor, payment.paid_minor) == (350, 350)  # exactly the shortfall, below the smallest top-up
     assert response["Location"] == reverse("topup_card", args=[slug, payment.id])
-    assert marie_client.session[f"topup_next:{payment.id}"] == checkout + f"?option={shop.pickup.id}"
+    stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
+    paid = marie_client.post(reverse("topup_pay", args=[slug, payment.id]), follow=True)
+    order = Order.objects.with_scopes_disabled().get()
+    assert paid.redirect_chain[-1][0] == reverse("my_order", args=[slug, order.id])  # the order, not "place it again"
+    assert "your order is placed" in _text(paid)
+    assert (order.key, order.payment_id, order.held_minor) == (form["key"], payment.id, 1350)
+    assert marie_client.session.get(f"cart:{shop.hub.id}", {}) in ({}, None)
+    again = marie_client.post(reverse("shop_checkout", args=[slug]), {**form, "do": ""}, follow=True)  # a second tab
+    assert Order.objects.with_scopes_disabled().count() == 1 and again.status_code == 200
+    assert shop.state(marie_client.record).balance_minor == 1350
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paid_checkout_that_can_no_longer_be_placed_keeps_the_money_as_credit_and_says_so(
+    marie_client, shop, stripe_hub, localstripe_url
+):
+    from conftest import stripe_card_entered
+
+    from hubtab.payments.models import Payment
+    from hubtab.payments.services import topup_card_form
+
+    slug = shop.hub.slug
+    _checkout_by_card(marie_client, shop)
+    payment = Payment.objects.with_scopes_disabled().get()
+    Variant.objects.with_scopes_disabled().filter(id=shop.eggs.id).update(stock=0)  # sold out while she paid
+    stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
+    paid = marie_client.post(reverse("topup_pay", args=[slug, payment.id]), follow=True)
+    assert not Order.objects.with_scopes_disabled().exists()
+    assert "Your payment went through and the money is on your credit" in _text(paid) and "sold out" in _text(paid)
+    assert shop.state(marie_client.record).balance_minor == 1350
 
 
 def test_a_customer_cancels_their_own_order_while_the_cycle_is_open_but_not_after(marie_client, shop):

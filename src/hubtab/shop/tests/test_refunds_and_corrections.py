@@ -19,6 +19,7 @@ from hubtab.payments.services import topup_card_form, topup_charge
 from hubtab.shop.models import Order, OrderEvent, OrderLine, Variant
 from hubtab.shop.services import (
     BulkAction,
+    CheckoutDraft,
     checkout_key,
     checkout_topup_start,
     order_cancel,
@@ -160,12 +161,13 @@ def test_crew_cancelling_an_order_completed_meanwhile_are_told_so(client, shop):
 def _order_paid_partly_by_card(shop, localstripe_url):
     """Marie has 1,00 of credit, orders 4,50 of eggs and pays the 3,50 she lacks by card."""
     marie = shop.customer(credit_minor=100)
-    payment = checkout_topup_start(hub=shop.hub, customer=marie, shortfall_minor=350)
+    draft = CheckoutDraft(key=checkout_key(), cycle_id=shop.cycle.id, items={shop.eggs.id: 1}, option_id=shop.pickup.id)
+    payment = checkout_topup_start(hub=shop.hub, customer=marie, shortfall_minor=350, draft=draft)
     stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
     payment, _state = topup_charge(hub=shop.hub, payment_id=payment.id)
     assert payment.status == "succeeded"
-    order = shop.place(marie, {shop.eggs.id: 1})
-    order_payment_link(hub=shop.hub, order=order, payment_id=payment.id)
+    order = Order.objects.with_scopes_disabled().get(key=draft.key)  # placed as the payment went through
+    assert order.payment_id == payment.id
     return marie, order_complete(hub=shop.hub, actor=None, order_id=order.id), payment
 
 
@@ -192,7 +194,8 @@ def test_a_refund_to_the_card_sends_what_the_card_paid_and_says_so(stripe_hub, s
 def test_a_refund_to_the_card_of_an_order_paid_from_credit_alone_is_refused(stripe_hub, shop, finance):
     marie = shop.customer(credit_minor=1000)
     order = order_complete(hub=shop.hub, actor=None, order_id=shop.place(marie, {shop.eggs.id: 1}).id)
-    payment = checkout_topup_start(hub=shop.hub, customer=marie, shortfall_minor=350)  # started, never paid
+    draft = CheckoutDraft(key=checkout_key(), cycle_id=shop.cycle.id, items={shop.eggs.id: 1}, option_id=None)
+    payment = checkout_topup_start(hub=shop.hub, customer=marie, shortfall_minor=350, draft=draft)  # never paid
     order_payment_link(hub=shop.hub, order=order, payment_id=payment.id)
     with pytest.raises(DomainError) as refused:
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=100, reason="x", key="r", to="card")
