@@ -132,6 +132,7 @@ class CheckoutQuote:
     policy: str
     balance_minor: int
     spendable_minor: int
+    held_minor: int = 0
 
     @property
     def total_minor(self) -> int:
@@ -142,6 +143,16 @@ class CheckoutQuote:
         if self.policy == PaymentPolicy.OTHER_ONLY:
             return 0
         return min(self.total_minor, max(self.spendable_minor, 0))
+
+    @property
+    def own_credit_minor(self) -> int:
+        """Of what credit pays, the customer's own credit (not yet held by other orders)."""
+        return min(self.credit_minor, max(self.balance_minor - self.held_minor, 0))
+
+    @property
+    def borrowed_minor(self) -> int:
+        """Of what credit pays, what is borrowed within the spending limit: a debt once taken."""
+        return self.credit_minor - self.own_credit_minor
 
     @property
     def rest_minor(self) -> int:
@@ -223,6 +234,7 @@ def checkout_quote(
         policy=policy,
         balance_minor=state.balance_minor,
         spendable_minor=state.spendable_minor or 0,
+        held_minor=state.held_minor,
     )
 
 

@@ -340,7 +340,17 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "lines": [{"line": line, "total": _money(hub, unit, line.estimated_minor)} for line in quote.lines],
             "money": {
                 name: _money(hub, unit, getattr(quote, f"{name}_minor"))
-                for name in ("subtotal", "fee", "carried", "total", "credit", "rest", "spendable")
+                for name in (
+                    "subtotal",
+                    "fee",
+                    "carried",
+                    "total",
+                    "credit",
+                    "own_credit",
+                    "borrowed",
+                    "rest",
+                    "spendable",
+                )
             },
             "credit": _credit_box(hub, record, unit),
             "takes_cards": hub_takes_cards(hub=hub),

@@ -332,3 +332,21 @@ def test_crew_see_a_customers_orders_and_what_they_owe(client, shop, support):
     assert f"#{order.id}" in page and "owes 1,20 €" in page
     shop.place(shop.customer("hugo@example.org", credit_minor=1000), {shop.bread.id: 1})
     assert "1 order to pack and complete" in _text(client.get(reverse("dashboard", args=[shop.hub.slug])))
+
+
+@pytest.mark.parametrize(
+    ("credit_minor", "own", "borrowed"), [(0, None, "4,50"), (300, "3,00", "1,50"), (1000, "4,50", None)]
+)
+def test_checkout_says_how_much_is_own_credit_and_how_much_is_borrowed_within_the_limit(
+    client, shop, credit_minor, own, borrowed
+):
+    credit_settings_update(hub=shop.hub, actor=None, payment_policy="credit_first", default_floor_minor=-5000)
+    user = _person(shop.hub, Role.CUSTOMER, "lea@example.org")
+    record = shop.customer("lea@example.org", credit_minor=credit_minor, floor_minor=-5000)
+    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=user)
+    client.force_login(user)
+    client.post(reverse("shop", args=[shop.hub.slug]), {"variant": shop.eggs.id, "quantity": "1"})  # 4,50
+    page = _text(client.get(reverse("shop_checkout", args=[shop.hub.slug]) + f"?option={shop.pickup.id}"))
+    assert (f"From your credit {own} €" in page) == (own is not None)
+    assert (f"Borrowed within your spending limit {borrowed} €" in page) == (borrowed is not None)
+    assert ("you owe the hub" in page) == (borrowed is not None)
