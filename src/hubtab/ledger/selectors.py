@@ -324,7 +324,7 @@ def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
         .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS)
         .values("transaction_id", "account_id", "unit")
         .annotate(amount=Sum("amount_minor"), last_id=Max("id"), posted_at=Max("posted_at"))
-        .order_by("-last_id")[:limit]
+        .order_by("-posted_at", "-last_id")[:limit]  # by when it happened (entries may be posted backdated)
     )
     transactions = Transaction.objects.with_scopes_disabled().in_bulk([r["transaction_id"] for r in rows])
     accounts = Account.objects.with_scopes_disabled().in_bulk([r["account_id"] for r in rows])

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hubtab.accounts.forms import amount_field, amount_minor_of
 from hubtab.core.money import Unit
-from hubtab.shop.models import FulfilmentKind, FulfilmentOption, OrderLine, PriceTier, RestMethod
+from hubtab.shop.models import FulfilmentKind, FulfilmentOption, OrderLine, PriceTier, rest_method_label
 
 __all__ = ["amount_minor_of"]
 
@@ -112,14 +112,16 @@ class CheckoutForm(forms.Form):
     rest_method = forms.ChoiceField(label=_("Pay the rest"), required=False, widget=forms.RadioSelect)
 
     def __init__(
-        self, *args: Any, options: list[tuple[FulfilmentOption, str]], rest_methods: list[str], **kwargs: Any
-    ) -> None:
+        self, *args: Any, options: list[tuple[FulfilmentOption, str]], rest_methods: list[str],
+        fulfilment_kind: str = "", **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self.fields["option"].choices = [(option.id, label) for option, label in options]  # type: ignore[attr-defined]
         if len(options) == 1 and not self.is_bound:
             self.fields["option"].initial = options[0][0].id
-        labels = dict(RestMethod.choices)
-        self.fields["rest_method"].choices = [(method, labels[method]) for method in rest_methods]  # type: ignore[attr-defined]
+        self.fields["rest_method"].choices = [  # type: ignore[attr-defined]
+            (method, rest_method_label(method, fulfilment_kind)) for method in rest_methods
+        ]
         if len(rest_methods) == 1 and not self.is_bound:
             self.fields["rest_method"].initial = rest_methods[0]
 

@@ -158,6 +158,13 @@ class RestMethod(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
 
 
+def rest_method_label(method: str, fulfilment_kind: str) -> str:
+    """How a way of paying the rest reads for this order: cash is paid at the door when delivered."""
+    if method == RestMethod.CASH and fulfilment_kind == "delivery":
+        return str(_("Cash on delivery"))
+    return str(dict(RestMethod.choices).get(method, method))
+
+
 class Order(models.Model):
     """One customer's order in a cycle. All amounts are in `unit`, the customer's credit unit.
 
@@ -215,6 +222,10 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id}"
+
+    @property
+    def rest_method_label(self) -> str:
+        return rest_method_label(self.rest_method, self.fulfilment_kind)
 
 
 class OrderLine(models.Model):
@@ -287,6 +298,17 @@ class OrderEventKind(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     REFUNDED_CREDIT = "refunded_credit", _("Refunded to your credit")
     REFUNDED_CARD = "refunded_card", _("Refunded to your card")
+
+
+# The labels above speak to the customer; crew read the same events about someone else.
+CREW_EVENT_LABELS: dict[str, object] = {
+    OrderEventKind.HELD: _("Held on the customer's credit"),
+    OrderEventKind.CAPTURED: _("Taken from the customer's credit"),
+    OrderEventKind.RELEASED: _("Released back to the customer's credit"),
+    OrderEventKind.OWED: _("Left to pay with the customer's next order"),
+    OrderEventKind.REFUNDED_CREDIT: _("Refunded to the customer's credit"),
+    OrderEventKind.REFUNDED_CARD: _("Refunded to the customer's card"),
+}
 
 
 class OrderEvent(models.Model):

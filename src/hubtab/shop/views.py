@@ -44,7 +44,15 @@ from hubtab.shop.forms import (
     amount_minor_of,
     fresh_key,
 )
-from hubtab.shop.models import CheckoutPayment, FulfilmentOption, Order, OrderStatus, RestMethod, Variant
+from hubtab.shop.models import (
+    CREW_EVENT_LABELS,
+    CheckoutPayment,
+    FulfilmentOption,
+    Order,
+    OrderStatus,
+    RestMethod,
+    Variant,
+)
 from hubtab.shop.selectors import (
     MAX_QUANTITY,
     CheckoutQuote,
@@ -144,8 +152,9 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
             .select_related("product")
             .first()
         )
-        quantity = _int(request.POST.get("quantity")) or 1
-        if variant is None or not 1 <= quantity <= MAX_QUANTITY:
+        typed = request.POST.get("quantity")
+        quantity = 1 if typed is None else _quantity(typed)  # the product card's button alone adds one
+        if variant is None or quantity is None or not 1 <= quantity <= MAX_QUANTITY:
             messages.error(request, _("Choose a product and a quantity from 1 to %(max)s.") % {"max": MAX_QUANTITY})
         else:
             items[variant.id] = min(items.get(variant.id, 0) + quantity, MAX_QUANTITY)
@@ -184,6 +193,12 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "cart_count": sum(items.values()),
         },
     )
+
+
+def _quantity(typed: str) -> int | None:
+    """A quantity as typed: whole, in digits 0-9 ("1.5", "1e9", "abc" and "١٢" are not)."""
+    text = typed.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
 
 
 def _int(value: object) -> int | None:
@@ -229,12 +244,20 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     if request.method == "POST":
         items = _cart(request, hub)
         remove = _int(request.POST.get("remove"))
+        refused = False
         for variant_id in list(items):
-            quantity = _int(request.POST.get(f"quantity_{variant_id}"))
+            typed = request.POST.get(f"quantity_{variant_id}")
+            quantity = items[variant_id] if typed is None else _quantity(typed)
             if variant_id == remove or quantity == 0:
                 items.pop(variant_id)
             elif quantity is not None and 1 <= quantity <= MAX_QUANTITY:
                 items[variant_id] = quantity
+            else:
+                refused = True  # that line stays as it was
+        if refused:
+            messages.error(
+                request, _("Quantities are whole numbers from 0 (to remove) to %(max)s.") % {"max": MAX_QUANTITY}
+            )
         _cart_save(request, hub, items)
         return redirect("shop_cart", hub_slug=hub.slug)
     lines = _cart_view_lines(request, pricer)
@@ -301,6 +324,7 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
         initial={"key": checkout_key(), "option": option.id if option else None},
         options=[(o, _option_label(pricer, o)) for o in options],
         rest_methods=rest_methods,
+        fulfilment_kind=option.kind if option else "",
     )
     if request.method == "POST" and form.is_valid():
         rest_method = form.cleaned_data.get("rest_method") or ""
@@ -404,14 +428,15 @@ def _paid_checkout_outcome(request: HttpRequest, hub: Hub, waiting: CheckoutPaym
     return redirect("shop_cart", hub_slug=hub.slug)
 
 
-def _order_view(hub: Hub, order: Order) -> dict[str, Any]:
-    """An order as people read it: lines estimated and packed, its money and its timeline."""
+def _order_view(hub: Hub, order: Order, *, for_crew: bool = False) -> dict[str, Any]:
+    """An order as people read it (its customer, or crew): lines estimated and packed, its money
+    and its timeline."""
     unit = credit_unit_of(hub=hub)
     lines = list(order_lines(order=order))
     with timezone.override(hub.timezone):
         events = [
             {
-                "label": event.get_kind_display(),
+                "label": (CREW_EVENT_LABELS.get(event.kind) if for_crew else None) or event.get_kind_display(),
                 "amount": _money(hub, unit, event.amount_minor) if event.amount_minor is not None else "",
                 "note": event.note,
                 "when": moment_short(timezone.localtime(event.at), hub.locale),
@@ -854,7 +879,7 @@ def order_detail(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
         form = {"extra": extra_form, "refund": refund_form, "complete": complete_form}.get(do, pack_form)
         form.add_error(None, exc.message)
         order = order_get(hub=hub, order_id=order_id) or order
-    view = _order_view(hub, order)
+    view = _order_view(hub, order, for_crew=True)
     rows = [
         {
             **row,

@@ -201,6 +201,7 @@ def test_a_customer_fills_the_cart_and_checks_out_paying_the_rest_at_pickup(mari
     page = marie_client.get(checkout)
     text = _text(page)
     assert "15,20 €" in text and "From your credit" in text and "5,20 €" in text  # with the 3,00 delivery fee
+    assert "Cash on delivery" in text and "Cash at pickup" not in text  # what fits a delivery
     key = page.context["form"]["key"].value()
     data = {"key": key, "option": shop.delivery.id, "rest_method": "cash", "do": "place"}
     response = marie_client.post(checkout, data)
@@ -210,7 +211,7 @@ def test_a_customer_fills_the_cart_and_checks_out_paying_the_rest_at_pickup(mari
     marie_client.post(checkout, data)  # the same checkout sent again: still one order
     assert Order.objects.with_scopes_disabled().count() == 1
     page = _text(marie_client.get(reverse("my_order", args=[slug, order.id])))
-    assert "Held on your credit" in page and "To pay: Cash at pickup" in page
+    assert "Held on your credit" in page and "To pay: Cash on delivery" in page
 
 
 def test_credit_only_checkout_offers_exactly_the_shortfall_and_no_way_round_it(marie_client, shop):
@@ -350,3 +351,21 @@ def test_checkout_says_how_much_is_own_credit_and_how_much_is_borrowed_within_th
     assert (f"From your credit {own} €" in page) == (own is not None)
     assert (f"Borrowed within your spending limit {borrowed} €" in page) == (borrowed is not None)
     assert ("you owe the hub" in page) == (borrowed is not None)
+
+
+@pytest.mark.parametrize("typed", ["0", "abc", "1e9", "1.5", "-2", "100", "\u0661\u0662", ""])
+def test_a_bad_quantity_is_refused_with_a_message_and_the_cart_is_unchanged(marie_client, shop, typed):
+    slug = shop.hub.slug
+    response = marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": typed},
+                                 follow=True)  # fmt: skip
+    assert "Choose a product and a quantity from 1 to 99." in _text(response)
+    assert not marie_client.session.get(f"cart:{shop.hub.id}")
+
+
+@pytest.mark.parametrize("typed", ["abc", "1e9", "1.5", "-2", "100"])
+def test_a_bad_quantity_in_the_cart_is_refused_and_the_line_kept(marie_client, shop, typed):
+    slug = shop.hub.slug
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "2"})
+    response = marie_client.post(reverse("shop_cart", args=[slug]), {f"quantity_{shop.bread.id}": typed}, follow=True)
+    assert "Quantities are whole numbers from 0 (to remove) to 99." in _text(response)
+    assert marie_client.session[f"cart:{shop.hub.id}"] == {str(shop.bread.id): 2}
