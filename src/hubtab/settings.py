@@ -229,6 +229,7 @@ HUBTAB_SYSTEM_ACCOUNT_SHARDS = int(os.environ.get("HUBTAB_SYSTEM_ACCOUNT_SHARDS"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"forbidden_one_line": {"()": "hubtab.core.logs.ForbiddenOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUBTAB_LOG_LEVEL", "INFO")},
 }
