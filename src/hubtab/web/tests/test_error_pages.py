@@ -23,7 +23,7 @@ def support_client(client, hub):
 
 
 @pytest.mark.parametrize(("language", "heading"), [("en", "This page is not for your role"),
-                                                   ("fr", "Cette page n’est pas pour votre rôle")])  # fmt: skip
+                                                   ("fr", "Cette page n\u2019est pas pour votre rôle")])  # fmt: skip
 def test_a_forbidden_page_has_the_layout_and_the_readers_language(support_client, hub, language, heading):
     response = support_client.get(reverse("credit_settings", args=[hub.slug]), HTTP_ACCEPT_LANGUAGE=language)
     page = response.content.decode()
