@@ -8,7 +8,11 @@ from ninja import Schema
 from pydantic import Field, StrictInt
 
 MAX = 10**12
-Amount = Annotated[StrictInt, Field(gt=0, le=MAX, description="Minor units (cents), e.g. 1250 for 12.50")]
+Amount = Annotated[
+    StrictInt,
+    Field(gt=0, le=MAX, description="In the account's minor units (its `decimals`): with 2 decimals 1250 is 12.50; "
+          "in whole credits 12 is 12 credits"),
+]  # fmt: skip
 Text = Annotated[str, Field(max_length=500)]
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
@@ -48,6 +52,7 @@ class CustomerPage(Schema):
 
 class AccountOut(Schema):
     unit: str
+    decimals: int = Field(description="How many decimals the unit has: amounts are whole numbers of its minor units")
     balance: int
     held: int
     floor: int | None

@@ -46,6 +46,7 @@ from hubtab.api.schemas import (
 )
 from hubtab.api.services import token_authenticate
 from hubtab.core.errors import DomainError
+from hubtab.core.money import unit_get
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list
 from hubtab.crm.services import customer_create
@@ -163,6 +164,7 @@ def _account_out(token: ApiToken, account_id: int) -> AccountOut:
     state = account_state(hub_id=token.hub_id, account_id=account_id)
     return AccountOut(
         unit=state.unit,
+        decimals=unit_get(hub_id=token.hub_id, code=state.unit).decimals,
         balance=state.balance_minor,
         held=state.held_minor,
         floor=state.floor_minor,

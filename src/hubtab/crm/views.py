@@ -172,6 +172,7 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
         "balance": money_format(state.balance_minor, unit, hub.locale),
         "held": money_format(state.held_minor, unit, hub.locale),
         "floor": money_format(state.floor_minor or 0, unit, hub.locale),
+        "may_owe": money_format(-(state.floor_minor or 0), unit, hub.locale) if (state.floor_minor or 0) < 0 else "",
         "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
         "has_holds": state.held_minor != 0,
         "in_debt": state.balance_minor < 0,

@@ -209,6 +209,7 @@ class Entry(models.Model):
     objects = ScopedManager(hub="hub")
 
     class Meta:
+        verbose_name_plural = "entries"
         constraints = [
             models.UniqueConstraint(fields=["account", "shard", "version"], name="entry_unique_version"),
         ]

@@ -44,6 +44,7 @@ class Delivery(models.Model):
     objects = ScopedManager(hub="hub")
 
     class Meta:
+        verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["hub", "dedupe_key"], name="delivery_unique_key")]
         indexes = [
             models.Index(fields=["status", "created_at"], name="delivery_due", condition=models.Q(status="queued")),

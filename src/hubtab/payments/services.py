@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
 from hubtab.accounts.services import account_floor_change, purchase_legs, purchase_refund_legs
+from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, unit_get
@@ -302,11 +303,14 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
     card = None
     if state.status == PaymentStatus.SUCCEEDED and state.payment_method_ref:
         payment = Payment.objects.with_scopes_disabled().get(hub=hub, id=payment_id)
-        if payment.save_card and payment.status != PaymentStatus.SUCCEEDED:
-            try:
-                card = gateway_for(hub).card_get(state.payment_method_ref)
-            except GatewayUnavailable:
-                card = None  # the credit matters more than the saved card; it can be saved again
+        if payment.status != PaymentStatus.SUCCEEDED:
+            # The card's facts, to keep a card the customer saves and to name it on the receipt.
+            card = _card_known(hub, state.payment_method_ref)
+            if card is None:
+                try:
+                    card = gateway_for(hub).card_get(state.payment_method_ref)
+                except GatewayUnavailable:
+                    card = None  # the credit matters more than the card's name; a saved card can be saved again
     with transaction.atomic():
         payment = Payment.objects.with_scopes_disabled().select_for_update().get(hub=hub, id=payment_id)
         if payment.status in _FINAL:
@@ -318,8 +322,8 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
                 log.error("payment %s: the gateway took %s %s, not %s %s; no credit posted", payment.id,
                           state.amount_minor, state.currency, payment.price_minor, payment.currency)  # fmt: skip
                 raise DomainError("payment_mismatch", "The amount paid differs from the amount asked.")
-            _credit_post(hub, payment)
-            if card is not None:
+            _credit_post(hub, payment, card=card)
+            if card is not None and payment.save_card:
                 _card_save(hub, payment, card)
         else:
             payment.status = state.status
@@ -336,6 +340,7 @@ def _credit_post(
     source_code: str = SystemAccount.PAYMENTS_CLEARING,
     memo: str = "",
     actor: User | None = None,
+    card: CardFacts | None = None,
 ) -> None:
     """Inside the payment's lock: the credit, the payment's new state and the receipt, together."""
     account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
@@ -362,7 +367,7 @@ def _credit_post(
     payment.settled_at = payment.updated_at = now
     payment.save(update_fields=["status", "transaction_id", "failure_message", "settled_at", "updated_at"])
     if payment.customer_id is not None:
-        _receipt_queue(hub, payment, quote)
+        _receipt_queue(hub, payment, quote, card)
     transaction.on_commit(partial(_succeeded_announce, hub, payment.id))
 
 
@@ -374,12 +379,29 @@ def _succeeded_announce(hub: Hub, payment_id: int) -> None:
             log.error("payment %s: %s failed after success: %r", payment_id, receiver, result)
 
 
-def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:
+def _card_known(hub: Hub, payment_method_ref: str) -> CardFacts | None:
+    saved = SavedCard.objects.with_scopes_disabled().filter(hub=hub, payment_method_ref=payment_method_ref).first()
+    if saved is None:
+        return None
+    return CardFacts(payment_method_ref, saved.brand, saved.last4, saved.exp_month, saved.exp_year)
+
+
+def _receipt_queue(hub: Hub, payment: Payment, quote: Quote, card: CardFacts | None) -> None:
+    """The receipt a customer keeps: what they paid and when, with which card, what it bought and
+    their balance now (read inside the payment's transaction, so it includes this top-up)."""
     customer = payment.customer
     assert customer is not None
-    with translation.override(hub.locale):
+    balance_minor = account_state(hub_id=hub.id, account_id=payment.account_id).balance_minor
+    with translation.override(hub.locale), timezone.override(hub.timezone):
         paid = money_format(payment.price_minor, currency_unit(payment.currency), hub.locale)
-        credit = money_format(quote.total_minor, quote.unit, hub.locale)
+        facts = {
+            "name": customer.first_name or customer.full_name, "paid": paid, "hub": hub.name,
+            "credit": money_format(quote.total_minor, quote.unit, hub.locale),
+            "when": moment_short(timezone.localtime(payment.settled_at or timezone.now()), hub.locale),
+            "balance": money_format(balance_minor, quote.unit, hub.locale),
+            "card": _("%(brand)s card ending in %(last4)s") % {"brand": card.brand.capitalize(), "last4": card.last4}
+            if card else str(PaymentMethod(payment.method).label),
+        }  # fmt: skip
         delivery_queue(
             hub=hub,
             customer=customer,
@@ -387,9 +409,10 @@ def _receipt_queue(hub: Hub, payment: Payment, quote: Quote) -> None:
             dedupe_key=f"payment-receipt:{payment.id}",
             subject=_("%(hub)s: your top-up of %(paid)s") % {"hub": hub.name, "paid": paid},
             body=_(
-                "Hello %(name)s,\n\nThank you: we received %(paid)s and added %(credit)s to your account at %(hub)s.\n"
+                "Hello %(name)s,\n\nThank you: we received %(paid)s and added %(credit)s to your account at %(hub)s."
+                "\n\nPaid: %(when)s\nPaid with: %(card)s\nYour balance now: %(balance)s\n"
             )
-            % {"name": customer.first_name or customer.full_name, "paid": paid, "credit": credit, "hub": hub.name},
+            % facts,
         )
 
 

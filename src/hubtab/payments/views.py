@@ -62,8 +62,9 @@ def _own_payment(record: Customer, payment_id: int) -> Payment:
     return payment
 
 
-def _what_it_buys(hub: Hub, unit: Unit, payment: Payment) -> dict[str, str]:
+def _what_it_buys(hub: Hub, unit: Unit, payment: Payment) -> dict[str, Any]:
     return {
+        "is_currency": unit.is_currency,  # "20 € of credit", but "550 kai credits" alone
         "pays": money_format(payment.price_minor, currency_unit(payment.currency), hub.locale),
         "gets": money_format(payment.paid_minor + payment.bonus_minor, unit, hub.locale),
         "bonus": money_format(payment.bonus_minor, unit, hub.locale) if payment.bonus_minor else "",
@@ -83,12 +84,11 @@ def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
             continue  # no price in this currency (yet): not offered
         if quote.bundle_id:
             continue  # costs what a bundle costs: the bundle's own line offers it
-        label = money_format(quote.total_minor, unit, hub.locale)
-        if not unit.is_currency:
-            label = _("%(credit)s for %(price)s") % {
-                "credit": label,
-                "price": money_format(quote.price_minor, money, hub.locale),
-            }
+        # Each choice says what is paid and what is got: "Pay £10.00, get £10.50 (£0.50 bonus)".
+        label = _("Pay %(price)s, get %(credit)s") % {
+            "price": money_format(quote.price_minor, money, hub.locale),
+            "credit": money_format(quote.total_minor, unit, hub.locale),
+        }
         if quote.bonus_minor:
             label += " " + _("(%(bonus)s bonus)") % {"bonus": money_format(quote.bonus_minor, unit, hub.locale)}
         choices.append((f"amount:{preset}", label))

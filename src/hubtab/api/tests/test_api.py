@@ -70,7 +70,7 @@ def test_a_shop_creates_a_customer_credits_and_charges_them(api, marie):
     cid = marie["id"]
     assert api.get(f"/customers/{cid}").json()["first_name"] == "Marie"
     assert api.get(f"/customers/{cid}/account").json() == {
-        "unit": "EUR", "balance": 0, "held": 0, "floor": 0, "spendable": 0,
+        "unit": "EUR", "decimals": 2, "balance": 0, "held": 0, "floor": 0, "spendable": 0,
     }  # fmt: skip
     credited = api.post(f"/customers/{cid}/account/credits", {"amount": 3000, "reason": "Welcome"})
     assert credited.status_code == 201 and credited.json()["account"]["balance"] == 3000

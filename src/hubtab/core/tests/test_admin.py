@@ -40,3 +40,10 @@ def test_ledger_rows_cannot_be_added_in_the_admin(admin_client):
 def test_a_customer_cannot_open_the_admin(client, db):
     client.force_login(User.objects.create_user("c@example.org", "pw-long-enough"))
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_admin_names_every_model_in_good_english():
+    from django.contrib import admin
+
+    plurals = [str(model._meta.verbose_name_plural) for model in admin.site._registry]
+    assert not [name for name in plurals if name.endswith("ys") and not name.endswith(("ays", "eys", "oys"))], plurals

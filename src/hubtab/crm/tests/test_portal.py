@@ -42,6 +42,7 @@ def test_my_account_shows_the_figures_and_warns_of_credit_about_to_expire(marie_
     assert "29,25\u00a0€" in page  # balance: 40.00 - 15.75 + 5.00
     assert "49,25\u00a0€" in page  # spendable: down to -20.00
     assert "5,00\u00a0€ of credit you were given expires on" in page
+    assert "You may spend up to 20,00\u00a0€ more than your credit" in page  # the limit, explained
 
 
 def test_the_history_filters_by_kind_and_period(marie_client, books):

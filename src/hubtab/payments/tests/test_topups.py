@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import stripe_card_entered, stripe_customer_authenticates, stripe_signed
@@ -73,6 +74,9 @@ def test_a_card_top_up_credits_the_account_once_when_the_gateway_confirms(stripe
     assert _balance(stripe_hub, marie) == 2000 and _top_ups(stripe_hub) == 1
     receipts = Delivery.objects.with_scopes_disabled().filter(kind="payment_receipt", customer=marie)
     assert [d.subject for d in receipts] == ["Green Valley Food Hub : votre rechargement de 20,00\xa0€"]  # hub: fr
+    body = receipts[0].body
+    assert "Visa" in body and "4242" in body and "20,00\xa0€" in body  # the card, and the balance now
+    assert str(timezone.localtime(payment.settled_at, ZoneInfo("Europe/Paris")).year) in body  # when it was paid
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 
@@ -260,3 +264,28 @@ def test_the_return_page_and_the_webhook_at_the_same_moment_credit_once(stripe_h
     assert errors == []
     assert _balance(stripe_hub, marie) == 2000 and _top_ups(stripe_hub) == 1
     assert ledger_verify(hub_id=stripe_hub.id) == []
+
+
+def test_each_top_up_choice_says_what_is_paid_and_what_is_got_and_credits_read_as_credits(
+    client, stripe_hub, marie, localstripe_url
+):
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from hubtab.accounts.services import credit_settings_update, credit_unit_choose, unit_price_set
+    from hubtab.core.services import user_create
+
+    user = user_create(email="marie-login@example.org", password="pw-long-enough", email_verified=True)
+    type(marie).objects.with_scopes_disabled().filter(id=marie.id).update(user=user)
+    client.force_login(user)
+    credit_settings_update(hub=stripe_hub, actor=None, topup_bonus_percent=Decimal(5), topup_presets_minor=[2000])
+    page = client.get(reverse("topup", args=[stripe_hub.slug])).content.decode()
+    assert "Pay 20,00\xa0€, get 21,00\xa0€ (1,00\xa0€ bonus)" in page
+
+    credit_settings_update(hub=stripe_hub, actor=None, topup_bonus_percent=Decimal(0), topup_presets_minor=[])
+    credit_unit_choose(hub=stripe_hub, actor=None, code="kai", name="kai credits", decimals=0)
+    unit_price_set(hub=stripe_hub, actor=None, currency="EUR", credits_minor=10, price_minor=100)
+    payment = topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=5500)
+    page = client.get(reverse("topup_card", args=[stripe_hub.slug, payment.id])).content.decode()
+    assert "and get <strong>550 kai credits</strong>." in page and "kai credits</strong> of credit" not in page
