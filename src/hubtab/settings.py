@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     # After Hubtab's apps, so that Hubtab's templates for its pages win.
     "allauth",
     "allauth.account",
+    "ninja",  # its Swagger UI files, served from here: the API reference needs no outside site
 ]
 
 MIDDLEWARE = [

@@ -86,7 +86,7 @@ api = HubtabAPI(
     "Idempotency-Key header.",
     auth=TokenAuth(),
     urls_namespace="api-v1",
-    docs_url=None,
+    docs_url="/docs",  # an interactive reference, from the project's own static files
 )
 
 

@@ -220,3 +220,28 @@ def test_an_owner_makes_a_token_on_the_page_sees_it_once_and_revokes_it(client, 
 def test_ids_outside_the_database_range_are_refused_before_any_query(api, bad_id):
     for response in (api.get(f"/customers/{bad_id}"), api.post(f"/holds/{bad_id}/void")):
         assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+
+
+def test_the_interactive_reference_is_served_from_our_own_static_files(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/api/v1/docs").content.decode()
+    scripts = ["ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"]
+    assert all(f"/static/{name}" in page for name in scripts) and "/api/v1/openapi.json" in page
+    assert "http" not in page.split("<body", 1)[1].split("swagger-settings", 1)[0]  # nothing from outside
+    assert all(finders.find(name) for name in scripts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_interactive_reference_renders_in_a_browser_under_our_content_policy(live_server, browser):
+    page = browser.new_page()
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+            and "script" in message.text else None)  # fmt: skip
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.get_by_text("/api/v1/customers/{customer_id}/account/charges").first.wait_for()
+    assert blocked == []
+    from conftest import screenshot
+
+    screenshot(page, "api-reference-laptop")
+    page.close()
