@@ -116,3 +116,25 @@ def test_a_record_made_by_crew_for_a_proven_address_is_linked_at_once(books):
     user = user_create(email="lea@example.org", password=PASSWORD, email_verified=True)
     record = customer_create(hub=books.hub, email="LEA@example.org")
     assert Customer.objects.with_scopes_disabled().get(id=record.id).user_id == user.id
+
+
+def test_a_shared_network_is_not_locked_out_by_others_typos(client):
+    """A market hall's Wi-Fi: many people, one IP. Others' failures don't block a correct login."""
+    url = reverse("account_login")
+    for n in range(12):  # more than the old per-IP limit of 10 a minute, spread over addresses
+        user_create(email=f"stall{n}@example.org", password=PASSWORD, email_verified=True)
+        client.post(url, {"login": f"stall{n}@example.org", "password": "typo"})
+    user_create(email="owner@example.org", password=PASSWORD, email_verified=True)
+    client.post(url, {"login": "owner@example.org", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="owner@example.org").pk)
+
+
+def test_failures_from_elsewhere_do_not_lock_a_person_out(client):
+    user_create(email="owner@example.org", password=PASSWORD, email_verified=True)
+    url = reverse("account_login")
+    for _ in range(6):  # a stranger, from another address
+        client.post(url, {"login": "owner@example.org", "password": "guess"}, REMOTE_ADDR="203.0.113.9")
+    stranger = client.post(url, {"login": "owner@example.org", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert "Too many failed login attempts" in stranger.content.decode()  # the stranger's place is stopped
+    client.post(url, {"login": "owner@example.org", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="owner@example.org").pk)
