@@ -54,9 +54,12 @@ def team(request: HttpRequest, hub: Hub) -> HttpResponse:
 @hub_view(Permission.MANAGE_CREW)
 @require_POST
 def team_remove(request: HttpRequest, hub: Hub, membership_id: int) -> HttpResponse:
+    """Remove a role, once the owner has confirmed who loses what (one click is too easy)."""
     membership = next((m for person in crew_list(hub=hub) for m in person.memberships if m.id == membership_id), None)
     if membership is None:
         raise Http404
+    if request.POST.get("confirm") != "yes":
+        return render(request, "core/team_remove.html", {"hub": hub, "membership": membership})
     try:
         membership_remove(hub=hub, membership=membership, actor=request_user(request))
     except DomainError as exc:

@@ -73,3 +73,9 @@ def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
 
 def customers_by_account(*, hub: Hub, account_ids: list[int]) -> dict[int, Customer]:
     return {c.account_id: c for c in Customer.objects.with_scope(hub=hub).filter(account_id__in=account_ids)}
+
+
+def customers_in_use(*, hub: Hub, tag: str = "") -> QuerySet[Customer]:
+    """The hub's customers not archived, or those of them with `tag`: whom a bulk action reaches."""
+    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
+    return customers.filter(tags__name=tag) if tag else customers

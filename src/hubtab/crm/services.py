@@ -15,6 +15,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_record, membership_grant
 from hubtab.crm.models import Customer, Source, Tag
+from hubtab.crm.selectors import customers_in_use
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import AccountKind
@@ -215,7 +216,4 @@ def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
 
 def customers_account_ids(*, hub: Hub, tag: str = "") -> list[int]:
     """The accounts of the customers in use at the hub, or of those with `tag`."""
-    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
-    if tag:
-        customers = customers.filter(tags__name=tag)
-    return list(customers.values_list("account_id", flat=True).order_by("account_id"))
+    return list(customers_in_use(hub=hub, tag=tag).values_list("account_id", flat=True).order_by("account_id"))

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -58,6 +59,7 @@ from hubtab.crm.selectors import (
     customer_list,
     customer_records_of_user,
     customers_by_account,
+    customers_in_use,
     tag_names,
 )
 from hubtab.crm.services import (
@@ -455,6 +457,17 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
     form = BulkCreditForm(request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub))
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         tag = form.cleaned_data["tag"]
+        if request.POST.get("confirm") != "yes":  # first show who and how much, then post
+            reached = customers_in_use(hub=hub, tag=tag).order_by(Lower("last_name"), Lower("first_name"), "id")
+            count = reached.count()
+            preview: dict[str, Any] = {
+                "count": count,
+                "each": money_format(fields["amount_minor"], unit, hub.locale),
+                "total": money_format(fields["amount_minor"] * count, unit, hub.locale),
+                "names": [customer.full_name for customer in reached[:12]],
+                "more": max(count - 12, 0),
+            }
+            return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form, "preview": preview})
         try:
             posted = credit_apply_many(
                 hub=hub, actor=request_user(request), account_ids=customers_account_ids(hub=hub, tag=tag), **fields

@@ -240,16 +240,14 @@ def test_credit_at_another_hubs_account_is_refused(hub, other_hub, finance):
 def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie):
     hugo = customer_create(hub=hub, email="hugo@example.org", tags=["school"])
     lea = customer_create(hub=hub, email="lea@example.org", tags=["box"])
-    response = finance_client.post(
-        reverse("customers_credit_many", args=[hub.slug]),
-        {
-            "tag": "box",
-            "action": "add_granted",
-            "amount": "5",
-            "comment": "Sorry, late boxes",
-            "key": str(uuid.uuid4()),
-        },
-    )
+    form = {"tag": "box", "action": "add_granted", "amount": "5", "comment": "Sorry, late boxes",
+            "key": str(uuid.uuid4())}  # fmt: skip
+    checked = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), form)
+    page = checked.content.decode()  # first who and how much, nothing posted yet
+    assert checked.status_code == 200 and "2 customers get 5,00\xa0€ each: 10,00\xa0€ in all." in page
+    assert "Marie Dubois" in page and "Hugo" not in page
+    assert (_balance(hub, marie), _balance(hub, lea)) == (0, 0)
+    response = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), {**form, "confirm": "yes"})
     assert response.status_code == 302
     assert (_balance(hub, marie), _balance(hub, lea), _balance(hub, hugo)) == (500, 500, 0)
     assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.add_granted").count() == 2

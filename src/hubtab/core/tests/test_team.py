@@ -129,3 +129,20 @@ def test_crew_changes_to_a_customer_are_on_its_page_and_in_the_activity_log(clie
     assert "Changed phone, tags" in page
     log = client.get(reverse("audit", args=[hub.slug])).content.decode()
     assert log.index("Archived the record") < log.index("Created the record")  # newest first
+
+
+def test_removing_a_role_asks_first_and_says_who_loses_what(client, hub, owner):
+    from django.urls import reverse
+
+    from hubtab.core.models import Membership
+
+    sam = user_create(email="sam@example.org", password=None)
+    membership = membership_grant(hub=hub, user=sam, role=Role.FINANCE)
+    client.force_login(owner)
+    url = reverse("team_remove", args=[hub.slug, membership.id])
+    asked = client.post(url)  # the "remove" button on the Team page
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "sam@example.org" in page and "will no longer be" in page
+    assert Membership.objects.with_scopes_disabled().filter(id=membership.id).exists()
+    done = client.post(url, {"confirm": "yes"})
+    assert done.status_code == 302 and not Membership.objects.with_scopes_disabled().filter(id=membership.id).exists()
