@@ -220,7 +220,7 @@ def customers_list(
     """Customers in the order they were created, `PAGE` at a time; pass `next_cursor` for the next page."""
     token = _token(request, Scope.CUSTOMERS_READ)
     after = _after(cursor)
-    rows = customer_list(hub=token.hub, query=q, tag=tag, include_archived=True).order_by("id")
+    rows = customer_list(hub=token.hub, query=q, tag=tag, archived=None).order_by("id")
     if after is not None:
         rows = rows.filter(id__gt=after)
     page = list(rows[: PAGE + 1])

@@ -19,15 +19,17 @@ def customer_list(
     query: str = "",
     tag: str = "",
     running_low: bool = False,
-    include_archived: bool = False,
+    archived: bool | None = False,
     order: str = "name",
 ) -> QuerySet[Customer]:
     """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
-    are running low (below the hub's threshold, or in debt). Balances are read for the rows shown
-    (ledger.selectors.balances_of), so counting and paging touch the customer table only."""
+    are running low (below the hub's threshold, or in debt); the archived ones alone with
+    `archived`, everyone with `archived=None`.
+    Balances are read for the rows shown (ledger.selectors.balances_of), so counting and paging
+    touch the customer table only."""
     customers = Customer.objects.with_scope(hub=hub).all()
-    if not include_archived:
-        customers = customers.filter(archived_at__isnull=True)
+    if archived is not None:
+        customers = customers.filter(archived_at__isnull=not archived)
     words = query.lower().split()[:5]
     for word in words:
         customers = customers.filter(search_text__contains=word)

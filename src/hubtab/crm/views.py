@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -83,14 +85,34 @@ from hubtab.ledger.selectors import (
 )
 
 
-def _list_params(request: HttpRequest) -> tuple[str, str, bool, str]:
-    """The customer list's search, tag, running-low filter and order, as the page and its export read them."""
+@dataclass(frozen=True)
+class ListParams:
+    """The customer list's search, tag, running-low and archived filters and order, as the page and
+    its export read them from the address."""
+
+    query: str
+    tag: str
+    running_low: bool
+    archived: bool
+    order: str
+
+    def filters(self) -> dict[str, str]:
+        return {"q": self.query, "tag": self.tag, **({"low": "1"} if self.running_low else {}),
+                **({"archived": "1"} if self.archived else {})}  # fmt: skip
+
+    def customers(self, hub: Hub) -> QuerySet[Customer]:
+        return customer_list(hub=hub, query=self.query, tag=self.tag, running_low=self.running_low,
+                             archived=self.archived, order=self.order)  # fmt: skip
+
+
+def _list_params(request: HttpRequest) -> ListParams:
     query = request.GET.get("q", "")[:100]
     tag = request.GET.get("tag", "")[:40]
     running_low = request.GET.get("low") == "1"
     default_order = "balance" if running_low else "name"  # who is lowest comes first on the running-low list
     order = request.GET.get("order", default_order)
-    return query, tag, running_low, order if order in LIST_ORDERS else default_order
+    return ListParams(query, tag, running_low, request.GET.get("archived") == "1",
+                      order if order in LIST_ORDERS else default_order)  # fmt: skip
 
 
 EXPIRY_NOTICE_DAYS = 30  # granted credit expiring within this many days is pointed out to the customer
@@ -98,10 +120,8 @@ EXPIRY_NOTICE_DAYS = 30  # granted credit expiring within this many days is poin
 
 @hub_view(Permission.VIEW_CUSTOMERS)
 def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
-    query, tag, running_low, order = _list_params(request)
-    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low, order=order).prefetch_related(
-        "tags"
-    )
+    params = _list_params(request)
+    customers = params.customers(hub).prefetch_related("tags")
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
     unit = credit_unit_of(hub=hub)
     balances = balances_of(hub_id=hub.id, account_ids=[customer.account_id for customer in page])
@@ -122,15 +142,14 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
             "hub": hub,
             "rows": rows,
             "page": page,
-            "query": query,
-            "tag": tag,
+            "query": params.query,
+            "tag": params.tag,
             "tags": tag_names(hub=hub),
-            "running_low": running_low,
-            "order": order,
-            "filter_params": urlencode({"q": query, "tag": tag, **({"low": "1"} if running_low else {})}),
-            "pager_params": urlencode(
-                {"q": query, "tag": tag, **({"low": "1"} if running_low else {}), "order": order}
-            ),
+            "running_low": params.running_low,
+            "archived": params.archived,
+            "order": params.order,
+            "filter_params": urlencode(params.filters()),
+            "pager_params": urlencode({**params.filters(), "order": params.order}),
         },
     )
 
@@ -431,17 +450,19 @@ def customers_floor_apply_view(request: HttpRequest, hub: Hub) -> HttpResponse:
 @require_http_methods(["GET"])
 def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
     """The customer list as CSV, with the same search, tag, running-low filter and order as the page."""
-    query, tag, running_low, order = _list_params(request)
-    customers = customer_list(hub=hub, query=query, tag=tag, running_low=running_low, order=order)
+    params = _list_params(request)
+    customers = params.customers(hub)
     audit_record(
         hub=hub,
         actor=request_user(request),
         action="customers.export",
-        summary="Exported the customer list" + (" (running low)" if running_low else ""),
-        data={"q": query, "tag": tag, "low": running_low, "rows": customers.count()},
-    )
+        summary="Exported the customer list" + (" (running low)" if params.running_low else ""),
+        data={"q": params.query, "tag": params.tag, "low": params.running_low, "archived": params.archived,
+              "rows": customers.count()},
+    )  # fmt: skip
     unit = credit_unit_of(hub=hub)
-    filename = f"{hub.slug}-{'running-low' if running_low else 'customers'}-{timezone.localdate():%Y-%m-%d}.csv"
+    kind = "running-low" if params.running_low else "archived" if params.archived else "customers"
+    filename = f"{hub.slug}-{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
         customer_csv_rows(hub=hub, customers=customers, unit=unit), content_type="text/csv; charset=utf-8"
     )

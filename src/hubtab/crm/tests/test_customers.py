@@ -49,7 +49,7 @@ def test_a_customer_with_a_balance_is_archived_not_deleted(books):
     assert error.value.code == "customer_has_balance"
     customer_archive(hub=books.hub, customer=customer)
     assert list(customer_list(hub=books.hub)) == []
-    assert list(customer_list(hub=books.hub, include_archived=True)) == [customer]
+    assert list(customer_list(hub=books.hub, archived=None)) == [customer]
 
 
 def test_a_fresh_record_made_by_mistake_can_be_deleted(hub):
@@ -175,3 +175,15 @@ def test_a_customer_sees_their_own_accounts_at_every_hub_and_nobody_elses(client
     page = response.content.decode()
     assert "12,50\u00a0€" in page and "£3.00" in page
     assert "999,00" not in page
+
+
+def test_archived_customers_are_found_with_the_archived_filter_and_restored_from_their_page(support_client, books):
+    hugo = customer_create(hub=books.hub, email="hugo@example.org", first_name="Hugo", last_name="Martin")
+    customer_archive(hub=books.hub, customer=hugo)
+    url = reverse("customer_index", args=[books.hub.slug])
+    assert "Hugo Martin" not in support_client.get(url).content.decode()
+    archived = support_client.get(url, {"archived": "1", "q": "hugo"}).content.decode()
+    assert "Hugo Martin" in archived and "archived=1" in archived  # the filter stays on for sorting and paging
+    support_client.post(reverse("customer_archive", args=[books.hub.slug, hugo.id]))  # "Restore" on their page
+    hugo.refresh_from_db()
+    assert hugo.archived_at is None and "Hugo Martin" in support_client.get(url).content.decode()
