@@ -103,7 +103,9 @@ def fixtures_create(count: int) -> dict[str, Any]:
             INSERT INTO crm_customer (email, first_name, last_name, phone, address, code, source, created_at,
                                       account_id, hub_id, search_text)
             SELECT e.email, e.first, e.last, e.phone, '', e.code, 'imported', now(), e.id, %s,
-                   lower(concat_ws(' ', e.first, e.last, e.email, e.phone, e.code))
+                   lower(concat_ws(' ', e.first, e.last, e.email, e.phone, e.code,
+                                   regexp_replace(e.phone, '\\D', '', 'g'),  -- as hubtab.crm.search writes it
+                                   '0' || substr(regexp_replace(e.phone, '\\D', '', 'g'), 3)))
               FROM (SELECT a.id, f.first, l.last,
                            lower(translate(f.first, 'éèï', 'eei') || '.' || l.last || '.' || a.id || '@example.org')
                              AS email,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.crm.search import hub_region, search_text_of
 from hubtab.ledger.models import Account
 
 
@@ -70,9 +71,10 @@ class Customer(models.Model):
         return self.full_name
 
     def search_text_refresh(self) -> None:
-        self.search_text = " ".join(
-            part.lower() for part in (self.first_name, self.last_name, self.email, self.phone, self.code) if part
-        )
+        self.search_text = search_text_of(
+            first_name=self.first_name, last_name=self.last_name, email=self.email, phone=self.phone,
+            code=self.code, region=hub_region(self.hub.timezone),
+        )  # fmt: skip
 
     @property
     def full_name(self) -> str:

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer, Tag
+from hubtab.crm.search import search_words
 from hubtab.ledger.selectors import accounts_below, balance_subquery
 
 LIST_ORDERS = ("name", "balance", "-balance")
@@ -30,7 +31,7 @@ def customer_list(
     customers = Customer.objects.with_scope(hub=hub).all()
     if archived is not None:
         customers = customers.filter(archived_at__isnull=not archived)
-    words = query.lower().split()[:5]
+    words = search_words(query)
     for word in words:
         customers = customers.filter(search_text__contains=word)
     if tag:

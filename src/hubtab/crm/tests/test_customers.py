@@ -187,3 +187,11 @@ def test_archived_customers_are_found_with_the_archived_filter_and_restored_from
     support_client.post(reverse("customer_archive", args=[books.hub.slug, hugo.id]))  # "Restore" on their page
     hugo.refresh_from_db()
     assert hugo.archived_at is None and "Hugo Martin" in support_client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("typed", ["0616", "06 16 12", "06.16.12.34.56", "+33 6 16", "+33616123456", "(06) 16-12"])
+@pytest.mark.parametrize("stored", ["+33 6 16 12 34 56", "06 16 12 34 56"])
+def test_a_phone_number_is_found_however_it_is_typed(hub, stored, typed):
+    lea = customer_create(hub=hub, email="lea@example.org", first_name="Léa", phone=stored)
+    customer_create(hub=hub, email="other@example.org", first_name="Other", phone="+33 7 00 00 00 00")
+    assert list(customer_list(hub=hub, query=typed)) == [lea]
