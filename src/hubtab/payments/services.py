@@ -21,6 +21,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
 from hubtab.accounts.services import account_floor_change, purchase_legs, purchase_refund_legs
@@ -493,6 +494,24 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
         if settled.status == payment.status:  # nothing new: look again later, not on every run
             Payment.objects.with_scopes_disabled().filter(id=payment.id).update(updated_at=now)
     return counts
+
+
+# A card top-up nobody went on with (the card never charged) is closed after this long.
+ABANDONED_AFTER = timedelta(hours=24)
+
+
+def payments_abandoned_close(*, now: datetime | None = None) -> int:
+    """Close card top-ups left waiting for the customer: started, never charged, a day old. One
+    statement each, on the same condition the charge claims its card under (still created, no
+    card claimed), so a customer paying at that moment either pays or finds it closed, never both."""
+    now = now or timezone.now()
+    message = gettext_noop("Not paid within a day: nothing was charged.")  # translated where it is shown
+    return (
+        Payment.objects.with_scopes_disabled()
+        .filter(status=PaymentStatus.CREATED, payment_method_ref="", method=PaymentMethod.CARD,
+                created_at__lt=now - ABANDONED_AFTER)  # fmt: skip
+        .update(status=PaymentStatus.CANCELED, failure_message=message, updated_at=now)
+    )
 
 
 # --- refunds to the card --------------------------------------------------------------------------

@@ -3,13 +3,19 @@
 from crontask import cron
 from django.tasks import task
 
-from hubtab.payments.services import auto_top_ups_run, cards_expiry_run, payments_reconcile, refunds_reconcile
+from hubtab.payments.services import (
+    auto_top_ups_run,
+    cards_expiry_run,
+    payments_abandoned_close,
+    payments_reconcile,
+    refunds_reconcile,
+)
 
 
 @cron("*/5 * * * *")
 @task()
 def payments_reconcile_job() -> dict[str, int]:
-    return payments_reconcile() | {"refunds_sent": refunds_reconcile()}
+    return payments_reconcile() | {"refunds_sent": refunds_reconcile(), "abandoned": payments_abandoned_close()}
 
 
 @cron("*/10 * * * *")

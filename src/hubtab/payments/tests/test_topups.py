@@ -289,3 +289,18 @@ def test_each_top_up_choice_says_what_is_paid_and_what_is_got_and_credits_read_a
     payment = topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=5500)
     page = client.get(reverse("topup_card", args=[stripe_hub.slug, payment.id])).content.decode()
     assert "and get <strong>550 kai credits</strong>." in page and "kai credits</strong> of credit" not in page
+
+
+def test_a_top_up_left_waiting_a_day_is_closed_and_a_late_card_is_not_charged(stripe_hub, marie, localstripe_url):
+    from hubtab.payments.services import payments_abandoned_close
+
+    waiting = topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=2000)
+    form_secret = topup_card_form(hub=stripe_hub, payment=waiting)
+    assert payments_abandoned_close(now=timezone.now() + timedelta(hours=23)) == 0  # not yet
+    assert payments_abandoned_close(now=timezone.now() + timedelta(hours=25)) == 1
+    waiting.refresh_from_db()
+    assert waiting.status == PaymentStatus.CANCELED and "nothing was charged" in waiting.failure_message
+    stripe_card_entered(localstripe_url, form_secret)  # the customer comes back to the old page
+    payment, _state = topup_charge(hub=stripe_hub, payment_id=waiting.id)
+    assert payment.status == PaymentStatus.CANCELED and not payment.gateway_ref  # never sent to the card
+    assert _balance(stripe_hub, marie) == 0
