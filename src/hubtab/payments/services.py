@@ -508,8 +508,12 @@ def payments_abandoned_close(*, now: datetime | None = None) -> int:
     message = gettext_noop("Not paid within a day: nothing was charged.")  # translated where it is shown
     return (
         Payment.objects.with_scopes_disabled()
-        .filter(status=PaymentStatus.CREATED, payment_method_ref="", method=PaymentMethod.CARD,
-                created_at__lt=now - ABANDONED_AFTER)  # fmt: skip
+        .filter(
+            status=PaymentStatus.CREATED,
+            payment_method_ref="",
+            method=PaymentMethod.CARD,
+            created_at__lt=now - ABANDONED_AFTER,
+        )
         .update(status=PaymentStatus.CANCELED, failure_message=message, updated_at=now)
     )
 
