@@ -364,3 +364,20 @@ class CheckoutPayment(models.Model):
 
     def __str__(self) -> str:
         return f"checkout {self.key} / payment {self.payment_id}"
+
+
+class Cart(models.Model):
+    """A customer's cart at a hub, kept between visits and logins: variant id -> quantity."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    items = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "customer"], name="cart_one_per_customer")]
+
+    def __str__(self) -> str:
+        return f"cart of {self.customer_id}"

@@ -21,8 +21,10 @@ from hubtab.accounts.selectors import (
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit
+from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
 from hubtab.shop.models import (
+    Cart,
     FulfilmentOption,
     Order,
     OrderCycle,
@@ -289,3 +291,14 @@ def cycle_totals(*, hub: Hub, cycle_id: int) -> dict[str, int]:
 def orders_open_count(*, hub: Hub) -> int:
     """Orders placed and not yet completed or cancelled: the crew's packing to do."""
     return Order.objects.with_scopes_disabled().filter(hub=hub, status=OrderStatus.PLACED).count()
+
+
+def cart_of(*, customer: Customer) -> dict[int, int]:
+    """The customer's cart at their hub: variant id -> quantity."""
+    stored = (
+        Cart.objects.with_scopes_disabled()
+        .filter(hub_id=customer.hub_id, customer=customer)
+        .values_list("items", flat=True)
+        .first()
+    )
+    return {int(variant_id): int(quantity) for variant_id, quantity in (stored or {}).items()}

@@ -49,6 +49,7 @@ from hubtab.payments.services import (
     topup_start,
 )
 from hubtab.shop.models import (
+    Cart,
     CheckoutPayment,
     FulfilmentKind,
     FulfilmentOption,
@@ -221,6 +222,17 @@ def _event(
         return
     OrderEvent.objects.with_scopes_disabled().create(
         hub_id=order.hub_id, order=order, kind=kind, amount_minor=amount_minor, note=note[:300], actor=actor, key=key
+    )
+
+
+def cart_save(*, customer: Customer, items: dict[int, int]) -> None:
+    """Keep the customer's cart at their hub (an empty one is removed)."""
+    kept = {str(variant_id): quantity for variant_id, quantity in items.items() if quantity}
+    if not kept:
+        Cart.objects.with_scopes_disabled().filter(hub_id=customer.hub_id, customer=customer).delete()
+        return
+    Cart.objects.with_scopes_disabled().update_or_create(
+        hub_id=customer.hub_id, customer=customer, defaults={"items": kept, "updated_at": timezone.now()}
     )
 
 

@@ -58,6 +58,7 @@ from hubtab.shop.selectors import (
     CheckoutQuote,
     Pricer,
     cart_lines,
+    cart_of,
     checkout_quote,
     cycle_get,
     cycle_list,
@@ -76,6 +77,7 @@ from hubtab.shop.selectors import (
 from hubtab.shop.services import (
     BulkAction,
     CheckoutDraft,
+    cart_save,
     checkout_key,
     checkout_paid_place,
     checkout_paid_seen,
@@ -100,18 +102,6 @@ from hubtab.shop.services import (
 )
 
 # --- the customer's side --------------------------------------------------------------------------
-
-
-def _cart(request: HttpRequest, hub: Hub) -> dict[int, int]:
-    """The cart lives in the session, one per hub: variant id -> quantity."""
-    stored = request.session.get(f"cart:{hub.id}", {})
-    return {int(variant_id): int(quantity) for variant_id, quantity in stored.items()}
-
-
-def _cart_save(request: HttpRequest, hub: Hub, items: dict[int, int]) -> None:
-    request.session[f"cart:{hub.id}"] = {
-        str(variant_id): quantity for variant_id, quantity in items.items() if quantity
-    }
 
 
 def _money(hub: Hub, unit: Unit, amount_minor: int) -> str:
@@ -144,7 +134,7 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
     hub = record.hub
     pricer = Pricer(hub)
     unit = pricer.unit
-    items = _cart(request, hub)
+    items = cart_of(customer=record)
     if request.method == "POST":
         variant = (
             Variant.objects.with_scopes_disabled()
@@ -158,7 +148,7 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
             messages.error(request, _("Choose a product and a quantity from 1 to %(max)s.") % {"max": MAX_QUANTITY})
         else:
             items[variant.id] = min(items.get(variant.id, 0) + quantity, MAX_QUANTITY)
-            _cart_save(request, hub, items)
+            cart_save(customer=record, items=items)
             messages.success(
                 request,
                 _("Added %(quantity)s × %(name)s to your cart.")  # noqa: RUF001 (the multiplication sign)
@@ -208,10 +198,10 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _cart_view_lines(request: HttpRequest, pricer: Pricer) -> list[dict[str, Any]]:
+def _cart_view_lines(request: HttpRequest, record: Customer, pricer: Pricer) -> list[dict[str, Any]]:
     """The cart's lines, priced now; what is no longer for sale is taken out, with a word."""
     hub, unit = pricer.hub, pricer.unit
-    items = _cart(request, hub)
+    items = cart_of(customer=record)
     if not items:
         return []
     sellable = set(
@@ -222,7 +212,7 @@ def _cart_view_lines(request: HttpRequest, pricer: Pricer) -> list[dict[str, Any
     if set(items) - sellable:
         messages.info(request, _("Something in your cart is no longer for sale and was taken out."))
         items = {variant_id: quantity for variant_id, quantity in items.items() if variant_id in sellable}
-        _cart_save(request, hub, items)
+        cart_save(customer=record, items=items)
     if not items:
         return []
     return [
@@ -238,11 +228,11 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
     if request.method == "GET" and (paid := checkout_paid_seen(hub=hub, customer=record)) is not None:
-        return _paid_checkout_outcome(request, hub, paid)
+        return _paid_checkout_outcome(request, record, paid)
     pricer = Pricer(hub)
     unit = pricer.unit
     if request.method == "POST":
-        items = _cart(request, hub)
+        items = cart_of(customer=record)
         remove = _int(request.POST.get("remove"))
         refused = False
         for variant_id in list(items):
@@ -258,9 +248,9 @@ def cart(request: HttpRequest, hub_slug: str) -> HttpResponse:
             messages.error(
                 request, _("Quantities are whole numbers from 0 (to remove) to %(max)s.") % {"max": MAX_QUANTITY}
             )
-        _cart_save(request, hub, items)
+        cart_save(customer=record, items=items)
         return redirect("shop_cart", hub_slug=hub.slug)
-    lines = _cart_view_lines(request, pricer)
+    lines = _cart_view_lines(request, record, pricer)
     cycle = cycles_open(hub=hub).first()
     options = [(option, _option_label(pricer, option)) for option in cycle.options.all()] if cycle else []
     return render(
@@ -299,10 +289,10 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
     if (paid := checkout_paid_seen(hub=hub, customer=record)) is not None:  # placed while they were away
-        return _paid_checkout_outcome(request, hub, paid)
+        return _paid_checkout_outcome(request, record, paid)
     pricer = Pricer(hub)
     unit = pricer.unit
-    items = _cart(request, hub)
+    items = cart_of(customer=record)
     cycle = cycles_open(hub=hub).first()
     if not items or cycle is None:
         messages.info(request, _("Your cart is empty.") if cycle else _("The shop is closed for now."))
@@ -348,7 +338,7 @@ def checkout(request: HttpRequest, hub_slug: str) -> HttpResponse:
                 return redirect(reverse("shop_checkout", args=[hub.slug]) + (f"?option={option.id}" if option else ""))
             form.add_error(None, exc.message)
         else:
-            _cart_save(request, hub, {})
+            cart_save(customer=record, items={})
             messages.success(request, _("Thank you: your order is placed."))
             return redirect("my_order", hub_slug=hub.slug, order_id=order.id)
     return render(
@@ -411,13 +401,14 @@ def checkout_paid(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpR
     if waiting.finished_at is None:  # not paid (yet): the payment's own page says where it stands
         return redirect("topup_done", hub_slug=hub.slug, payment_id=payment_id)
     checkout_paid_seen(hub=hub, customer=record)
-    return _paid_checkout_outcome(request, hub, waiting)
+    return _paid_checkout_outcome(request, record, waiting)
 
 
-def _paid_checkout_outcome(request: HttpRequest, hub: Hub, waiting: CheckoutPayment) -> HttpResponse:
+def _paid_checkout_outcome(request: HttpRequest, record: Customer, waiting: CheckoutPayment) -> HttpResponse:
     """Show the customer what their paid checkout became; the cart it ordered is emptied."""
+    hub = record.hub
     if waiting.order_id is not None:
-        _cart_save(request, hub, {})
+        cart_save(customer=record, items={})
         messages.success(request, _("Thank you: your payment went through and your order is placed."))
         return redirect("my_order", hub_slug=hub.slug, order_id=waiting.order_id)
     messages.error(

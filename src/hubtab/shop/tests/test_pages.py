@@ -16,6 +16,7 @@ from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.models import Customer
 from hubtab.shop.models import Order, OrderCycle, OrderLine, PriceTier, Product, Variant
+from hubtab.shop.selectors import cart_of
 
 pytestmark = pytest.mark.django_db
 
@@ -234,7 +235,7 @@ def test_bad_cart_input_is_answered_without_an_error_page(marie_client, shop):
                  {"variant": 999999}, {}):  # fmt: skip
         response = marie_client.post(reverse("shop", args=[slug]), data, follow=True)
         assert response.status_code == 200
-    assert marie_client.session.get(f"cart:{shop.hub.id}", {}) == {}
+    assert cart_of(customer=marie_client.record) == {}
     assert marie_client.post(reverse("shop_cart", args=[slug]), {"quantity_1": "lots"}).status_code == 302
     response = marie_client.get(reverse("shop_checkout", args=[slug]), follow=True)
     assert "Your cart is empty." in _text(response)
@@ -278,7 +279,7 @@ def test_paying_the_shortfall_by_card_places_the_order_at_once_and_only_once(
     assert paid.redirect_chain[-1][0] == reverse("my_order", args=[slug, order.id])  # the order, not "place it again"
     assert "your order is placed" in _text(paid)
     assert (order.key, order.payment_id, order.held_minor) == (form["key"], payment.id, 1350)
-    assert marie_client.session.get(f"cart:{shop.hub.id}", {}) in ({}, None)
+    assert cart_of(customer=marie_client.record) == {}
     again = marie_client.post(reverse("shop_checkout", args=[slug]), {**form, "do": ""}, follow=True)  # a second tab
     assert Order.objects.with_scopes_disabled().count() == 1 and again.status_code == 200
     assert shop.state(marie_client.record).balance_minor == 1350
@@ -359,7 +360,7 @@ def test_a_bad_quantity_is_refused_with_a_message_and_the_cart_is_unchanged(mari
     response = marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": typed},
                                  follow=True)  # fmt: skip
     assert "Choose a product and a quantity from 1 to 99." in _text(response)
-    assert not marie_client.session.get(f"cart:{shop.hub.id}")
+    assert cart_of(customer=marie_client.record) == {}
 
 
 @pytest.mark.parametrize("typed", ["abc", "1e9", "1.5", "-2", "100"])
@@ -368,4 +369,14 @@ def test_a_bad_quantity_in_the_cart_is_refused_and_the_line_kept(marie_client, s
     marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "2"})
     response = marie_client.post(reverse("shop_cart", args=[slug]), {f"quantity_{shop.bread.id}": typed}, follow=True)
     assert "Quantities are whole numbers from 0 (to remove) to 99." in _text(response)
-    assert marie_client.session[f"cart:{shop.hub.id}"] == {str(shop.bread.id): 2}
+    assert cart_of(customer=marie_client.record) == {shop.bread.id: 2}
+
+
+def test_the_cart_is_still_there_after_logging_out_and_in_again(marie_client, shop):
+    slug = shop.hub.slug
+    marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "2"})
+    marie = Customer.objects.with_scopes_disabled().select_related("user").get(id=marie_client.record.id)
+    marie_client.logout()
+    marie_client.force_login(marie.user)
+    page = _text(marie_client.get(reverse("shop_cart", args=[slug])))
+    assert "Sourdough" in page and cart_of(customer=marie) == {shop.bread.id: 2}
