@@ -327,3 +327,73 @@ def stripe_signed(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None =
     timestamp = at or int(time.time())
     signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={signature}"
+
+
+def hub_page_patterns():
+    """Every URL pattern of a hub's pages (those taking the hub's slug), the admin's left out."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace != "admin":
+                    yield from walk(entry)
+            elif isinstance(entry, URLPattern):
+                yield entry
+
+    return [p for p in walk(get_resolver()) if "slug" in p.pattern.regex.groupindex]
+
+
+@pytest.fixture
+def hub_page_url(hub):
+    """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from django.urls import reverse
+
+    from hubtab.accounts.services import bundle_create, organisation_create
+    from hubtab.api.services import token_create
+    from hubtab.core.models import Role, User
+    from hubtab.core.services import invitation_create, membership_grant
+    from hubtab.crm.services import customer_create
+
+    customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
+    second_owner = User.objects.create_user("second-owner@example.org", "pw-long-enough")
+    invitation, _ = invitation_create(hub=hub, email="new@example.org", role="support", invited_by=second_owner)
+    topped_up = Books(hub).top_up(customer.account, 1000)
+    objects = {
+        "customer_id": customer.id,
+        "transaction_id": topped_up.transaction_id,
+        # a second owner's role: removing it leaves the hub an owner
+        "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
+        "invitation_id": invitation.id,
+        "token_id": token_create(hub=hub, name="t", scopes=["customers:read"], created_by=None)[0].id,
+        "organisation_id": organisation_create(hub=hub, actor=second_owner, name="School").id,
+        **shop_objects(hub, customer),
+        "bundle_id": bundle_create(
+            hub=hub, actor=second_owner, name="Pack", currency=hub.currency, price_minor=2000, credits_minor=2200
+        ).id,
+    }
+
+    def build(pattern, slug):
+        extra = {name: objects[name] for name in pattern.pattern.regex.groupindex if name != "slug"}
+        return reverse(pattern.name, kwargs={"slug": slug, **extra})
+
+    return build
+
+
+def shop_objects(hub, customer):
+    """A product, an open cycle and an order in it, paid from the customer's credit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hubtab.shop.services import checkout_key, cycle_save, order_place, product_save, variant_save
+
+    product = product_save(hub=hub, actor=None, name="Eggs")
+    variant = variant_save(hub=hub, actor=None, product=product, price_minor=300)
+    now = timezone.now()
+    cycle = cycle_save(
+        hub=hub, actor=None, name="Week", opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
+    order = order_place(hub=hub, customer=customer, cycle_id=cycle.id, items={variant.id: 1}, option_id=None,
+                        key=checkout_key())  # fmt: skip
+    return {"product_id": product.id, "cycle_id": cycle.id, "order_id": order.id}

@@ -5,7 +5,8 @@ might as well not exist); anonymous visitors are sent to log in.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from conftest import hub_page_patterns, shop_objects
+from django.urls import reverse
 
 from hubtab.core.models import Role, User
 from hubtab.core.permissions import MATRIX
@@ -14,17 +15,7 @@ from hubtab.core.services import membership_grant
 pytestmark = pytest.mark.django_db
 
 
-def _patterns(resolver=None, prefix=""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue
-            yield from _patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield entry
-
-
-HUB_PAGES = [p for p in _patterns() if "slug" in p.pattern.regex.groupindex]
+HUB_PAGES = hub_page_patterns()
 PEOPLE = ["owner", "finance", "support", "customer", "anonymous", "other_hub_owner"]
 
 
@@ -32,60 +23,6 @@ def test_every_hub_page_is_guarded_by_a_permission():
     assert HUB_PAGES, "no hub pages found"
     unguarded = [p.name for p in HUB_PAGES if not hasattr(p.callback, "hub_permission")]
     assert unguarded == []
-
-
-@pytest.fixture
-def url_for(hub):
-    """The URL of a hub page, with a real object of this hub for each extra parameter."""
-    from hubtab.accounts.services import bundle_create, organisation_create
-    from hubtab.api.services import token_create
-    from hubtab.core.services import invitation_create
-    from hubtab.crm.services import customer_create
-
-    customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
-    second_owner = User.objects.create_user("second-owner@example.org", "pw-long-enough")
-    invitation, _ = invitation_create(hub=hub, email="new@example.org", role="support", invited_by=second_owner)
-    from conftest import Books
-
-    topped_up = Books(hub).top_up(customer.account, 1000)
-    objects = {
-        "customer_id": customer.id,
-        "transaction_id": topped_up.transaction_id,
-        # a second owner's role: removing it leaves the hub an owner
-        "membership_id": membership_grant(hub=hub, user=second_owner, role=Role.OWNER).id,
-        "invitation_id": invitation.id,
-        "token_id": token_create(hub=hub, name="t", scopes=["customers:read"], created_by=None)[0].id,
-        "organisation_id": organisation_create(hub=hub, actor=second_owner, name="School").id,
-        **_shop_objects(hub, customer),
-        "bundle_id": bundle_create(
-            hub=hub, actor=second_owner, name="Pack", currency=hub.currency, price_minor=2000, credits_minor=2200
-        ).id,
-    }
-
-    def build(pattern, slug):
-        extra = {name: objects[name] for name in pattern.pattern.regex.groupindex if name != "slug"}
-        return reverse(pattern.name, kwargs={"slug": slug, **extra})
-
-    return build
-
-
-def _shop_objects(hub, customer):
-    """A product, an open cycle and an order in it, paid from the customer's credit."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from hubtab.shop.services import checkout_key, cycle_save, order_place, product_save, variant_save
-
-    product = product_save(hub=hub, actor=None, name="Eggs")
-    variant = variant_save(hub=hub, actor=None, product=product, price_minor=300)
-    now = timezone.now()
-    cycle = cycle_save(
-        hub=hub, actor=None, name="Week", opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
-    )
-    order = order_place(hub=hub, customer=customer, cycle_id=cycle.id, items={variant.id: 1}, option_id=None,
-                        key=checkout_key())  # fmt: skip
-    return {"product_id": product.id, "cycle_id": cycle.id, "order_id": order.id}
 
 
 @pytest.fixture
@@ -101,10 +38,10 @@ def people(hub, other_hub):
 
 @pytest.mark.parametrize("person", PEOPLE)
 @pytest.mark.parametrize("pattern", HUB_PAGES, ids=lambda p: p.name)
-def test_each_person_gets_what_the_matrix_says(client, hub, people, url_for, pattern, person):
+def test_each_person_gets_what_the_matrix_says(client, hub, people, hub_page_url, pattern, person):
     if person != "anonymous":
         client.force_login(people[person])
-    response = client.get(url_for(pattern, hub.slug))
+    response = client.get(hub_page_url(pattern, hub.slug))
     permission = pattern.callback.hub_permission
     if person == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -112,7 +49,7 @@ def test_each_person_gets_what_the_matrix_says(client, hub, people, url_for, pat
         assert response.status_code == 404
     elif permission in MATRIX[Role(person)]:
         if response.status_code == 405:  # an action page: allowed people POST to it and are sent on,
-            response = client.post(url_for(pattern, hub.slug))  # or shown the empty form's errors
+            response = client.post(hub_page_url(pattern, hub.slug))  # or shown the empty form's errors
             assert response.status_code in (200, 302)
         else:
             assert response.status_code == 200
@@ -120,10 +57,10 @@ def test_each_person_gets_what_the_matrix_says(client, hub, people, url_for, pat
         assert response.status_code == 403
 
 
-def test_a_hub_that_does_not_exist_is_404_for_everyone(client, people, url_for):
+def test_a_hub_that_does_not_exist_is_404_for_everyone(client, people, hub_page_url):
     client.force_login(people["owner"])
     for pattern in HUB_PAGES:
-        assert client.get(url_for(pattern, "no-such-hub")).status_code == 404
+        assert client.get(hub_page_url(pattern, "no-such-hub")).status_code == 404
 
 
 def test_another_hubs_customer_is_404_even_through_my_own_hub(client, hub, other_hub, people):
@@ -177,7 +114,7 @@ def test_an_extra_on_a_completed_order_takes_money_so_it_needs_a_money_role(clie
 
     customer = customer_create(hub=hub, email="buyer@example.org", first_name="Buyer")
     Books(hub).top_up(customer.account, 2000)
-    order_id = _shop_objects(hub, customer)["order_id"]
+    order_id = shop_objects(hub, customer)["order_id"]
     if action == "extra_completed":
         order_complete(hub=hub, actor=None, order_id=order_id)
     before = account_state(hub_id=hub.id, account_id=customer.account_id).balance_minor
