@@ -23,8 +23,9 @@ WIDEST = """() => {
   const out = [...document.querySelectorAll('body *')].filter(e => {
       const box = e.getBoundingClientRect();
       return box.width > 0 && box.right > width + 1 && !clipped(e); });
-  return {overflow: Math.max(document.documentElement.scrollWidth - width, ...out.map(e => e.getBoundingClientRect().right - width), 0),
-          culprits: out.slice(-3).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').trim().slice(0, 40))};
+  const past = out.map(e => e.getBoundingClientRect().right - width);
+  return {overflow: Math.max(document.documentElement.scrollWidth - width, ...past, 0),
+    culprits: out.slice(-3).map(e => `${e.tagName}.${e.className}: ${(e.textContent || '').trim().slice(0, 30)}`)};
 }"""
 
 
