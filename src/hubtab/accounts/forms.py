@@ -11,14 +11,21 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from django import forms
-from django.utils import translation
 from django.utils.formats import localize_input
 from django.utils.translation import gettext_lazy as _
 
 from hubtab.accounts.models import CreditSettings, PaymentPolicy
 from hubtab.accounts.services import EXTERNAL_METHODS, CreditAction
 from hubtab.core.errors import DomainError
-from hubtab.core.money import Unit, amount_from_decimal, amount_parse, currency_unit, minor_to_decimal, money_format
+from hubtab.core.money import (
+    Unit,
+    amount_from_decimal,
+    amount_parse,
+    currency_unit,
+    minor_to_decimal,
+    money_format,
+    reader_locale,
+)
 
 
 class AmountField(forms.DecimalField):
@@ -55,7 +62,7 @@ class AmountField(forms.DecimalField):
 
 def _locale() -> str:
     """The language of the person typing, as Babel names it."""
-    return translation.to_locale(translation.get_language() or "en")
+    return reader_locale()
 
 
 def amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:

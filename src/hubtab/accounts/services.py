@@ -30,7 +30,7 @@ from hubtab.accounts.models import (
 from hubtab.accounts.selectors import Quote, credit_unit_of, topup_quote
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import Unit, amount_check, currency_unit, money_format, unit_get
+from hubtab.core.money import Unit, amount_check, currency_unit, money_format, reader_locale, unit_get
 from hubtab.core.services import audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
@@ -217,7 +217,7 @@ def bundle_create(*, hub: Hub, actor: User, name: str, currency: str, price_mino
         raise DomainError(
             "validation_error",
             _("A bundle gives more than the price buys on its own (%(worth)s).")
-            % {"worth": money_format(worth, unit, hub.locale)},
+            % {"worth": money_format(worth, unit, reader_locale())},
         )
     try:
         with transaction.atomic():

@@ -8,6 +8,7 @@ from functools import cache
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_precision, list_currencies
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from hubtab.core.errors import DomainError
@@ -67,6 +68,12 @@ def amount_check(value: object, *, allow_zero: bool = False, allow_negative: boo
 
 def minor_to_decimal(amount_minor: int, unit: Unit) -> Decimal:
     return Decimal(amount_minor).scaleb(-unit.decimals)
+
+
+def reader_locale() -> str:
+    """The locale of the person reading (the language they chose), as Babel names it: pages show
+    every amount and date in it, whatever the hub's own language."""
+    return translation.to_locale(translation.get_language() or "en")
 
 
 def money_format(amount_minor: int, unit: Unit, locale: str = "en") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from hubtab.core.money import money_format, unit_get
+from hubtab.core.money import money_format, reader_locale, unit_get
 from hubtab.crm.selectors import customer_records_of_user
 from hubtab.ledger.selectors import account_state
 
@@ -23,4 +23,4 @@ def header_balance(request: HttpRequest) -> dict[str, str]:
     record = records[0]
     state = account_state(hub_id=record.hub_id, account_id=record.account_id)
     unit = unit_get(hub_id=record.hub_id, code=state.unit)
-    return {"header_balance": money_format(state.balance_minor, unit, record.hub.locale)}
+    return {"header_balance": money_format(state.balance_minor, unit, reader_locale())}

@@ -47,7 +47,15 @@ from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, amount_from_decimal, currency_unit, minor_to_decimal, money_format, unit_get
+from hubtab.core.money import (
+    Unit,
+    amount_from_decimal,
+    currency_unit,
+    minor_to_decimal,
+    money_format,
+    reader_locale,
+    unit_get,
+)
 from hubtab.core.permissions import Permission
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
@@ -131,7 +139,7 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
         rows.append(
             {
                 "customer": customer,
-                "balance": money_format(balance_minor, unit, hub.locale),
+                "balance": money_format(balance_minor, unit, reader_locale()),
                 "in_debt": balance_minor < 0,
             }
         )
@@ -159,11 +167,11 @@ def _line(
 ) -> dict[str, Any]:
     """One history line for people, in the hub's locale and time (call under its timezone)."""
     return {
-        "when": moment_short(localtime(line.posted_at), hub.locale),
+        "when": moment_short(localtime(line.posted_at), reader_locale()),
         "what": line.memo or kind_label(line.kind),
         "granted": line.lot_kind == "granted",
-        "amount": money_format(line.amount_minor, unit, hub.locale),
-        "balance": money_format(line.balance_after_minor, unit, hub.locale),
+        "amount": money_format(line.amount_minor, unit, reader_locale()),
+        "balance": money_format(line.balance_after_minor, unit, reader_locale()),
         "negative": line.amount_minor < 0,
         "transaction_id": line.transaction_id,
         "reversible": line.owner is None
@@ -190,11 +198,13 @@ def _account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, An
         lines = [_line(hub, unit, line, reversed_already) for line in reversed(shown)]
     return {
         "hub": hub,
-        "balance": money_format(state.balance_minor, unit, hub.locale),
-        "held": money_format(state.held_minor, unit, hub.locale),
-        "floor": money_format(state.floor_minor or 0, unit, hub.locale),
-        "may_owe": money_format(-(state.floor_minor or 0), unit, hub.locale) if (state.floor_minor or 0) < 0 else "",
-        "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+        "balance": money_format(state.balance_minor, unit, reader_locale()),
+        "held": money_format(state.held_minor, unit, reader_locale()),
+        "floor": money_format(state.floor_minor or 0, unit, reader_locale()),
+        "may_owe": money_format(-(state.floor_minor or 0), unit, reader_locale())
+        if (state.floor_minor or 0) < 0
+        else "",
+        "spendable": money_format(state.spendable_minor or 0, unit, reader_locale()),
         "has_holds": state.held_minor != 0,
         "in_debt": state.balance_minor < 0,
         "lines": lines,
@@ -306,8 +316,8 @@ def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
     with timezone.override(hub.timezone):
         expiring = [
             {
-                "amount": money_format(e.remaining_minor, unit, hub.locale),
-                "on": day_short(localtime(e.expires_at).date(), hub.locale),
+                "amount": money_format(e.remaining_minor, unit, reader_locale()),
+                "on": day_short(localtime(e.expires_at).date(), reader_locale()),
             }
             for e in credit_expiring(hub_id=hub.id, account_id=record.account_id, before=soon)
         ]
@@ -321,8 +331,8 @@ def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "form": form,
             "lines": lines,
             "expiring": expiring,
-            "opening": money_format(statement.opening_minor, unit, hub.locale),
-            "closing": money_format(statement.closing_minor, unit, hub.locale),
+            "opening": money_format(statement.opening_minor, unit, reader_locale()),
+            "closing": money_format(statement.closing_minor, unit, reader_locale()),
             "query": urlencode({"first_day": first_day.isoformat(), "last_day": last_day.isoformat(), "group": group}),
         },
     )
@@ -483,8 +493,8 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
             count = reached.count()
             preview: dict[str, Any] = {
                 "count": count,
-                "each": money_format(fields["amount_minor"], unit, hub.locale),
-                "total": money_format(fields["amount_minor"] * count, unit, hub.locale),
+                "each": money_format(fields["amount_minor"], unit, reader_locale()),
+                "total": money_format(fields["amount_minor"] * count, unit, reader_locale()),
                 "names": [customer.full_name for customer in reached[:12]],
                 "more": max(count - 12, 0),
             }
@@ -521,7 +531,7 @@ def organisation_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     organisations = list(organisation_list(hub=hub))
     unit = credit_unit_of(hub=hub)
     balances = balances_of(hub_id=hub.id, account_ids=[o.account_id for o in organisations])
-    rows = [{"organisation": o, "balance": money_format(balances.get(o.account_id, 0), unit, hub.locale)}
+    rows = [{"organisation": o, "balance": money_format(balances.get(o.account_id, 0), unit, reader_locale())}
             for o in organisations]  # fmt: skip
     return render(request, "crm/organisation_index.html", {"hub": hub, "rows": rows, "error": error})
 
@@ -558,16 +568,16 @@ def organisation_detail(request: HttpRequest, hub: Hub, organisation_id: int) ->
             "hub": hub,
             "organisation": organisation,
             "error": error,
-            "balance": money_format(state.balance_minor, unit, hub.locale),
-            "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+            "balance": money_format(state.balance_minor, unit, reader_locale()),
+            "spendable": money_format(state.spendable_minor or 0, unit, reader_locale()),
             "members": [
                 {
                     "customer": people.get(m["account_id"]),
                     "account_id": m["account_id"],
-                    "limit": money_format(m["monthly_limit_minor"], unit, hub.locale)
+                    "limit": money_format(m["monthly_limit_minor"], unit, reader_locale())
                     if m["monthly_limit_minor"] is not None
                     else "",
-                    "spent": money_format(m["spent_this_month_minor"], unit, hub.locale),
+                    "spent": money_format(m["spent_this_month_minor"], unit, reader_locale()),
                 }
                 for m in members
             ],
@@ -625,8 +635,8 @@ def organisation_credit(request: HttpRequest, hub: Hub, organisation_id: int) ->
             return redirect(back_url)
     state = account_state(hub_id=hub.id, account_id=organisation.account_id)
     summary = {
-        "balance": money_format(state.balance_minor, unit, hub.locale),
-        "spendable": money_format(state.spendable_minor or 0, unit, hub.locale),
+        "balance": money_format(state.balance_minor, unit, reader_locale()),
+        "spendable": money_format(state.spendable_minor or 0, unit, reader_locale()),
         "in_debt": state.balance_minor < 0,
     }
     return render(

@@ -28,7 +28,7 @@ from hubtab.accounts.services import account_floor_change, purchase_legs, purcha
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import amount_check, currency_unit, money_format, unit_get
+from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale, unit_get
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger import services as ledger
@@ -144,8 +144,8 @@ def topup_start(
             "invalid_amount",
             _("Top up between %(min)s and %(max)s.")
             % {
-                "min": money_format(settings.topup_min_minor, quote.unit, hub.locale),
-                "max": money_format(settings.topup_max_minor, quote.unit, hub.locale),
+                "min": money_format(settings.topup_min_minor, quote.unit, reader_locale()),
+                "max": money_format(settings.topup_max_minor, quote.unit, reader_locale()),
             },
         )
     is_transfer = method == PaymentMethod.BANK_TRANSFER
@@ -566,7 +566,7 @@ def payment_refund_prepare(
             raise DomainError(
                 "not_refundable",
                 _("At most %(left)s of this payment can still be refunded.")
-                % {"left": money_format(left, currency, hub.locale)},
+                % {"left": money_format(left, currency, reader_locale())},
             )
         credit_minor = refund_credit_minor(payment, amount_minor)
         if credit_minor <= 0:
@@ -698,8 +698,8 @@ def auto_top_up_set(
     if amount_minor is not None and not settings.topup_min_minor <= amount_minor <= settings.topup_max_minor:
         unit = unit_get(hub_id=hub.id, code=customer.account.unit)
         raise DomainError("invalid_amount", _("Top up between %(min)s and %(max)s.") % {
-            "min": money_format(settings.topup_min_minor, unit, hub.locale),
-            "max": money_format(settings.topup_max_minor, unit, hub.locale),
+            "min": money_format(settings.topup_min_minor, unit, reader_locale()),
+            "max": money_format(settings.topup_max_minor, unit, reader_locale()),
         })  # fmt: skip
     rule, _created = AutoTopUp.objects.with_scopes_disabled().update_or_create(
         hub=hub, account_id=customer.account_id,

@@ -21,7 +21,7 @@ from hubtab.accounts.selectors import bundle_list, credit_settings_of, credit_un
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
+from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format, reader_locale
 from hubtab.core.permissions import Permission
 from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
@@ -65,9 +65,9 @@ def _own_payment(record: Customer, payment_id: int) -> Payment:
 def _what_it_buys(hub: Hub, unit: Unit, payment: Payment) -> dict[str, Any]:
     return {
         "is_currency": unit.is_currency,  # "20 € of credit", but "550 kai credits" alone
-        "pays": money_format(payment.price_minor, currency_unit(payment.currency), hub.locale),
-        "gets": money_format(payment.paid_minor + payment.bonus_minor, unit, hub.locale),
-        "bonus": money_format(payment.bonus_minor, unit, hub.locale) if payment.bonus_minor else "",
+        "pays": money_format(payment.price_minor, currency_unit(payment.currency), reader_locale()),
+        "gets": money_format(payment.paid_minor + payment.bonus_minor, unit, reader_locale()),
+        "bonus": money_format(payment.bonus_minor, unit, reader_locale()) if payment.bonus_minor else "",
         "bundle": payment.bundle_name,
     }
 
@@ -86,17 +86,17 @@ def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
             continue  # costs what a bundle costs: the bundle's own line offers it
         # Each choice says what is paid and what is got: "Pay £10.00, get £10.50 (£0.50 bonus)".
         label = _("Pay %(price)s, get %(credit)s") % {
-            "price": money_format(quote.price_minor, money, hub.locale),
-            "credit": money_format(quote.total_minor, unit, hub.locale),
+            "price": money_format(quote.price_minor, money, reader_locale()),
+            "credit": money_format(quote.total_minor, unit, reader_locale()),
         }
         if quote.bonus_minor:
-            label += " " + _("(%(bonus)s bonus)") % {"bonus": money_format(quote.bonus_minor, unit, hub.locale)}
+            label += " " + _("(%(bonus)s bonus)") % {"bonus": money_format(quote.bonus_minor, unit, reader_locale())}
         choices.append((f"amount:{preset}", label))
     for bundle in bundles:
         label = _("%(name)s: pay %(price)s, get %(credit)s") % {
             "name": bundle.name,
-            "price": money_format(bundle.price_minor, money, hub.locale),
-            "credit": money_format(bundle.credits_minor, unit, hub.locale),
+            "price": money_format(bundle.price_minor, money, reader_locale()),
+            "credit": money_format(bundle.credits_minor, unit, reader_locale()),
         }
         choices.append((f"bundle:{bundle.price_minor}", label))
     return choices
@@ -132,10 +132,10 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "form": form,
             "takes_cards": takes_cards,
             "takes_transfers": takes_transfers,
-            "balance": money_format(state.balance_minor, unit, hub.locale),
+            "balance": money_format(state.balance_minor, unit, reader_locale()),
             "limits": {
-                "min": money_format(settings_row.topup_min_minor, unit, hub.locale),
-                "max": money_format(settings_row.topup_max_minor, unit, hub.locale),
+                "min": money_format(settings_row.topup_min_minor, unit, reader_locale()),
+                "max": money_format(settings_row.topup_max_minor, unit, reader_locale()),
             },
         },
     )
@@ -202,7 +202,7 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
         "payment": payment,
         "what": _what_it_buys(hub, unit, payment),
         "balance": money_format(account_state(hub_id=hub.id, account_id=record.account_id).balance_minor, unit,
-                                hub.locale),
+                                reader_locale()),
         "transfer": {"reference": transfer_reference(payment),
                      "details": credit_settings_of(hub=hub).bank_transfer_details},
         # A top-up started from a page that waits for it (the shop's checkout) leads back there.
@@ -301,7 +301,7 @@ def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpR
         payments.append({
             "payment": payment,
             "what": _what_it_buys(hub, unit, payment),
-            "refunded": money_format(payment.refunded_minor, money, hub.locale) if payment.refunded_minor else "",
+            "refunded": money_format(payment.refunded_minor, money, reader_locale()) if payment.refunded_minor else "",
             "refund_form": form if refundable else None,
             "refunds": list(payment.refunds.all()),
         })  # fmt: skip

@@ -35,7 +35,7 @@ from hubtab.accounts.services import (
 )
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import amount_check, currency_unit, money_format
+from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger.models import LotKind
@@ -322,7 +322,7 @@ def _order_place_locked(
         raise DomainError(
             "credit_short",
             _("Your credit can't cover this order: %(short)s is missing.")
-            % {"short": money_format(quote.rest_minor, unit, hub.locale)},
+            % {"short": money_format(quote.rest_minor, unit, reader_locale())},
         )
     if quote.rest_minor > 0:
         if rest_method == RestMethod.CARD:
@@ -627,7 +627,7 @@ def order_complete(
             raise DomainError(
                 "validation_error",
                 _("At most %(due)s is left to pay for this order.")
-                % {"due": money_format(due_minor, currency_unit(hub.currency), hub.locale)},
+                % {"due": money_format(due_minor, currency_unit(hub.currency), reader_locale())},
             )
         if collected_minor and not manual:
             raise DomainError("validation_error", _("This order is paid from credit; nothing is collected by hand."))
@@ -746,7 +746,7 @@ def _refund_parts(hub: Hub, order: Order, amount_minor: int, to: str) -> list[Lo
             else _("At most %(left)s of this order can still be refunded.")
         )
         raise DomainError(
-            "refund_too_large", message % {"left": money_format(max(most, 0), credit_unit_of(hub=hub), hub.locale)}
+            "refund_too_large", message % {"left": money_format(max(most, 0), credit_unit_of(hub=hub), reader_locale())}
         )
     parts: list[LotDraw] = []
     skip, want = refunded_granted, granted_minor
@@ -827,7 +827,7 @@ def _card_refund_check(hub: Hub, order: Order, amount_minor: int) -> int:
         raise DomainError(
             "not_refundable",
             _("At most %(left)s can still go back to this card.")
-            % {"left": money_format(payment.card_refundable_minor, currency_unit(payment.currency), hub.locale)},
+            % {"left": money_format(payment.card_refundable_minor, currency_unit(payment.currency), reader_locale())},
         )
     return money_minor
 

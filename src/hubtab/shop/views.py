@@ -23,7 +23,7 @@ from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format
+from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format, reader_locale
 from hubtab.core.permissions import ORDER_ACTIONS, OrderAction, Permission
 from hubtab.crm.access import own_record_or_404
 from hubtab.crm.models import Customer
@@ -105,7 +105,7 @@ from hubtab.shop.services import (
 
 
 def _money(hub: Hub, unit: Unit, amount_minor: int) -> str:
-    return money_format(amount_minor, unit, hub.locale)
+    return money_format(amount_minor, unit, reader_locale())
 
 
 def _credit_box(hub: Hub, record: Customer, unit: Unit) -> dict[str, Any]:
@@ -157,9 +157,9 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
         return redirect(f"{reverse('shop', args=[hub.slug])}#product-{variant.product_id if variant else ''}")
     cycle = cycles_open(hub=hub).first()
     with timezone.override(hub.timezone):
-        closes = moment_short(timezone.localtime(cycle.closes_at), hub.locale) if cycle else ""
+        closes = moment_short(timezone.localtime(cycle.closes_at), reader_locale()) if cycle else ""
         upcoming = cycle_next(hub=hub)
-        opens = moment_short(timezone.localtime(upcoming.opens_at), hub.locale) if upcoming else ""
+        opens = moment_short(timezone.localtime(upcoming.opens_at), reader_locale()) if upcoming else ""
     products = [
         {
             "product": product,
@@ -430,12 +430,12 @@ def _order_view(hub: Hub, order: Order, *, for_crew: bool = False) -> dict[str, 
                 "label": (CREW_EVENT_LABELS.get(event.kind) if for_crew else None) or event.get_kind_display(),
                 "amount": _money(hub, unit, event.amount_minor) if event.amount_minor is not None else "",
                 "note": event.note,
-                "when": moment_short(timezone.localtime(event.at), hub.locale),
+                "when": moment_short(timezone.localtime(event.at), reader_locale()),
                 "kind": event.kind,
             }
             for event in order_events(order=order)
         ]
-        placed = moment_short(timezone.localtime(order.placed_at), hub.locale)
+        placed = moment_short(timezone.localtime(order.placed_at), reader_locale())
     final = order.final_minor if order.final_minor is not None else order_final_minor(order)
     return {
         "order": order,
@@ -478,7 +478,7 @@ def _order_rows(hub: Hub, orders: QuerySet[Order], limit: int = 500) -> list[dic
         return [
             {
                 "order": order,
-                "placed": moment_short(timezone.localtime(order.placed_at), hub.locale),
+                "placed": moment_short(timezone.localtime(order.placed_at), reader_locale()),
                 "total": _money(
                     hub, unit, order.final_minor if order.final_minor is not None else order.estimated_minor
                 ),
@@ -697,8 +697,8 @@ def cycles(request: HttpRequest, hub: Hub) -> HttpResponse:
         rows = [
             {
                 "cycle": cycle,
-                "opens": moment_short(timezone.localtime(cycle.opens_at), hub.locale),
-                "closes": moment_short(timezone.localtime(cycle.closes_at), hub.locale),
+                "opens": moment_short(timezone.localtime(cycle.opens_at), reader_locale()),
+                "closes": moment_short(timezone.localtime(cycle.closes_at), reader_locale()),
                 "state": _("Open") if cycle.is_open(now) else (_("Upcoming") if cycle.opens_at > now else _("Closed")),
             }
             for cycle in cycle_list(hub=hub)[:50]
@@ -743,8 +743,8 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
     rows = _order_rows(hub, order_list(hub=hub, cycle_id=cycle.id, status=status))
     with timezone.override(hub.timezone):
         window = {
-            "opens": moment_short(timezone.localtime(cycle.opens_at), hub.locale),
-            "closes": moment_short(timezone.localtime(cycle.closes_at), hub.locale),
+            "opens": moment_short(timezone.localtime(cycle.opens_at), reader_locale()),
+            "closes": moment_short(timezone.localtime(cycle.closes_at), reader_locale()),
         }
     totals = {name: _money(hub, unit, value) for name, value in cycle_totals(hub=hub, cycle_id=cycle.id).items()}
     return render(

@@ -37,7 +37,7 @@ from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_recent
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
-from hubtab.core.money import Unit, currency_unit, money_format, unit_get
+from hubtab.core.money import Unit, currency_unit, money_format, reader_locale, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.crm.selectors import customers_by_account, tag_names
@@ -99,7 +99,7 @@ class _Formatter:
     def money(self, amount_minor: int, code: str) -> str:
         if code not in self.units:
             self.units[code] = unit_get(hub_id=self.hub.id, code=code)
-        return money_format(amount_minor, self.units[code], self.hub.locale)
+        return money_format(amount_minor, self.units[code], reader_locale())
 
     def row(self, account: Account) -> dict[str, object]:
         balance_minor = getattr(account, "balance_minor", 0) or 0
@@ -127,12 +127,12 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
         "web/dashboard.html",
         {
             "hub": hub,
-            "credit": money_format(totals.credit_minor, unit, hub.locale),
-            "debt": money_format(totals.debt_minor, unit, hub.locale),
+            "credit": money_format(totals.credit_minor, unit, reader_locale()),
+            "debt": money_format(totals.debt_minor, unit, reader_locale()),
             "has_debt": totals.debt_minor > 0,
             "accounts": totals.accounts,
             "running_low": totals.below_minor,
-            "low_threshold": money_format(low_minor, unit, hub.locale),
+            "low_threshold": money_format(low_minor, unit, reader_locale()),
             "chart": _weekly_chart(hub, unit),
             "transfers_waiting": transfer_list(hub=hub).count(),
             "orders_open": orders_open_count(hub=hub),
@@ -141,9 +141,9 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
                     "customer": customers.get(line.account_id),
                     "name": line.account_name,
                     "what": line.memo or kind_label(line.kind),
-                    "amount": money_format(line.amount_minor, unit, hub.locale),
+                    "amount": money_format(line.amount_minor, unit, reader_locale()),
                     "negative": line.amount_minor < 0,
-                    "when": moment_recent(timezone.localtime(line.posted_at), hub.locale),
+                    "when": moment_recent(timezone.localtime(line.posted_at), reader_locale()),
                 }
                 for line in activity
             ],
@@ -187,7 +187,7 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
         h_in, h_out = round(height * top_ups / top), round(height * spent / top)
         bars.append(
             {
-                "label": day_short(week, hub.locale),
+                "label": day_short(week, reader_locale()),
                 "x_in": x,
                 "x_out": x + bar + 2,
                 "x_label": x + bar + 1,
@@ -195,8 +195,8 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
                 "h_in": h_in,
                 "y_out": 10 + height - h_out,
                 "h_out": h_out,
-                "top_ups": money_format(top_ups, unit, hub.locale),
-                "spent": money_format(spent, unit, hub.locale),
+                "top_ups": money_format(top_ups, unit, reader_locale()),
+                "spent": money_format(spent, unit, reader_locale()),
             }
         )
     return {
@@ -204,7 +204,7 @@ def _weekly_chart(hub: Hub, unit: Unit) -> dict[str, Any]:
         "width": 70 + CHART_WEEKS * slot,
         "base_y": 10 + height,
         "label_y": 10 + height + 18,
-        "top": money_format(top, unit, hub.locale),
+        "top": money_format(top, unit, reader_locale()),
         "empty": all(top_ups == 0 and spent == 0 for _, top_ups, spent in series),
     }
 
@@ -241,7 +241,7 @@ def _credit_settings_page(request: HttpRequest, hub: Hub, unit: Unit, **bound: f
         "bundle_form": BundleForm(unit=unit, initial={"currency": hub.currency}),
     } | bound
     prices = [
-        {"currency": price.currency, "text": unit_price_text(price=price, unit=unit, locale=hub.locale)}
+        {"currency": price.currency, "text": unit_price_text(price=price, unit=unit, locale=reader_locale())}
         for price in unit_price_list(hub=hub, unit=unit)
     ]
     bundles = []
@@ -251,9 +251,9 @@ def _credit_settings_page(request: HttpRequest, hub: Hub, unit: Unit, **bound: f
             {
                 "id": bundle.id,
                 "name": bundle.name,
-                "pays": money_format(bundle.price_minor, currency_unit(bundle.currency), hub.locale),
-                "gets": money_format(bundle.credits_minor, unit, hub.locale),
-                "bonus": money_format(bonus_minor, unit, hub.locale) if bonus_minor > 0 else "",
+                "pays": money_format(bundle.price_minor, currency_unit(bundle.currency), reader_locale()),
+                "gets": money_format(bundle.credits_minor, unit, reader_locale()),
+                "bonus": money_format(bonus_minor, unit, reader_locale()) if bonus_minor > 0 else "",
             }
         )
     return render(

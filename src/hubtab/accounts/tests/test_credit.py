@@ -244,7 +244,7 @@ def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie)
             "key": str(uuid.uuid4())}  # fmt: skip
     checked = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), form)
     page = checked.content.decode()  # first who and how much, nothing posted yet
-    assert checked.status_code == 200 and "2 customers get 5,00\xa0€ each: 10,00\xa0€ in all." in page
+    assert checked.status_code == 200 and "2 customers get €5.00 each: €10.00 in all." in page
     assert "Marie Dubois" in page and "Hugo" not in page
     assert (_balance(hub, marie), _balance(hub, lea)) == (0, 0)
     response = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), {**form, "confirm": "yes"})

@@ -197,8 +197,8 @@ def test_the_owner_switches_to_tokens_prices_them_and_adds_a_bundle_from_the_set
     )
     assert response.status_code == 302
     page = owner_client.get(settings_url).content.decode()
-    assert "10,00 jetons for 1,00\xa0€" in page
-    assert "pay 20,00\xa0€, get 220,00 jetons" in page and "20,00 jetons bonus" in page
+    assert "10.00 jetons for €1.00" in page
+    assert "pay €20.00, get 220.00 jetons" in page and "20.00 jetons bonus" in page
     # The customer's credit form takes a payment received in euros and turns it into tokens.
     owner_client.post(
         reverse("customer_credit", args=[hub.slug, marie.id]),
@@ -222,7 +222,7 @@ def test_bad_unit_price_and_bundle_input_is_shown_and_changes_nothing(owner_clie
         reverse("bundle_create", args=[hub.slug]),
         {"bundle-name": "Pack", "bundle-price": "10", "bundle-currency": "EUR", "bundle-credits": "50"},
     )
-    assert "more than the price buys on its own (100,00 tokens)" in response.content.decode()
+    assert "more than the price buys on its own (100.00 tokens)" in response.content.decode()
     response = owner_client.post(
         reverse("credit_unit", args=[hub.slug]),
         {"unit-named": "yes", "unit-code": "", "unit-name": "", "unit-decimals": "2"},

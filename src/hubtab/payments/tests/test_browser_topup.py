@@ -46,22 +46,22 @@ def test_a_customer_tops_up_by_card_passes_the_bank_check_and_sees_the_new_balan
     context, page = _log_in(browser, live_server.url, {"width": viewport[0], "height": viewport[1]})
     page.goto(f"{live_server.url}/me/{stripe_hub.slug}/")
     page.get_by_role("link", name="Top up").click()
-    page.get_by_label("20,00\u00a0€").check()
+    page.get_by_label("€20.00").check()
     page.get_by_label("Keep this card for my next top-ups").check()
     screenshot(page, f"topup-choose-{device}")
     page.get_by_role("button", name="Continue to payment").click()
 
-    assert page.get_by_text("You pay 20,00\u00a0€ and get 20,00\u00a0€ of credit.").is_visible()
+    assert page.get_by_text("You pay €20.00 and get €20.00 of credit.").is_visible()
     _type_card(page, "4000002760003184")  # a card whose bank asks the customer to confirm
     screenshot(page, f"topup-card-{device}")
-    page.get_by_role("button", name="Pay 20,00\u00a0€").click()
+    page.get_by_role("button", name="Pay €20.00").click()
     page.get_by_role("button", name="Complete authentication").click()  # the bank, when the card is saved
     page.wait_for_url("**/done/")
     assert page.get_by_role("heading", name="Your bank wants you to confirm this payment").is_visible()
     page.get_by_role("button", name="Confirm with my bank").click()
     page.get_by_role("button", name="Complete authentication").click()  # the bank, for the payment
     page.get_by_role("heading", name="Thank you: your top-up is paid").wait_for()
-    assert page.get_by_text("Your balance is now 20,00\u00a0€.").is_visible()
+    assert page.get_by_text("Your balance is now €20.00.").is_visible()
     screenshot(page, f"topup-paid-{device}")
 
     card = SavedCard.objects.with_scopes_disabled().get(account_id=marie.account_id)
@@ -78,7 +78,7 @@ def test_a_declined_card_is_said_so_and_nothing_is_added(live_server, browser, s
     page.get_by_label("Another amount", exact=True).check()
     page.get_by_role("button", name="Continue to payment").click()
     _type_card(page, "4000000000000341")  # accepted when saved, declined when charged
-    page.get_by_role("button", name="Pay 12,50\u00a0€").click()
+    page.get_by_role("button", name="Pay €12.50").click()
     page.get_by_role("heading", name="The payment did not go through").wait_for()
     assert page.get_by_text("Nothing was added to your account and nothing was taken.").is_visible()
     screenshot(page, "topup-declined-laptop")

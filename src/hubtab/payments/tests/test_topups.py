@@ -281,7 +281,7 @@ def test_each_top_up_choice_says_what_is_paid_and_what_is_got_and_credits_read_a
     client.force_login(user)
     credit_settings_update(hub=stripe_hub, actor=None, topup_bonus_percent=Decimal(5), topup_presets_minor=[2000])
     page = client.get(reverse("topup", args=[stripe_hub.slug])).content.decode()
-    assert "Pay 20,00\xa0€, get 21,00\xa0€ (1,00\xa0€ bonus)" in page
+    assert "Pay €20.00, get €21.00 (€1.00 bonus)" in page
 
     credit_settings_update(hub=stripe_hub, actor=None, topup_bonus_percent=Decimal(0), topup_presets_minor=[])
     credit_unit_choose(hub=stripe_hub, actor=None, code="kai", name="kai credits", decimals=0)

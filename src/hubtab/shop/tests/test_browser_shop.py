@@ -89,7 +89,7 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     page.goto(f"{base}/me/{shop_hub.slug}/")
     page.get_by_role("link", name="Shop").click()
     credit = page.get_by_role("complementary", name="Your credit")
-    assert "10,00\u00a0€" in credit.inner_text()
+    assert "€10.00" in credit.inner_text()
     page.get_by_text("Sold out").wait_for()  # the eggs
     page.get_by_role("button", name="Add Whole chicken to cart").click()
     page.get_by_text("Added 1 \u00d7 Whole chicken to your cart.").wait_for()
@@ -99,24 +99,24 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
 
     page.get_by_role("link", name="Cart: 2 items · check out").click()
     page.get_by_label("Pickup: Market hall").check()
-    assert "21,20\u00a0€" in page.locator("tfoot").inner_text()  # the subtotal, weighed items estimated
+    assert "€21.20" in page.locator("tfoot").inner_text()  # the subtotal, weighed items estimated
     screenshot(page, "shop-cart-laptop")
     page.get_by_role("button", name="Go to checkout").click()
 
-    # 1. Credit only, and 10,00 € can't pay 18,00 € (the chicken's estimate) + 3,20 €: blocked.
-    page.get_by_text("Your credit can't cover this order: 11,20\u00a0€ is missing.").wait_for()
+    # 1. Credit only, and €10.00 can't pay €18.00 (the chicken's estimate) + €3.20: blocked.
+    page.get_by_text("Your credit can't cover this order: €11.20 is missing.").wait_for()
     assert page.get_by_role("button", name="Place order").count() == 0
     screenshot(page, "shop-checkout-blocked-laptop")
 
     # 2. A top-up of exactly the shortfall, by card: once it is paid the order is placed, at once.
-    page.get_by_role("button", name="Top up 11,20\u00a0€ by card").click()
-    page.get_by_text("You pay 11,20\u00a0€ and get 11,20\u00a0€ of credit.").wait_for()
+    page.get_by_role("button", name="Top up €11.20 by card").click()
+    page.get_by_text("You pay €11.20 and get €11.20 of credit.").wait_for()
     page.get_by_placeholder("number").fill("4242424242424242")
     page.get_by_placeholder("exp_month").fill("12")
     page.get_by_placeholder("exp_year").fill("31")
     page.get_by_placeholder("cvc").fill("123")
     page.get_by_placeholder("postal_code").fill("75011")
-    page.get_by_role("button", name="Pay 11,20\u00a0€").click()
+    page.get_by_role("button", name="Pay €11.20").click()
 
     # 3. The customer sees their order, placed with the checkout's key, its credit held.
     page.get_by_text("Thank you: your payment went through and your order is placed.").wait_for()
@@ -126,7 +126,7 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     state = account_state(hub_id=shop_hub.id, account_id=marie.account_id)
     assert (state.balance_minor, state.held_minor, state.spendable_minor) == (2120, 2120, 0)
 
-    # 4. Crew weigh the chicken (1,350 kg: 16,20 €) and complete the order.
+    # 4. Crew weigh the chicken (1,350 kg: €16.20) and complete the order.
     crew_context, crew = _log_in(browser, base, "sam@example.org", LAPTOP)
     crew.goto(f"{base}/hubs/{shop_hub.slug}/")
     crew.get_by_role("link", name="Orders").first.click()
@@ -141,7 +141,7 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     crew.get_by_role("link", name="Marie Dubois").click()
     crew.get_by_role("link", name="Orders", exact=True).last.click()
     crew.get_by_role("heading", name="Orders of Marie Dubois").wait_for()
-    assert "19,40\u00a0€" in crew.locator("table").inner_text()
+    assert "€19.40" in crew.locator("table").inner_text()
     screenshot(crew, "shop-customer-orders-crew-laptop")
     order.refresh_from_db()
     assert (order.final_minor, order.captured_minor, order.released_minor) == (1940, 1940, 180)
@@ -153,8 +153,8 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
         for item in page.locator(".order-timeline li").all()
     ]
     assert events == [
-        "Order placed 21,20\u00a0€", "Held on your credit 21,20\u00a0€", "Packed 19,40\u00a0€",
-        "Taken from your credit 19,40\u00a0€", "Released back to your credit 1,80\u00a0€",
+        "Order placed €21.20", "Held on your credit €21.20", "Packed €19.40",
+        "Taken from your credit €19.40", "Released back to your credit €1.80",
     ]  # fmt: skip
     screenshot(page, "shop-my-order-laptop")
     page.get_by_role("link", name="My orders").click()
@@ -217,7 +217,7 @@ def test_the_owner_keeps_the_catalogue_and_opens_a_cycle(live_server, browser, s
     page.get_by_role("button", name="Add the product").click()
     page.get_by_text("Goat cheese is in the shop.").wait_for()
     catalogue = page.locator("table").inner_text()
-    assert "about 200 g: 32,00\u00a0€ / kg, about 200 g each" in catalogue and "not for sale" not in catalogue
+    assert "about 200 g: €32.00 / kg, about 200 g each" in catalogue and "not for sale" not in catalogue
     screenshot(page, f"shop-products-{device}")
 
     page.goto(f"{live_server.url}/hubs/{shop_hub.slug}/shop/cycles/")
@@ -231,7 +231,7 @@ def test_the_owner_keeps_the_catalogue_and_opens_a_cycle(live_server, browser, s
     page.get_by_label("Fee").fill("4.50")
     page.get_by_role("button", name="Add", exact=True).click()
     page.get_by_text("Option added.").wait_for()
-    assert "Delivery: Home delivery (4,50\u00a0€)" in page.locator("main").inner_text()
+    assert "Delivery: Home delivery (€4.50)" in page.locator("main").inner_text()
     screenshot(page, f"shop-cycle-owner-{device}")
     page.goto(f"{live_server.url}/hubs/{shop_hub.slug}/shop/cycles/")
     screenshot(page, f"shop-cycles-{device}")

@@ -48,7 +48,7 @@ def test_credit_only_checkout_is_blocked_and_offers_the_shortfall_as_top_up(shop
 
     with pytest.raises(DomainError) as refused:
         shop.place(marie, {shop.eggs.id: 3})
-    assert refused.value.code == "credit_short" and "3,50" in refused.value.message
+    assert refused.value.code == "credit_short" and "€3.50" in refused.value.message
 
     # Nothing happened: no order, no hold, the eggs are still on the shelf.
     assert not Order.objects.with_scopes_disabled().exists()

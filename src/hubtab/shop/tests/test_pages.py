@@ -75,7 +75,7 @@ def test_the_owner_adds_a_tier_and_a_product_sold_by_weight(client, hub, owner):
     assert (variant.product.name, variant.price_minor, variant.by_weight, variant.estimated_grams) == (
         "Whole chicken", 1200, True, 1500)  # fmt: skip
     page = _text(client.get(url))
-    assert "12,00 € / kg, about 1500 g each" in page and "9,50 €" in page
+    assert "€12.00 / kg, about 1500 g each" in page and "€9.50" in page
 
 
 def test_a_product_without_a_price_or_weight_is_refused_with_a_reason_and_nothing_is_saved(client, hub, owner):
@@ -138,7 +138,7 @@ def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop,
     assert _line(order).packed_grams is None
     client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400"})
     page = client.get(url).content.decode()
-    assert "16,80\u00a0€" in page and 'name="collected" value="6.80"' in page  # the final total; left to collect
+    assert "€16.80" in page and 'name="collected" value="6.80"' in page  # the final total; left to collect
     client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6.80"})
     order.refresh_from_db()
     assert (order.status, order.collected_minor, order.captured_minor, order.owed_minor) == ("completed", 680, 1680, 0)
@@ -150,7 +150,7 @@ def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop,
     assert response.status_code == 302
     response = client.post(url, {"do": "refund", "refund-key": "k2", "refund-amount": "20.00", "refund-to": "credit",
                                  "refund-reason": "Too much"})  # fmt: skip
-    assert response.status_code == 200 and "At most 14,80 € of this order can still be refunded." in _text(response)
+    assert response.status_code == 200 and "At most €14.80 of this order can still be refunded." in _text(response)
     assert shop.state(marie).balance_minor == 200
 
 
@@ -190,18 +190,18 @@ def test_a_customer_fills_the_cart_and_checks_out_paying_the_rest_at_pickup(mari
     credit_settings_update(hub=shop.hub, actor=None, payment_policy="credit_first")
     slug = shop.hub.slug
     page = _text(marie_client.get(reverse("shop", args=[slug])))
-    assert "You can spend 10,00 €" in page and "Whole chicken" in page
+    assert "You can spend €10.00" in page and "Whole chicken" in page
     marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
     marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "1"})
     marie_client.post(reverse("shop_cart", args=[slug]), {f"quantity_{shop.eggs.id}": "2",
                                                           f"quantity_{shop.bread.id}": "1"})  # fmt: skip
     page = _text(marie_client.get(reverse("shop_cart", args=[slug])))
-    assert "12,20 €" in page  # 2 x 4,50 + 3,20
+    assert "€12.20" in page  # 2 x 4,50 + 3,20
 
     checkout = reverse("shop_checkout", args=[slug]) + f"?option={shop.delivery.id}"
     page = marie_client.get(checkout)
     text = _text(page)
-    assert "15,20 €" in text and "From your credit" in text and "5,20 €" in text  # with the 3,00 delivery fee
+    assert "€15.20" in text and "From your credit" in text and "€5.20" in text  # with the 3,00 delivery fee
     assert "Cash on delivery" in text and "Cash at pickup" not in text  # what fits a delivery
     key = page.context["form"]["key"].value()
     data = {"key": key, "option": shop.delivery.id, "rest_method": "cash", "do": "place"}
@@ -220,12 +220,12 @@ def test_credit_only_checkout_offers_exactly_the_shortfall_and_no_way_round_it(m
     marie_client.post(reverse("shop", args=[slug]), {"variant": shop.eggs.id, "quantity": "3"})
     page = marie_client.get(reverse("shop_checkout", args=[slug]) + f"?option={shop.pickup.id}")
     text = _text(page)
-    assert "Your credit can't cover this order: 3,50 € is missing." in text and "Place order" not in text
+    assert "Your credit can't cover this order: €3.50 is missing." in text and "Place order" not in text
     response = marie_client.post(
         reverse("shop_checkout", args=[slug]),
         {"key": page.context["form"]["key"].value(), "option": shop.pickup.id, "do": "place", "rest_method": "cash"},
     )
-    assert response.status_code == 200 and "3,50 € is missing" in _text(response)
+    assert response.status_code == 200 and "€3.50 is missing" in _text(response)
     assert not Order.objects.with_scopes_disabled().exists()
 
 
@@ -331,13 +331,13 @@ def test_crew_see_a_customers_orders_and_what_they_owe(client, shop, support):
     order_complete(hub=shop.hub, actor=None, order_id=order.id)
     client.force_login(support)
     page = _text(client.get(reverse("shop_customer_orders", args=[shop.hub.slug, marie.id])))
-    assert f"#{order.id}" in page and "owes 1,20 €" in page
+    assert f"#{order.id}" in page and "owes €1.20" in page
     shop.place(shop.customer("hugo@example.org", credit_minor=1000), {shop.bread.id: 1})
     assert "1 order to pack and complete" in _text(client.get(reverse("dashboard", args=[shop.hub.slug])))
 
 
 @pytest.mark.parametrize(
-    ("credit_minor", "own", "borrowed"), [(0, None, "4,50"), (300, "3,00", "1,50"), (1000, "4,50", None)]
+    ("credit_minor", "own", "borrowed"), [(0, None, "4.50"), (300, "3.00", "1.50"), (1000, "4.50", None)]
 )
 def test_checkout_says_how_much_is_own_credit_and_how_much_is_borrowed_within_the_limit(
     client, shop, credit_minor, own, borrowed
@@ -349,8 +349,8 @@ def test_checkout_says_how_much_is_own_credit_and_how_much_is_borrowed_within_th
     client.force_login(user)
     client.post(reverse("shop", args=[shop.hub.slug]), {"variant": shop.eggs.id, "quantity": "1"})  # 4,50
     page = _text(client.get(reverse("shop_checkout", args=[shop.hub.slug]) + f"?option={shop.pickup.id}"))
-    assert (f"From your credit {own} €" in page) == (own is not None)
-    assert (f"Borrowed within your spending limit {borrowed} €" in page) == (borrowed is not None)
+    assert (f"From your credit €{own}" in page) == (own is not None)
+    assert (f"Borrowed within your spending limit €{borrowed}" in page) == (borrowed is not None)
     assert ("you owe the hub" in page) == (borrowed is not None)
 
 

@@ -109,7 +109,7 @@ def test_cash_collected_can_not_be_more_than_is_left_to_pay(shop):
     order = shop.place(marie, {shop.eggs.id: 1}, rest_method="cash")  # 3,50 at pickup
     with pytest.raises(DomainError) as refused:
         order_complete(hub=shop.hub, actor=None, order_id=order.id, collected_minor=35000)  # a typo
-    assert "At most 3,50" in refused.value.message
+    assert "At most €3.50" in refused.value.message
     assert shop.state(marie).balance_minor == 100 and Order.objects.with_scopes_disabled().get().status == "placed"
 
 
@@ -176,7 +176,7 @@ def test_a_refund_to_the_card_sends_what_the_card_paid_and_says_so(stripe_hub, s
     marie, order, _payment = _order_paid_partly_by_card(shop, localstripe_url)
     with pytest.raises(DomainError) as refused:  # more than the card paid: refused before anything moves
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=450, reason="x", key="r0", to="card")
-    assert refused.value.code == "not_refundable" and "At most 3,50" in refused.value.message
+    assert refused.value.code == "not_refundable" and "At most €3.50" in refused.value.message
     assert Order.objects.with_scopes_disabled().get(id=order.id).refunded_minor == 0
 
     for _ in range(2):  # the form sent twice

@@ -21,16 +21,18 @@ def test_the_accounts_page_needs_a_login(client, hub):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_crew_see_each_account_with_its_balance_in_the_hubs_locale(client, books, owner):
+@pytest.mark.parametrize(("language", "balance", "limit"), [("en", "-€7.50", "-€50.00"),
+                                                             ("fr", "-7,50\u00a0€", "-50,00\u00a0€")])  # fmt: skip
+def test_crew_see_each_account_with_its_balance_in_their_own_language(client, books, owner, language, balance, limit):
     alice = books.customer("Alice Martin", floor_minor=-5000)
     books.top_up(alice, 1250)
     books.spend(alice, 2000)
     client.force_login(owner)
-    page = client.get(reverse("hub_accounts", args=[books.hub.slug])).content.decode()
+    page = client.get(reverse("hub_accounts", args=[books.hub.slug]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert "Alice Martin" in page
-    assert "-7,50\u00a0€" in page  # fr locale: comma decimals, euro sign after
-    assert "-50,00\u00a0€" in page  # the account's spending limit
-    assert page.index("Alice Martin") < page.index("Hub books") < page.index("Payments clearing")
+    assert balance in page  # one way of writing numbers on a page: the reader's, whatever the hub's
+    assert limit in page  # the account's spending limit
+    assert page.index("Alice Martin") < page.index("Hub books" if language == "en" else "Comptes du comptoir")
 
 
 def test_login_with_email_and_password_lands_on_the_hub(client, hub, owner):

@@ -137,7 +137,7 @@ def test_a_customer_signs_up_confirms_by_email_and_sees_the_balance_the_hub_keep
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/me/")
-    assert page.get_by_text("25,00\u00a0€").first.is_visible()
+    assert page.get_by_text("€25.00").first.is_visible()
     screenshot(page, "portal-after-signup-phone")
     page.close()
 
@@ -162,12 +162,12 @@ def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_s
     screenshot(page, "customer-credit-laptop")
     page.get_by_role("button", name="Record it").click()
     assert page.get_by_role("row").filter(has_text="Sorry for the late box").is_visible()
-    assert "10,50\u00a0€" in page.locator(".card.figure").first.inner_text()  # 3.00 + 7.50
+    assert "€10.50" in page.locator(".card.figure").first.inner_text()  # 3.00 + 7.50
 
     page.get_by_role("row").filter(has_text="Sorry for the late box").get_by_role("link", name="Reverse").click()
     page.get_by_label("Why is it reversed?").fill("Meant for Hugo")
     page.get_by_role("button", name="Reverse it").click()
-    assert "3,00\u00a0€" in page.locator(".card.figure").first.inner_text()
+    assert "€3.00" in page.locator(".card.figure").first.inner_text()
     assert page.get_by_text("Reversed a transaction: Meant for Hugo").is_visible()
     screenshot(page, "customer-after-reversal-laptop")
     page.close()
@@ -186,11 +186,11 @@ def test_a_customer_reads_their_history_and_downloads_a_statement(live_server, b
     page = browser.new_page(viewport={"width": 390, "height": 844})
     browser_login(page, live_server.url, "nina@example.org")
     page.get_by_role("link", name=books.hub.name).click()
-    assert page.get_by_text("4,00\u00a0€ of credit you were given expires on").is_visible()
+    assert page.get_by_text("€4.00 of credit you were given expires on").is_visible()
     page.get_by_label("Show").select_option("orders")
     page.get_by_role("button", name="Show").click()
     rows = page.locator("table.history tbody tr")
-    assert rows.count() == 1 and "-12,50\u00a0€" in rows.first.inner_text()
+    assert rows.count() == 1 and "-€12.50" in rows.first.inner_text()
     screenshot(page, "portal-hub-phone")
     with page.expect_download() as download:
         page.get_by_role("link", name="Statement (PDF)").click()
@@ -225,7 +225,7 @@ def test_an_owner_runs_an_organisation_and_makes_an_api_token(live_server, brows
     page.get_by_role("link", name="Organisations").click()
     page.get_by_role("link", name="École Jules Ferry").click()
     assert page.get_by_role("row").filter(has_text="Marie Dubois").is_visible()
-    assert "30,00\u00a0€" in page.get_by_role("row").filter(has_text="Marie Dubois").inner_text()
+    assert "€30.00" in page.get_by_role("row").filter(has_text="Marie Dubois").inner_text()
     screenshot(page, "organisation-laptop")
     page.get_by_role("link", name="API", exact=True).click()
     page.get_by_label("Name").fill("Our shop")

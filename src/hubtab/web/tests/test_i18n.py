@@ -1,4 +1,4 @@
-"""Pages in English and in French: the person picks, money and dates follow the hub's locale."""
+"""Pages in English and in French: the person picks, and every amount and date on the page follows their language."""
 
 from pathlib import Path
 
