@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -354,8 +354,8 @@ def credit_apply(
                 Leg(account.id, amount_minor, account.unit, lot_kind=lot_kind, lot_expires_at=expires_at),
             ]
         paid_for = money_format(amount_minor, unit, hub.locale)
-    with translation.override(hub.locale):  # the memo is read by the hub's crew and customers
-        memo = f"{_(EXTERNAL_METHODS[method])}: {comment}" if method else comment
+    # Stored in Hubtab's words ("Cash: …"), shown in the reader's language (ledger.labels).
+    memo = f"{EXTERNAL_METHODS[method]}: {comment}" if method else comment
     with transaction.atomic():
         posted = ledger.transaction_post(
             hub_id=hub.id,
@@ -544,12 +544,6 @@ def charge_post(
     )
 
 
-def _memo_in(hub: Hub, text: str, **values: str) -> str:
-    """A memo in the hub's language: its crew and customers read it."""
-    with translation.override(hub.locale):
-        return _(text) % values
-
-
 def charge_refund_post(
     *, hub: Hub, account_id: int, parts: Sequence[LotDraw], reference: str, reason: str, key: str,
     actor: User | None = None,
@@ -571,7 +565,7 @@ def charge_refund_post(
         key=key,
         legs=[Leg(sales.id, -amount_minor, account.unit), *credits],
         kind="order_refund",
-        memo=_memo_in(hub, gettext_noop("Refund of %(order)s"), order=reference),
+        memo=f"Refund of {reference}",  # read as "Refund of order #12" in the reader's language (ledger.labels)
         actor_id=actor.id if actor else None,
         reason=(reason or reference)[:500],
     )

@@ -18,7 +18,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import Unit, minor_to_decimal, money_format, unit_get
 from hubtab.crm.exports import csv_safe
 from hubtab.crm.models import Customer
-from hubtab.ledger.labels import kind_label
+from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import StatementLine, account_statement, lines_by_transaction
 
 # What a customer can filter their history by, and the kinds of transaction each covers.
@@ -75,7 +75,7 @@ def statement_csv(statement: CustomerStatement) -> str:
     writer.writerow(["date", "description", "amount", "balance", "unit", "transaction"])
     tz = ZoneInfo(statement.hub.timezone)
     for line in statement.lines:
-        description = line.memo or kind_label(line.kind)
+        description = posting_label(kind=line.kind, key=line.key, memo=line.memo)
         writer.writerow(
             [
                 line.posted_at.astimezone(tz).isoformat(timespec="seconds"),
@@ -129,7 +129,7 @@ def statement_pdf(statement: CustomerStatement) -> bytes:
         pdf.set_font("Helvetica", size=9)
         for line in statement.lines:
             pdf.cell(widths[0], 6, _pdf_text(_when(statement, line)))
-            pdf.cell(widths[1], 6, _pdf_text((line.memo or kind_label(line.kind))[:60]))
+            pdf.cell(widths[1], 6, _pdf_text(posting_label(kind=line.kind, key=line.key, memo=line.memo)[:60]))
             pdf.cell(widths[2], 6, money(line.amount_minor), align="R")
             pdf.cell(widths[3], 6, money(line.balance_after_minor), align="R")
             pdf.ln()

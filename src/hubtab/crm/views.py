@@ -81,7 +81,7 @@ from hubtab.crm.services import (
     customers_floor_apply,
 )
 from hubtab.crm.statements import statement_csv, statement_for, statement_pdf
-from hubtab.ledger.labels import kind_label
+from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import (
     StatementLine,
     account_state,
@@ -168,7 +168,7 @@ def _line(
     """One history line for people, in the hub's locale and time (call under its timezone)."""
     return {
         "when": moment_short(localtime(line.posted_at), reader_locale()),
-        "what": line.memo or kind_label(line.kind),
+        "what": posting_label(kind=line.kind, key=line.key, memo=line.memo),
         "granted": line.lot_kind == "granted",
         "amount": money_format(line.amount_minor, unit, reader_locale()),
         "balance": money_format(line.balance_after_minor, unit, reader_locale()),

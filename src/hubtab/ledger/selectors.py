@@ -117,7 +117,12 @@ class StatementLine:
     amount_minor: int
     balance_after_minor: int
     lot_kind: str | None
-    owner: Owner | None = None  # the order, payment or card refund that posted it
+    key: str = ""  # what it was posted under: names its owner (ledger.owners) and its label (ledger.labels)
+
+    @property
+    def owner(self) -> Owner | None:
+        """The order, payment or card refund that posted it, if any."""
+        return posting_owner(self.key)
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
                 amount_minor=entry.amount_minor,
                 balance_after_minor=running if account.shard_count > 1 else entry.balance_after_minor,
                 lot_kind=entry.lot.kind if entry.lot else None,
-                owner=posting_owner(entry.transaction.key),
+                key=entry.transaction.key,
             )
         )
     return Statement(
@@ -314,6 +319,7 @@ class ActivityLine:
     amount_minor: int
     unit: str
     posted_at: datetime
+    key: str = ""
 
 
 def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
@@ -334,6 +340,7 @@ def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
             account_name=accounts[r["account_id"]].name,
             kind=transactions[r["transaction_id"]].kind,
             memo=transactions[r["transaction_id"]].memo,
+            key=transactions[r["transaction_id"]].key,
             amount_minor=r["amount"],
             unit=r["unit"],
             posted_at=r["posted_at"],
@@ -372,7 +379,7 @@ def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) ->
         amount_minor=sum(e.amount_minor for e in entries),
         balance_after_minor=last.balance_after_minor,
         lot_kind=last.lot.kind if last.lot else None,
-        owner=posting_owner(last.transaction.key),
+        key=last.transaction.key,
     )
 
 

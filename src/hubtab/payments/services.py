@@ -56,6 +56,10 @@ from hubtab.payments.signals import payment_succeeded
 
 log = logging.getLogger(__name__)
 
+# Memos are stored in Hubtab's words and shown in the reader's language (ledger.labels).
+CARD_TOP_UP_MEMO = gettext_noop("Card top-up")
+BANK_TRANSFER_MEMO = gettext_noop("Bank transfer")
+
 # A payment whose outcome nobody told us about for this long is asked about by the reconcile job.
 RECONCILE_AFTER = timedelta(minutes=5)
 # Statuses a payment can still leave; SUCCEEDED and CANCELED are final, FAILED can still succeed
@@ -174,7 +178,7 @@ def transfer_confirm(*, hub: Hub, actor: User, payment_id: int) -> Payment:
         if payment.status != PaymentStatus.PENDING:
             raise DomainError("payment_not_open", _("This transfer was cancelled."))
         _credit_post(hub, payment, source_code=SystemAccount.EXTERNAL_PAYMENTS,
-                     memo=f"{_('Bank transfer')} {transfer_reference(payment)}", actor=actor)  # fmt: skip
+                     memo=f"{BANK_TRANSFER_MEMO}: {transfer_reference(payment)}", actor=actor)  # fmt: skip
         audit_record(hub=hub, actor=actor, action="payment.transfer_confirm", subject=payment,
                      summary=f"Confirmed the bank transfer {transfer_reference(payment)}")  # fmt: skip
     return payment
@@ -349,9 +353,9 @@ def _credit_post(
         currency=payment.currency, price_minor=payment.price_minor, unit=unit_get(hub_id=hub.id, code=payment.unit),
         paid_minor=payment.paid_minor, bonus_minor=payment.bonus_minor, bundle_name=payment.bundle_name,
     )  # fmt: skip
-    with translation.override(hub.locale):  # the memo is read by the hub's crew and customers
-        memo = memo or _("Card top-up")
-        memo = f"{memo}: {payment.bundle_name}" if payment.bundle_name else memo
+    # Stored in Hubtab's words, put in the reader's language when read (ledger.labels).
+    memo = memo or CARD_TOP_UP_MEMO
+    memo = f"{memo}: {payment.bundle_name}" if payment.bundle_name else memo
     posted = ledger.transaction_post(
         hub_id=hub.id,
         key=f"payment:{payment.id}",
@@ -584,7 +588,7 @@ def payment_refund_prepare(
             legs=purchase_refund_legs(
                 hub=hub, account=account, quote=quote, source_code=SystemAccount.PAYMENTS_CLEARING
             ),
-            kind="refund_to_card", memo=_("Refund to card"), actor_id=actor.id, reason=reason,
+            kind="refund_to_card", memo=gettext_noop("Refund to card"), actor_id=actor.id, reason=reason,
         )  # fmt: skip
         refund.transaction_id = posted.transaction_id
         refund.save(update_fields=["transaction_id"])

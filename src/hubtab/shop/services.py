@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hubtab.accounts.models import PaymentPolicy
@@ -209,9 +209,9 @@ def fulfilment_add(
 
 
 def _reference(hub: Hub, order: Order) -> str:
-    """ "Order #12" in the hub's language: it is the memo crew and customers read in the history."""
-    with translation.override(hub.locale):
-        return _("Order #%(id)s") % {"id": order.id}
+    """ "Order #12", as its postings' memo is stored; people read it in their own language,
+    named from the posting's key (ledger.labels)."""
+    return f"Order #{order.id}"
 
 
 def _event(

@@ -3,6 +3,7 @@ catalogue, order cycles, packing and completion. Views parse, check, call a serv
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -419,6 +420,12 @@ def _paid_checkout_outcome(request: HttpRequest, record: Customer, waiting: Chec
     return redirect("shop_cart", hub_slug=hub.slug)
 
 
+def _event_note(note: str) -> str:
+    """An event's note in the reader's language where Hubtab wrote it ("Order #12")."""
+    found = re.fullmatch(r"Order #(\d+)", note)
+    return _("Order #%(id)s") % {"id": found[1]} if found else note
+
+
 def _order_view(hub: Hub, order: Order, *, for_crew: bool = False) -> dict[str, Any]:
     """An order as people read it (its customer, or crew): lines estimated and packed, its money
     and its timeline."""
@@ -429,7 +436,7 @@ def _order_view(hub: Hub, order: Order, *, for_crew: bool = False) -> dict[str, 
             {
                 "label": (CREW_EVENT_LABELS.get(event.kind) if for_crew else None) or event.get_kind_display(),
                 "amount": _money(hub, unit, event.amount_minor) if event.amount_minor is not None else "",
-                "note": event.note,
+                "note": _event_note(event.note),
                 "when": moment_short(timezone.localtime(event.at), reader_locale()),
                 "kind": event.kind,
             }

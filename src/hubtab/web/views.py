@@ -41,7 +41,7 @@ from hubtab.core.money import Unit, currency_unit, money_format, reader_locale, 
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.crm.selectors import customers_by_account, tag_names
-from hubtab.ledger.labels import kind_label
+from hubtab.ledger.labels import posting_label
 from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import (
     account_flows_by_week,
@@ -140,7 +140,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
                 {
                     "customer": customers.get(line.account_id),
                     "name": line.account_name,
-                    "what": line.memo or kind_label(line.kind),
+                    "what": posting_label(kind=line.kind, key=line.key, memo=line.memo),
                     "amount": money_format(line.amount_minor, unit, reader_locale()),
                     "negative": line.amount_minor < 0,
                     "when": moment_recent(timezone.localtime(line.posted_at), reader_locale()),

@@ -146,7 +146,10 @@ def test_a_payment_received_by_hand_is_paid_credit_with_its_method(finance_clien
     _post(finance_client, hub, marie, action="external_payment", amount="30", method="cash", comment="Saturday")
     assert _balance(hub, marie) == 3000
     txn = Transaction.objects.with_scopes_disabled().get(kind="top_up")
-    assert txn.memo == "Espèces: Saturday"  # in the hub's language, which its crew and customers read
+    assert txn.memo == "Cash: Saturday"  # what happened, in Hubtab's words: each reader reads it in theirs
+    url = reverse("customer_detail", args=[hub.slug, marie.id])
+    assert "Espèces: Saturday" in finance_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Cash: Saturday" in finance_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     response = _post(finance_client, hub, marie, action="external_payment", amount="30", comment="no method")
     assert "Say how the customer paid" in response.content.decode()
     assert _balance(hub, marie) == 3000

@@ -122,7 +122,7 @@ def test_finance_runs_an_organisation_from_its_page_and_support_only_looks(clien
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "Ana Lopez" in page and "€30.00" in page and "€125.00" in page
-    assert "Virement: Term fees" in page  # in the organisation's statement, in the hub's language
+    assert "Bank transfer: Term fees" in page  # in the organisation's history, in the reader's language
     assert "No customer of this hub has the email" in client.post(url, {"email": "who@example.org"}).content.decode()
     client.post(url, {"remove": str(ana.account_id)})
     assert "Ana Lopez" not in client.get(url).content.decode()

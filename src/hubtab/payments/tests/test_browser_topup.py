@@ -67,7 +67,7 @@ def test_a_customer_tops_up_by_card_passes_the_bank_check_and_sees_the_new_balan
     card = SavedCard.objects.with_scopes_disabled().get(account_id=marie.account_id)
     assert (card.brand, card.last4) == ("visa", "3184")
     page.get_by_role("link", name="Back to my account").click()
-    assert page.get_by_role("row").filter(has_text="Rechargement par carte").is_visible()  # in the hub's language
+    assert page.get_by_role("row").filter(has_text="Card top-up").is_visible()  # in the reader's language
     context.close()
 
 

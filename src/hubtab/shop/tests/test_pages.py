@@ -380,3 +380,15 @@ def test_the_cart_is_still_there_after_logging_out_and_in_again(marie_client, sh
     marie_client.force_login(marie.user)
     page = _text(marie_client.get(reverse("shop_cart", args=[slug])))
     assert "Sourdough" in page and cart_of(customer=marie) == {shop.bread.id: 2}
+
+
+def test_an_orders_postings_read_in_the_readers_language_in_the_customers_history(client, shop, support):
+    from hubtab.shop.services import order_complete
+
+    marie = shop.customer(credit_minor=2000)
+    order = order_complete(hub=shop.hub, actor=None, order_id=shop.place(marie, {shop.eggs.id: 1}).id)
+    client.force_login(support)
+    url = reverse("customer_detail", args=[shop.hub.slug, marie.id])
+    assert f"Order #{order.id}" in _text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    french = _text(client.get(url, HTTP_ACCEPT_LANGUAGE="fr"))
+    assert f"Commande n° {order.id}" in french and f"Order #{order.id}" not in french

@@ -47,7 +47,7 @@ def test_every_message_is_translated_and_the_compiled_catalogue_is_current():
     for po_path in LOCALE_DIR.glob("*/LC_MESSAGES/django.po"):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+        untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy or not all(m.string))]
         assert untranslated == [], f"{po_path}: untranslated {untranslated}"
         with po_path.with_suffix(".mo").open("rb") as mo_file:
             compiled = read_mo(mo_file)
