@@ -138,3 +138,17 @@ def test_failures_from_elsewhere_do_not_lock_a_person_out(client):
     assert "Too many failed login attempts" in stranger.content.decode()  # the stranger's place is stopped
     client.post(url, {"login": "owner@example.org", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
     assert client.session["_auth_user_id"] == str(User.objects.get(email="owner@example.org").pk)
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", ["Hello,", "Hubtab: the credit account"]),
+                                                 ("fr", ["Bonjour,", "Hubtab : le compte crédit"])])  # fmt: skip
+def test_account_emails_speak_as_hubtab_in_the_readers_language(client, smtp_server, language, words):
+    client.post(reverse("account_signup"), {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
+                HTTP_ACCEPT_LANGUAGE=language)  # fmt: skip
+    client.post(reverse("account_reset_password"), {"email": "new@example.org"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert len(smtp_server) == 2
+    for message in smtp_server:
+        text = mail_text(message)
+        assert "Hello from" not in text and "example.com" not in text and "testserver!" not in text
+        assert all(word in text for word in words), text
+        assert message["Subject"].startswith("[Hubtab]")
