@@ -23,6 +23,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def language_reset():
+    """Each test starts in the default language: a page asked for in French leaves French active
+    in the thread, and a later test's messages would follow it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 class Books:
     """A hub and the accounts a test needs, with helpers that post through the services."""
 

@@ -31,7 +31,7 @@ from hubtab.accounts.selectors import Quote, credit_unit_of, topup_quote
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, amount_check, currency_unit, money_format, reader_locale, unit_get
-from hubtab.core.services import audit_record, credit_unit_save
+from hubtab.core.services import audit_money, audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind
@@ -87,8 +87,8 @@ def credit_settings_update(*, hub: Hub, actor: User, **fields: Any) -> CreditSet
             hub=hub,
             actor=actor,
             action="credit_settings.update",
-            summary="Changed the credit settings: "
-            + ", ".join(name.replace("_minor", "").replace("_", " ") for name in changes),
+            summary=gettext_noop("Changed the credit settings: %(fields)s"),
+            params={"fields": ", ".join(name.replace("_minor", "").replace("_", " ") for name in changes)},
             subject=settings,
             data=changes,
         )
@@ -154,7 +154,8 @@ def credit_unit_choose(*, hub: Hub, actor: User, code: str = "", name: str = "",
             hub=hub,
             actor=actor,
             action="credit_settings.unit",
-            summary=f"Credit now counts in {after.name} ({after.code})",
+            summary=gettext_noop("Credit now counts in %(name)s (%(code)s)"),
+            params={"name": after.name, "code": after.code},
             subject=settings,
             data={"from": before.code, "to": after.code, "name": after.name, "decimals": after.decimals},
         )
@@ -183,8 +184,8 @@ def unit_price_set(*, hub: Hub, actor: User, currency: str, credits_minor: int, 
         )  # fmt: skip
         audit_record(
             hub=hub, actor=actor, action="credit_settings.price",
-            summary=f"Sells {money_format(credits_minor, unit, hub.locale)} for "
-            f"{money_format(price_minor, currency_unit(currency), hub.locale)}",
+            summary=gettext_noop("Sells %(credits)s for %(price)s"),
+            params={"credits": audit_money(credits_minor, unit.code), "price": audit_money(price_minor, currency)},
             subject=price, data={"currency": currency, "credits_minor": credits_minor, "price_minor": price_minor},
         )  # fmt: skip
     return price
@@ -199,7 +200,8 @@ def unit_price_remove(*, hub: Hub, actor: User, currency: str) -> None:
         if deleted:
             audit_record(
                 hub=hub, actor=actor, action="credit_settings.price_remove",
-                summary=f"{unit.name} are no longer sold in {currency}", data={"currency": currency},
+                summary=gettext_noop("%(unit)s are no longer sold in %(currency)s"), data={"currency": currency},
+                params={"unit": unit.name, "currency": currency},
             )  # fmt: skip
 
 
@@ -226,8 +228,9 @@ def bundle_create(*, hub: Hub, actor: User, name: str, currency: str, price_mino
                 credits_minor=credits_minor,
             )  # fmt: skip
             audit_record(
-                hub=hub, actor=actor, action="credit_settings.bundle", summary=f"Created the bundle {name}",
-                subject=bundle, data={"currency": currency, "price_minor": price_minor, "credits_minor": credits_minor},
+                hub=hub, actor=actor, action="credit_settings.bundle", subject=bundle,
+                summary=gettext_noop("Created the bundle %(name)s"), params={"name": name},
+                data={"currency": currency, "price_minor": price_minor, "credits_minor": credits_minor},
             )  # fmt: skip
     except IntegrityError:
         raise DomainError("validation_error", _("Another bundle already has this price.")) from None
@@ -244,7 +247,8 @@ def bundle_archive(*, hub: Hub, actor: User, bundle_id: int) -> None:
             bundle.active = False
             bundle.save(update_fields=["active"])
             audit_record(hub=hub, actor=actor, action="credit_settings.bundle_archive",
-                         summary=f"Stopped the bundle {bundle.name}", subject=bundle)  # fmt: skip
+                         summary=gettext_noop("Stopped the bundle %(name)s"), subject=bundle,
+                         params={"name": bundle.name})  # fmt: skip
 
 
 # --- crew actions on a customer's credit ----------------------------------------------------------
@@ -277,11 +281,11 @@ class CreditAction:
 
 
 ACTION_LABELS = {
-    CreditAction.ADD_PAID: "Added",
-    CreditAction.ADD_GRANTED: "Granted",
-    CreditAction.REMOVE: "Removed",
-    CreditAction.EXTERNAL_PAYMENT: "Recorded a payment of",
-    CreditAction.REFUND: "Refunded to credit",
+    CreditAction.ADD_PAID: gettext_noop("Added"),
+    CreditAction.ADD_GRANTED: gettext_noop("Granted"),
+    CreditAction.REMOVE: gettext_noop("Removed"),
+    CreditAction.EXTERNAL_PAYMENT: gettext_noop("Recorded a payment of"),
+    CreditAction.REFUND: gettext_noop("Refunded to credit"),
 }
 # Translated into the hub's language for the ledger's memo, and into the reader's in the form.
 EXTERNAL_METHODS = {
@@ -333,16 +337,16 @@ def credit_apply(
         raise DomainError("invalid_expiry", _("Credit must expire in the future."))
     account = _holder_account(hub, account_id)
     unit = unit_get(hub_id=hub.id, code=account.unit)
-    bought = ""
+    bought: dict[str, Any] | str = ""
     if action == CreditAction.EXTERNAL_PAYMENT:
         # Money received becomes credit at the hub's price, with its bundle or bonus, like a top-up.
         quote = topup_quote(hub=hub, currency=hub.currency, price_minor=amount_minor)
         if for_order:
             quote = replace(quote, bonus_minor=0, bundle_id=None, bundle_name="")
         legs = purchase_legs(hub=hub, account=account, quote=quote, source_code=SystemAccount.EXTERNAL_PAYMENTS)
-        paid_for = money_format(amount_minor, currency_unit(hub.currency), hub.locale)
+        paid_for = audit_money(amount_minor, hub.currency)
         if quote.unit.code != hub.currency or quote.bonus_minor:
-            bought = f" ({money_format(quote.total_minor, unit, hub.locale)})"
+            bought = audit_money(quote.total_minor, unit.code)
     else:
         other = ledger.account_system_get(hub_id=hub.id, code=CreditAction.OTHER_SIDE[action], unit=account.unit)
         if action == CreditAction.REMOVE:
@@ -353,7 +357,7 @@ def credit_apply(
                 Leg(other.id, -amount_minor, account.unit),
                 Leg(account.id, amount_minor, account.unit, lot_kind=lot_kind, lot_expires_at=expires_at),
             ]
-        paid_for = money_format(amount_minor, unit, hub.locale)
+        paid_for = audit_money(amount_minor, unit.code)
     # Stored in Hubtab's words ("Cash: …"), shown in the reader's language (ledger.labels).
     memo = f"{EXTERNAL_METHODS[method]}: {comment}" if method else comment
     with transaction.atomic():
@@ -371,7 +375,10 @@ def credit_apply(
                 hub=hub,
                 actor=actor,
                 action=f"credit.{action}",
-                summary=f"{ACTION_LABELS[action]} {paid_for}{bought}: {comment}",
+                summary=gettext_noop("%(action_word)s %(amount)s (%(bought)s): %(comment)s")
+                if bought
+                else gettext_noop("%(action_word)s %(amount)s: %(comment)s"),
+                params={"action_word": ACTION_LABELS[action], "amount": paid_for, "bought": bought, "comment": comment},
                 subject=account,
                 data={
                     "transaction_id": posted.transaction_id,
@@ -480,7 +487,8 @@ def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: s
                 hub=hub,
                 actor=actor,
                 action="credit.reverse",
-                summary=f"Reversed a transaction: {reason}",
+                summary=gettext_noop("Reversed a transaction: %(reason)s"),
+                params={"reason": reason},
                 subject=holder,
                 data={"transaction_id": transaction_id, "reversal_id": posted.transaction_id},
             )
@@ -607,7 +615,8 @@ def account_floor_change(*, hub: Hub, account_id: int, floor_minor: int, why: st
     with transaction.atomic():
         ledger.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor_minor)
         audit_record(hub=hub, actor=actor, action="account.floor", subject=account,
-                     summary=f"Spending limit set to {floor_minor} minor units: {why}",
+                     summary=gettext_noop("Spending limit set to %(limit)s: %(why)s"),
+                     params={"limit": audit_money(floor_minor, account.unit), "why": why},
                      data={"floor_minor": [account.floor_minor, floor_minor]})  # fmt: skip
     return True
 
@@ -636,8 +645,11 @@ def account_rules_set(*, hub: Hub, actor: User, account_id: int, floor_minor: in
                 hub=hub,
                 actor=actor,
                 action="account.rules",
-                summary="Changed "
-                + " and ".join("spending limit" if k == "floor_minor" else "payment policy" for k in changes),
+                summary=gettext_noop("Changed the spending limit and the payment policy")
+                if len(changes) == 2
+                else gettext_noop("Changed the spending limit")
+                if "floor_minor" in changes
+                else gettext_noop("Changed the payment policy"),
                 subject=account,
                 data=changes,
             )
@@ -659,7 +671,8 @@ def organisation_create(*, hub: Hub, actor: User, name: str, floor_minor: int = 
             floor_minor=floor_minor,
         )
         organisation = Organisation.objects.with_scopes_disabled().create(hub=hub, name=name, account_id=account.id)
-        audit_record(hub=hub, actor=actor, action="organisation.create", summary=f"Created the organisation {name}",
+        audit_record(hub=hub, actor=actor, action="organisation.create",
+                     summary=gettext_noop("Created the organisation %(name)s"), params={"name": name},
                      subject=account)  # fmt: skip
     return organisation
 
@@ -680,7 +693,9 @@ def organisation_member_set(
         )  # fmt: skip
         audit_record(
             hub=hub, actor=actor, action="organisation.member",
-            summary=f"{'Added' if created else 'Changed'} {member_account.name} in {organisation.name}",
+            summary=gettext_noop("Added %(member)s to %(organisation)s") if created
+            else gettext_noop("Changed %(member)s in %(organisation)s"),
+            params={"member": member_account.name, "organisation": organisation.name},
             subject=member_account, data={"organisation": organisation.id, "monthly_limit_minor": monthly_limit_minor},
         )  # fmt: skip
     return member
@@ -695,7 +710,8 @@ def organisation_member_remove(*, hub: Hub, actor: User, organisation: Organisat
         )
         if deleted:
             audit_record(hub=hub, actor=actor, action="organisation.member_remove",
-                         summary=f"Removed a member from {organisation.name}",
+                         summary=gettext_noop("Removed a member from %(organisation)s"),
+                         params={"organisation": organisation.name},
                          data={"organisation": organisation.id, "member_account_id": member_account_id})  # fmt: skip
 
 

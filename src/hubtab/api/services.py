@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hubtab.api.models import ApiToken, Scope
 from hubtab.core.errors import DomainError
@@ -40,8 +41,15 @@ def token_create(*, hub: Hub, name: str, scopes: list[str], created_by: User | N
             hub=hub, name=name, prefix=secret[:12], token_hash=secret_hash(secret), scopes=sorted(set(scopes)),
             created_by=created_by,
         )  # fmt: skip
-        audit_record(hub=hub, actor=created_by, action="api_token.create", summary=f"Created the API token {name}",
-                     subject=token, data={"scopes": token.scopes})  # fmt: skip
+        audit_record(
+            hub=hub,
+            actor=created_by,
+            action="api_token.create",
+            summary=gettext_noop("Created the API token %(name)s"),
+            params={"name": name},
+            subject=token,
+            data={"scopes": token.scopes},
+        )
     return token, secret
 
 
@@ -51,8 +59,14 @@ def token_revoke(*, hub: Hub, token: ApiToken, actor: User) -> None:
     with transaction.atomic():
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(hub=hub, actor=actor, action="api_token.revoke", summary=f"Revoked the API token {token.name}",
-                     subject=token)  # fmt: skip
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="api_token.revoke",
+            summary=gettext_noop("Revoked the API token %(name)s"),
+            params={"name": token.name},
+            subject=token,
+        )
 
 
 def token_authenticate(secret: str) -> ApiToken | None:

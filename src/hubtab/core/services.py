@@ -12,7 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone as dj_timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hubtab.core.errors import DomainError
 from hubtab.core.models import (
@@ -94,8 +96,12 @@ def audit_record(
     summary: str,
     subject: models.Model | None = None,
     data: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one row to the hub's audit trail; call it inside the action's own transaction."""
+    """Add one row to the hub's audit trail; call it inside the action's own transaction.
+
+    `summary` is Hubtab's words (marked with gettext_noop) with %(name)s for `params`, so each
+    reader reads it in their language; an amount is a param made by `audit_money`."""
     return AuditEvent.objects.with_scopes_disabled().create(
         hub=hub,
         actor=actor,
@@ -104,8 +110,20 @@ def audit_record(
         subject_type=subject._meta.model_name if subject is not None else "",
         subject_id=subject.pk if subject is not None else None,
         summary=summary[:300],
+        params=params or {},
         data=data or {},
     )
+
+
+def role_label(role: str) -> str:
+    """A role's name in Hubtab's words, for an audit summary to translate when read."""
+    with translation.override("en"):
+        return str(Role(role).label)
+
+
+def audit_money(amount_minor: int, unit: str) -> dict[str, Any]:
+    """An amount in an audit summary's params, written as money in the reader's way when read."""
+    return {"minor": amount_minor, "unit": unit}
 
 
 def secret_hash(secret: str) -> str:
@@ -149,7 +167,8 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
             hub=hub,
             actor=invited_by,
             action="crew.invite",
-            summary=f"Invited {email} as {role}",
+            summary=gettext_noop("Invited %(email)s as %(role_word)s"),
+            params={"email": email, "role_word": role_label(role)},
             subject=invitation,
             data={"email": email, "role": role},
         )
@@ -186,7 +205,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             hub=invitation.hub,
             actor=user,
             action="crew.join",
-            summary=f"{user.email} joined as {invitation.role}",
+            summary=gettext_noop("%(email)s joined as %(role_word)s"),
+            params={"email": user.email, "role_word": role_label(invitation.role)},
             subject=invitation,
         )
     return membership
@@ -202,7 +222,8 @@ def invitation_revoke(*, hub: Hub, invitation: Invitation, actor: User) -> None:
             hub=hub,
             actor=actor,
             action="crew.revoke",
-            summary=f"Withdrew the invitation of {invitation.email}",
+            summary=gettext_noop("Withdrew the invitation of %(email)s"),
+            params={"email": invitation.email},
             subject=invitation,
         )
 
@@ -218,6 +239,7 @@ def membership_remove(*, hub: Hub, membership: Membership, actor: User) -> None:
             hub=hub,
             actor=actor,
             action="crew.remove",
-            summary=f"Removed the {membership.role} role from {membership.user.email}",
+            summary=gettext_noop("Removed the %(role_word)s role from %(email)s"),
+            params={"role_word": role_label(membership.role), "email": membership.user.email},
             data={"user_id": membership.user_id, "role": membership.role},
         )

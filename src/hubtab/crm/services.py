@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_scopes import scope
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
-from hubtab.core.services import audit_record, membership_grant
+from hubtab.core.services import audit_money, audit_record, membership_grant
 from hubtab.crm.models import Customer, Source, Tag
 from hubtab.crm.selectors import customers_in_use
 from hubtab.ledger import selectors as ledger_selectors
@@ -87,7 +88,13 @@ def customer_create(
         tags_set(hub=hub, customer=customer, names=tags)
         _link_to_verified_user(customer)
         if actor is not None:
-            audit_record(hub=hub, actor=actor, action="customer.create", summary="Created the record", subject=customer)
+            audit_record(
+                hub=hub,
+                actor=actor,
+                action="customer.create",
+                summary=gettext_noop("Created the record"),
+                subject=customer,
+            )
     return customer
 
 
@@ -146,7 +153,8 @@ def customer_update(
                 hub=hub,
                 actor=actor,
                 action="customer.update",
-                summary="Changed " + ", ".join(name.replace("_", " ") for name in changes),
+                summary=gettext_noop("Changed %(fields)s"),
+                params={"fields": ", ".join(name.replace("_", " ") for name in changes)},
                 subject=customer,
                 data=changes,
             )
@@ -159,7 +167,11 @@ def customer_archive(*, hub: Hub, customer: Customer, actor: User | None = None)
         customer.save(update_fields=["archived_at"])
         if actor is not None:
             audit_record(
-                hub=hub, actor=actor, action="customer.archive", summary="Archived the record", subject=customer
+                hub=hub,
+                actor=actor,
+                action="customer.archive",
+                summary=gettext_noop("Archived the record"),
+                subject=customer,
             )
     return customer
 
@@ -170,7 +182,11 @@ def customer_unarchive(*, hub: Hub, customer: Customer, actor: User | None = Non
         customer.save(update_fields=["archived_at"])
         if actor is not None:
             audit_record(
-                hub=hub, actor=actor, action="customer.restore", summary="Restored the record", subject=customer
+                hub=hub,
+                actor=actor,
+                action="customer.restore",
+                summary=gettext_noop("Restored the record"),
+                subject=customer,
             )
     return customer
 
@@ -207,8 +223,14 @@ def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
             hub=hub,
             actor=actor,
             action="customers.floor_apply",
-            summary=f"Applied the spending limit ({floor_minor} minor units) to {len(account_ids)} customers"
-            + (f" tagged {tag}" if tag else ""),
+            summary=gettext_noop("Applied the spending limit (%(limit)s) to %(count)s customers tagged %(tag)s")
+            if tag
+            else gettext_noop("Applied the spending limit (%(limit)s) to %(count)s customers"),
+            params={
+                "limit": audit_money(floor_minor, credit_unit_of(hub=hub).code),
+                "count": len(account_ids),
+                "tag": tag,
+            },
             data={"floor_minor": floor_minor, "tag": tag, "accounts": len(account_ids)},
         )
     return len(account_ids)

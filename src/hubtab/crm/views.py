@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.forms import AccountRulesForm, AmountField, BulkCreditForm, CreditActionForm, ReverseForm
@@ -466,7 +467,8 @@ def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
         hub=hub,
         actor=request_user(request),
         action="customers.export",
-        summary="Exported the customer list" + (" (running low)" if params.running_low else ""),
+        summary=gettext_noop("Exported the running-low list") if params.running_low
+        else gettext_noop("Exported the customer list"),
         data={"q": params.query, "tag": params.tag, "low": params.running_low, "archived": params.archived,
               "rows": customers.count()},
     )  # fmt: skip

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.core.models import Hub
@@ -103,7 +104,10 @@ def _queue(hub: Hub, customer: Customer, kind: str, since: datetime, unit: Unit,
             hub=hub,
             actor=None,
             action=f"reminder.{kind}_balance",
-            summary=f"Sent a {'negative' if kind == 'negative' else 'low'}-balance reminder ({context['balance']})",
+            summary=gettext_noop("Sent a negative-balance reminder (%(balance)s)")
+            if kind == "negative"
+            else gettext_noop("Sent a low-balance reminder (%(balance)s)"),
+            params={"balance": context["balance"]},
             subject=customer,
             data={"delivery_id": delivery.id},
         )

@@ -29,7 +29,7 @@ from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale, unit_get
-from hubtab.core.services import audit_record
+from hubtab.core.services import audit_money, audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import Account
@@ -94,7 +94,7 @@ def gateway_account_set(
         account.updated_at = timezone.now()
         account.updated_by = actor
         account.save()
-        audit_record(hub=hub, actor=actor, action="payments.gateway", summary="Changed the Stripe keys",
+        audit_record(hub=hub, actor=actor, action="payments.gateway", summary=gettext_noop("Changed the Stripe keys"),
                      subject=account, data={"secret_key": account.secret_key_hint})  # fmt: skip
     return account
 
@@ -180,7 +180,8 @@ def transfer_confirm(*, hub: Hub, actor: User, payment_id: int) -> Payment:
         _credit_post(hub, payment, source_code=SystemAccount.EXTERNAL_PAYMENTS,
                      memo=f"{BANK_TRANSFER_MEMO}: {transfer_reference(payment)}", actor=actor)  # fmt: skip
         audit_record(hub=hub, actor=actor, action="payment.transfer_confirm", subject=payment,
-                     summary=f"Confirmed the bank transfer {transfer_reference(payment)}")  # fmt: skip
+                     summary=gettext_noop("Confirmed the bank transfer %(ref)s"),
+                     params={"ref": transfer_reference(payment)})  # fmt: skip
     return payment
 
 
@@ -196,7 +197,8 @@ def transfer_cancel(*, hub: Hub, actor: User, payment_id: int) -> Payment:
         payment.updated_at = timezone.now()
         payment.save(update_fields=["status", "updated_at"])
         audit_record(hub=hub, actor=actor, action="payment.transfer_cancel", subject=payment,
-                     summary=f"Cancelled the bank transfer {transfer_reference(payment)}")  # fmt: skip
+                     summary=gettext_noop("Cancelled the bank transfer %(ref)s"),
+                     params={"ref": transfer_reference(payment)})  # fmt: skip
     return payment
 
 
@@ -596,8 +598,8 @@ def payment_refund_prepare(
         payment.save(update_fields=["refunded_minor"])
         audit_record(
             hub=hub, actor=actor, action="payment.refund", subject=account,
-            summary=f"Refunded {money_format(amount_minor, currency_unit(payment.currency), hub.locale)} to the card: "
-            f"{reason}",
+            summary=gettext_noop("Refunded %(amount)s to the card: %(reason)s"),
+            params={"amount": audit_money(amount_minor, payment.currency), "reason": reason},
             data={"payment_id": payment.id, "refund_id": refund.id, "credit_minor": credit_minor},
         )  # fmt: skip
     return refund
@@ -936,6 +938,7 @@ def card_setup_finish(*, hub: Hub, customer: Customer, setup_ref: str, actor: Us
         )  # fmt: skip
         if actor is not None and actor.pk != getattr(customer, "user_id", None):
             audit_record(hub=hub, actor=actor, action="payment.card_saved", subject=customer,
-                         summary=f"Saved a card for the customer: {card.brand} ending {card.last4}")  # fmt: skip
+                         summary=gettext_noop("Saved a card for the customer: %(brand)s ending %(last4)s"),
+                         params={"brand": card.brand, "last4": card.last4})  # fmt: skip
         card_limit_restore(hub=hub, account_id=customer.account_id)
     return saved

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hubtab.accounts.models import PaymentPolicy
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of, topup_quote
@@ -36,7 +37,7 @@ from hubtab.accounts.services import (
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale
-from hubtab.core.services import audit_record
+from hubtab.core.services import audit_money, audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger.models import LotKind
 from hubtab.ledger.selectors import LotDraw, account_state, lots_drawn, transaction_key_used
@@ -107,8 +108,14 @@ def tier_save(
         tier = tier or PriceTier(hub=hub)
         tier.name, tier.credits_minor = name, credits_minor
         tier.save()
-        audit_record(hub=hub, actor=actor, action="shop.tier", subject=tier,
-                     summary=f"Set the tier {name} to {credits_minor} minor units")  # fmt: skip
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="shop.tier",
+            subject=tier,
+            summary=gettext_noop("Set the tier %(name)s to %(credits)s"),
+            params={"name": name, "credits": audit_money(credits_minor, credit_unit_of(hub=hub).code)},
+        )
     return tier
 
 
@@ -125,8 +132,16 @@ def product_save(
         product.active = bool(active)
         created = product.pk is None
         product.save()
-        audit_record(hub=hub, actor=actor, action="shop.product", subject=product,
-                     summary=f"{'Added' if created else 'Changed'} the product {name}")  # fmt: skip
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="shop.product",
+            subject=product,
+            summary=gettext_noop("Added the product %(name)s")
+            if created
+            else gettext_noop("Changed the product %(name)s"),
+            params={"name": name},
+        )
     return product
 
 
@@ -168,7 +183,8 @@ def variant_save(
         variant.active = bool(active)
         variant.save()
         audit_record(hub=hub, actor=actor, action="shop.variant", subject=product,
-                     summary=f"Saved {variant} of {product.name}")  # fmt: skip
+                     summary=gettext_noop("Saved %(variant)s of %(product)s"),
+                     params={"variant": str(variant), "product": product.name})  # fmt: skip
     return variant
 
 
@@ -185,7 +201,14 @@ def cycle_save(
         cycle = cycle or OrderCycle(hub=hub)
         cycle.name, cycle.opens_at, cycle.closes_at = name, opens_at, closes_at
         cycle.save()
-        audit_record(hub=hub, actor=actor, action="shop.cycle", subject=cycle, summary=f"Saved the order cycle {name}")
+        audit_record(
+            hub=hub,
+            actor=actor,
+            action="shop.cycle",
+            subject=cycle,
+            summary=gettext_noop("Saved the order cycle %(name)s"),
+            params={"name": name},
+        )
     return cycle
 
 
@@ -201,7 +224,8 @@ def fulfilment_add(
             hub=hub, cycle=cycle, kind=kind, name=name, fee_minor=fee_minor
         )
         audit_record(hub=hub, actor=actor, action="shop.fulfilment", subject=cycle,
-                     summary=f"Added {kind} {name} to {cycle.name}")  # fmt: skip
+                     summary=gettext_noop("Added %(kind_word)s %(name)s to %(cycle)s"),
+                     params={"kind_word": kind.capitalize(), "name": name, "cycle": cycle.name})  # fmt: skip
     return option
 
 
@@ -796,8 +820,10 @@ def order_refund(
             order.save(update_fields=["refunded_minor", "refunded_paid_minor"])
             _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
             audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
-                         summary=f"Refunded {money_format(amount_minor, credit_unit_of(hub=hub), hub.locale)} of order "
-                         f"{order.id} to {to}: {reason}",
+                         summary=gettext_noop("Refunded %(amount)s of order #%(order)s to the card: %(reason)s")
+                         if to == RefundTo.CARD
+                         else gettext_noop("Refunded %(amount)s of order #%(order)s to credit: %(reason)s"),
+                         params={"amount": audit_money(amount_minor, order.unit), "order": order.id, "reason": reason},
                          data={"amount_minor": amount_minor, "to": to})  # fmt: skip
             if money_minor:
                 assert order.payment_id is not None  # checked by _card_refund_check

@@ -129,8 +129,10 @@ def test_finance_adds_paid_credit_with_a_comment_that_shows_in_the_history(finan
     txn = Transaction.objects.with_scopes_disabled().get(kind="adjustment")
     assert txn.reason == "Box missing leeks" and txn.actor.email == "finance@example.org"
     page = finance_client.get(reverse("customer_detail", args=[hub.slug, marie.id])).content.decode()
-    assert "Box missing leeks" in page and "12,50\u00a0€" in page
-    assert "Added 12,50\u00a0€: Box missing leeks" in page  # the audit line on the customer's page
+    assert "Box missing leeks" in page and "€12.50" in page
+    assert "Added €12.50: Box missing leeks" in page  # the audit line on the customer's page
+    french = finance_client.get(reverse("customer_detail", args=[hub.slug, marie.id]), HTTP_ACCEPT_LANGUAGE="fr")
+    assert "A ajouté 12,50\u00a0€ : Box missing leeks" in french.content.decode()  # read in the reader's language
 
 
 def test_granted_credit_expires_at_the_end_of_the_chosen_day_in_the_hubs_time(finance_client, hub, marie):
