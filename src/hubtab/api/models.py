@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
 
 
 class Scope(models.TextChoices):
-    CUSTOMERS_READ = "customers:read", "Read customers"
-    CUSTOMERS_WRITE = "customers:write", "Create customers"
-    ACCOUNTS_READ = "accounts:read", "Read accounts and entries"
-    ACCOUNTS_WRITE = "accounts:write", "Move credit: credits, debits, charges, holds, limits"
+    CUSTOMERS_READ = "customers:read", _("Read customers")
+    CUSTOMERS_WRITE = "customers:write", _("Create customers")
+    ACCOUNTS_READ = "accounts:read", _("Read accounts and entries")
+    ACCOUNTS_WRITE = "accounts:write", _("Move credit: credits, debits, charges, holds, limits")
 
 
 class ApiToken(models.Model):
@@ -34,6 +35,12 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) at {self.hub}"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """What the token may do, in the reader's language."""
+        labels = dict(Scope.choices)
+        return [str(labels.get(scope, scope)) for scope in self.scopes]
 
 
 class IdempotencyRecord(models.Model):

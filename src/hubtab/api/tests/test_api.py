@@ -245,3 +245,14 @@ def test_the_interactive_reference_renders_in_a_browser_under_our_content_policy
 
     screenshot(page, "api-reference-laptop")
     page.close()
+
+
+def test_the_owners_api_page_names_the_scopes_in_the_readers_language(client, hub, token):
+    from hubtab.core.models import Role
+    from hubtab.core.services import membership_grant, user_create
+
+    owner = user_create(email="owner@example.org", password="pw-long-enough", email_verified=True)
+    membership_grant(hub=hub, user=owner, role=Role.OWNER)
+    client.force_login(owner)
+    page = client.get(reverse("api_tokens", args=[hub.slug]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Lire les clients" in page and "Mouvementer le crédit" in page and "Read customers" not in page
