@@ -4,8 +4,10 @@ catalogue, order cycles, packing and completion. Views parse, check, call a serv
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -123,7 +125,10 @@ def _credit_box(hub: Hub, record: Customer, unit: Unit) -> dict[str, Any]:
 def _price_label(pricer: Pricer, variant: Variant) -> str:
     price = _money(pricer.hub, pricer.unit, pricer.variant(variant))
     if variant.by_weight:
-        return _("%(price)s / kg, about %(grams)s g each") % {"price": price, "grams": variant.estimated_grams}
+        return _("%(price)s / kg, about %(grams)s g each") % {
+            "price": price,
+            "grams": format_decimal(variant.estimated_grams or 0, locale=reader_locale()),
+        }
     return price
 
 
@@ -420,6 +425,11 @@ def _paid_checkout_outcome(request: HttpRequest, record: Customer, waiting: Chec
     return redirect("shop_cart", hub_slug=hub.slug)
 
 
+def _kilos(grams: int) -> str:
+    """Grams as kilograms, the reader's way: "1.35" in English, "1,35" in French."""
+    return format_decimal(Decimal(grams) / 1000, format="#,##0.###", locale=reader_locale())
+
+
 def _event_note(note: str) -> str:
     """An event's note in the reader's language where Hubtab wrote it ("Order #12")."""
     found = re.fullmatch(r"Order #(\d+)", note)
@@ -455,8 +465,8 @@ def _order_view(hub: Hub, order: Order, *, for_crew: bool = False) -> dict[str, 
                 "final": _money(hub, unit, line.final_minor),
                 "changed": line.final_minor != line.estimated_minor,
                 "unit_price": _money(hub, unit, line.unit_price_minor),
-                "estimated_kg": f"{(line.estimated_grams or 0) / 1000:.3f}".rstrip("0").rstrip("."),
-                "packed_kg": f"{line.packed_grams / 1000:.3f}".rstrip("0").rstrip(".") if line.packed_grams else "",
+                "estimated_kg": _kilos(line.estimated_grams or 0),
+                "packed_kg": _kilos(line.packed_grams) if line.packed_grams else "",
             }
             for line in lines
         ],

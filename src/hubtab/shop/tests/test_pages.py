@@ -75,7 +75,7 @@ def test_the_owner_adds_a_tier_and_a_product_sold_by_weight(client, hub, owner):
     assert (variant.product.name, variant.price_minor, variant.by_weight, variant.estimated_grams) == (
         "Whole chicken", 1200, True, 1500)  # fmt: skip
     page = _text(client.get(url))
-    assert "€12.00 / kg, about 1500 g each" in page and "€9.50" in page
+    assert "€12.00 / kg, about 1,500 g each" in page and "€9.50" in page
 
 
 def test_a_product_without_a_price_or_weight_is_refused_with_a_reason_and_nothing_is_saved(client, hub, owner):
@@ -392,3 +392,17 @@ def test_an_orders_postings_read_in_the_readers_language_in_the_customers_histor
     assert f"Order #{order.id}" in _text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
     french = _text(client.get(url, HTTP_ACCEPT_LANGUAGE="fr"))
     assert f"Commande n° {order.id}" in french and f"Order #{order.id}" not in french
+
+
+def test_weights_are_written_the_readers_way(client, shop, support):
+    from hubtab.shop.services import order_complete, order_pack
+
+    marie = shop.customer(credit_minor=5000)
+    order = shop.place(marie, {shop.chicken.id: 1})
+    order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={_line(order).id: (1, 1350)})
+    order_complete(hub=shop.hub, actor=None, order_id=order.id)
+    client.force_login(support)
+    url = reverse("shop_order", args=[shop.hub.slug, order.id])
+    assert "1.35 kg" in _text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    french = _text(client.get(url, HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "1,35 kg" in french and "1,5 kg" in french and "1.35" not in french
