@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -490,10 +491,13 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
     form = BulkCreditForm(request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub))
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
         tag = form.cleaned_data["tag"]
-        if request.POST.get("confirm") != "yes":  # first show who and how much, then post
+        # First show who and how much; post only what was shown (changed since: shown again).
+        shown = hashlib.sha256(repr((tag, sorted(fields.items()))).encode()).hexdigest()[:20]
+        if request.POST.get("confirm") != shown:
             reached = customers_in_use(hub=hub, tag=tag).order_by(Lower("last_name"), Lower("first_name"), "id")
             count = reached.count()
             preview: dict[str, Any] = {
+                "confirm": shown,
                 "count": count,
                 "each": money_format(fields["amount_minor"], unit, reader_locale()),
                 "total": money_format(fields["amount_minor"] * count, unit, reader_locale()),

@@ -252,7 +252,12 @@ def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie)
     assert checked.status_code == 200 and "2 customers get €5.00 each: €10.00 in all." in page
     assert "Marie Dubois" in page and "Hugo" not in page
     assert (_balance(hub, marie), _balance(hub, lea)) == (0, 0)
-    response = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), {**form, "confirm": "yes"})
+    confirm = checked.context["preview"]["confirm"]
+    changed = finance_client.post(reverse("customers_credit_many", args=[hub.slug]),
+                                  {**form, "amount": "50", "confirm": confirm})  # fmt: skip
+    assert changed.status_code == 200 and "€50.00 each" in changed.content.decode()  # shown again, not posted
+    assert (_balance(hub, marie), _balance(hub, lea)) == (0, 0)
+    response = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), {**form, "confirm": confirm})
     assert response.status_code == 302
     assert (_balance(hub, marie), _balance(hub, lea), _balance(hub, hugo)) == (500, 500, 0)
     assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.add_granted").count() == 2
