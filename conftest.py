@@ -15,6 +15,15 @@ from hubtab.ledger.services import SystemAccount
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
+    # Markers for a quick pass (`pytest -m "not slow"`), set from the fixtures a test uses.
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "localstripe_url" in fixtures:
+            item.add_marker(pytest.mark.stripe)
+        if fixtures & {"browser", "localstripe_url"} or item.module.__name__.endswith("test_permissions"):
+            item.add_marker(pytest.mark.slow)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
