@@ -109,6 +109,14 @@ class CreditSettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Account holder, IBAN and BIC, shown to customers who top up by transfer. Empty: not offered."),
     )
+    morning_hour = forms.TypedChoiceField(
+        label=_("Scheduled payments run at"),
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Each day, in the hub's time: automatic top-ups (and billing) are charged from then on."),
+    )
     topup_bonus_percent = forms.DecimalField(
         label=_("Top-up bonus (%)"),
         min_value=Decimal(0),
@@ -139,6 +147,7 @@ class CreditSettingsForm(forms.Form):
             "topup_bonus_percent": settings.topup_bonus_percent,
             "card_backed_floor": settings.card_backed_floor,
             "bank_transfer_details": settings.bank_transfer_details,
+            "morning_hour": settings.morning_hour,
         }
 
     def clean_topup_presets(self) -> list[Decimal]:
@@ -165,6 +174,8 @@ class CreditSettingsForm(forms.Form):
             "card_backed_floor": self.cleaned_data["card_backed_floor"],
             "bank_transfer_details": self.cleaned_data["bank_transfer_details"].strip(),
         }
+        if self.cleaned_data.get("morning_hour") is not None:  # left out of the form: unchanged
+            fields["morning_hour"] = self.cleaned_data["morning_hour"]
         presets = []
         for value in self.cleaned_data["topup_presets"]:
             try:

@@ -37,6 +37,8 @@ class CreditSettings(models.Model):
     # Shown to customers who choose to pay by bank transfer; empty: transfers are not offered.
     bank_transfer_details = models.TextField(blank=True, max_length=1000)
     topup_bonus_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    # The local hour at which scheduled money work (automatic top-ups, billing) runs each day.
+    morning_hour = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

@@ -52,6 +52,7 @@ SETTINGS_FIELDS = (
     "topup_bonus_percent",
     "card_backed_floor",
     "bank_transfer_details",
+    "morning_hour",
 )
 
 
@@ -122,6 +123,9 @@ def _settings_check(settings: CreditSettings) -> None:
     bonus = settings.topup_bonus_percent
     if not isinstance(bonus, Decimal) or not Decimal(0) <= bonus <= Decimal(100):
         raise DomainError("validation_error", _("The top-up bonus is a percentage between 0 and 100."))
+    hour = settings.morning_hour
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise DomainError("validation_error", _("The morning hour is a whole hour from 0 to 23."))
 
 
 # --- the hub's unit of credit, its prices and bundles ---------------------------------------------

@@ -1,8 +1,9 @@
-"""Dates and times formatted in a hub's locale (Babel), to sit beside its money."""
+"""Dates and times: formatted in a locale (Babel), and a hub's morning on a given day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
@@ -20,3 +21,12 @@ def moment_short(value: datetime, locale: str) -> str:
 def moment_recent(value: datetime, locale: str) -> str:
     """'23 Nov, 07:01': the year left out, for lists of recent activity."""
     return format_datetime(value, "d MMM, HH:mm", tzinfo=value.tzinfo, locale=locale)
+
+
+def morning_of(day: date, *, timezone_name: str, hour: int) -> datetime:
+    """The moment `hour`:00 comes on `day` in a hub's time zone, when its scheduled money work runs.
+    Computed per date, so it stays at that local hour across daylight-saving changes; an hour the
+    spring change skips is taken as the first moment after it."""
+    zone = ZoneInfo(timezone_name)
+    # Through UTC and back: a wall time that exists is unchanged, a skipped one moves past the gap.
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC).astimezone(zone)

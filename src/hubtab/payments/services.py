@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
 from hubtab.accounts.services import account_floor_change, purchase_legs, purchase_refund_legs
-from hubtab.core.dates import moment_short
+from hubtab.core.dates import moment_short, morning_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale, unit_get
@@ -665,7 +665,6 @@ def refunds_reconcile() -> int:
 # --- auto top-up ----------------------------------------------------------------------------------
 
 # Interval top-ups are charged from this hour of the hub's morning on.
-AUTO_TOP_UP_HOUR = 6
 
 
 def auto_top_up_set(
@@ -773,7 +772,7 @@ def _auto_payment_due(rule: AutoTopUp, now: datetime) -> Payment | None:
             credits = locked.amount_minor or (locked.target_minor or 0) - balance
             return _auto_payment_create(rule, credits, key=f"auto-{rule.id}-crossing-{locked.crossings}")
     local = timezone.localtime(now, ZoneInfo(hub.timezone))
-    if local.hour < AUTO_TOP_UP_HOUR:
+    if local < morning_of(local.date(), timezone_name=hub.timezone, hour=credit_settings_of(hub=hub).morning_hour):
         return None
     key = f"auto-{rule.id}-{_period_label(rule, local)}"
     if Payment.objects.with_scopes_disabled().filter(hub=hub, key=key).exists():

@@ -321,3 +321,16 @@ def test_an_english_1_500_is_fifteen_hundred_and_above_the_usual_range_it_is_con
     assert confirmed.status_code == 302 and _balance(other_hub, sam) == 150_000
     small = _post(riverside_finance_client, other_hub, sam, action="add_paid", amount="15", comment="Gift")
     assert small.status_code == 302 and _balance(other_hub, sam) == 151_500  # within the range: no question
+
+
+def test_the_morning_hour_is_set_in_the_credit_settings_and_checked(finance_client, hub, finance):
+    assert credit_settings_of(hub=hub).morning_hour == 5  # the default
+    credit_settings_update(hub=hub, actor=finance, morning_hour=7)
+    assert credit_settings_of(hub=hub).morning_hour == 7
+    for wrong in (24, -1, "5", True):
+        with pytest.raises(DomainError):
+            credit_settings_update(hub=hub, actor=finance, morning_hour=wrong)
+    assert credit_settings_of(hub=hub).morning_hour == 7
+    assert (
+        "Scheduled payments run at" in finance_client.get(reverse("credit_settings", args=[hub.slug])).content.decode()
+    )

@@ -70,8 +70,8 @@ def test_an_interval_rule_charges_once_a_month_in_the_hubs_morning(stripe_hub, m
     card = _saved_card(stripe_hub, marie, localstripe_url)
     auto_top_up_set(hub=stripe_hub, customer=marie, card_id=card.id, kind="interval", period="month",
                     amount_minor=1000)  # fmt: skip
-    assert auto_top_ups_run(now=datetime(2026, 12, 1, 5, 30, tzinfo=PARIS))["charged"] == 0  # too early
-    assert auto_top_ups_run(now=datetime(2026, 12, 1, 6, 10, tzinfo=PARIS))["charged"] == 1
+    assert auto_top_ups_run(now=datetime(2026, 12, 1, 4, 30, tzinfo=PARIS))["charged"] == 0  # before 05:00
+    assert auto_top_ups_run(now=datetime(2026, 12, 1, 5, 10, tzinfo=PARIS))["charged"] == 1  # the hub's morning
     assert auto_top_ups_run(now=datetime(2026, 12, 20, 9, 0, tzinfo=PARIS))["charged"] == 0
     assert auto_top_ups_run(now=datetime(2027, 1, 1, 7, 0, tzinfo=PARIS))["charged"] == 1
     assert _balance(stripe_hub, marie) == 2000 + 1000 + 1000
