@@ -43,7 +43,7 @@ class AmountField(forms.DecimalField):
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # django-stubs: IntegerField
         if value in self.empty_values:
             return None
-        locale = _locale()
+        locale = reader_locale()
         if isinstance(value, Decimal):
             amount = value
         else:
@@ -58,11 +58,6 @@ class AmountField(forms.DecimalField):
                 code="max_value",
             )
         return amount
-
-
-def _locale() -> str:
-    """The language of the person typing, as Babel names it."""
-    return reader_locale()
 
 
 def amount_field(label: Any, **kwargs: Any) -> forms.DecimalField:
@@ -154,7 +149,7 @@ class CreditSettingsForm(forms.Form):
         values = []
         for word in self.cleaned_data["topup_presets"].replace(";", " ").split():
             try:
-                values.append(amount_parse(word, _locale()))
+                values.append(amount_parse(word, reader_locale()))
             except DomainError as exc:
                 raise forms.ValidationError(
                     _("%(word)s is not an amount. %(how)s") % {"word": word, "how": exc.message}
@@ -268,8 +263,8 @@ class CreditActionForm(forms.Form):
             "amount",
             _("%(amount)s is more than this hub's largest top-up (%(largest)s). Check the amount, then tick "
               "“Yes, this amount is right” to post it.")
-            % {"amount": money_format(amount_minor, unit, _locale()), "largest": money_format(largest_minor, unit,
-                                                                                                _locale())},
+            % {"amount": money_format(amount_minor, unit, reader_locale()), "largest": money_format(largest_minor, unit,
+                                                                                                reader_locale())},
         )  # fmt: skip
 
 
