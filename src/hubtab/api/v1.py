@@ -18,7 +18,6 @@ from ninja.security import HttpBearer
 from hubtab.accounts.services import (
     CreditAction,
     charge_post,
-    credit_apply,
     order_hold_capture,
     order_hold_place,
     order_hold_void,
@@ -49,7 +48,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.money import unit_get
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list
-from hubtab.crm.services import customer_create
+from hubtab.crm.services import customer_create, customer_credit_apply
 from hubtab.ledger import services as ledger
 from hubtab.ledger.selectors import account_entries, account_state, hold_get
 from hubtab.ledger.types import Posted
@@ -272,10 +271,10 @@ def account_credit(request: HttpRequest, customer_id: ObjectId, payload: CreditI
     """Add paid credit, or granted credit that may expire at `expires_at`."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
-    posted = credit_apply(
+    posted = customer_credit_apply(
         hub=token.hub,
         actor=token.created_by,
-        account_id=customer.account_id,
+        customer=customer,
         action=CreditAction.ADD_GRANTED if payload.kind == "granted" else CreditAction.ADD_PAID,
         amount_minor=payload.amount,
         comment=payload.reason,
@@ -291,8 +290,8 @@ def account_debit(request: HttpRequest, customer_id: ObjectId, payload: DebitIn)
     """Remove credit, within the spending limit."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
-    posted = credit_apply(
-        hub=token.hub, actor=token.created_by, account_id=customer.account_id, action=CreditAction.REMOVE,
+    posted = customer_credit_apply(
+        hub=token.hub, actor=token.created_by, customer=customer, action=CreditAction.REMOVE,
         amount_minor=payload.amount, comment=payload.reason, key=ledger_key(request),
     )  # fmt: skip
     return _posted(token, customer, posted)

@@ -13,6 +13,11 @@ def day_short(value: date, locale: str) -> str:
     return format_date(value, "d MMM", locale=locale)
 
 
+def day_medium(value: date, locale: str) -> str:
+    """'23 Nov 2026' / '23 nov. 2026'"""
+    return format_date(value, "d MMM y", locale=locale)
+
+
 def moment_short(value: datetime, locale: str) -> str:
     """'23 Nov 2026, 07:01' / '23 nov. 2026, 07:01', in the time zone `value` carries."""
     return format_datetime(value, "d MMM y, HH:mm", tzinfo=value.tzinfo, locale=locale)

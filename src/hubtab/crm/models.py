@@ -79,3 +79,77 @@ class Customer(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class ActivityKind(models.TextChoices):
+    """What can happen to a person at a hub; each kind is written by one `events.py` function."""
+
+    CUSTOMER_ADDED = "customer_added", _("Became a customer record")
+    CUSTOMER_ARCHIVED = "customer_archived", _("Archived")
+    CUSTOMER_RESTORED = "customer_restored", _("Restored")
+    ORDER_PLACED = "order_placed", _("Placed an order")
+    ORDER_COMPLETED = "order_completed", _("Order completed")
+    ORDER_EXTRA = "order_extra", _("Extra charged on a completed order")
+    ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+    ORDER_REFUNDED = "order_refunded", _("Order refunded")
+    TOPPED_UP = "topped_up", _("Topped up")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_REFUNDED = "payment_refunded", _("Refunded to the card")
+    CREDIT_ADDED = "credit_added", _("Credit added")
+    CREDIT_REMOVED = "credit_removed", _("Credit removed")
+    ENTRY_REVERSED = "entry_reversed", _("Entry reversed")
+
+
+class Activity(models.Model):
+    """One thing that happened to a person, written in the transaction of the action that caused
+    it (by the acting domain's `events.py`): the timeline, the figures and the CRM read it."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=24, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField()
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    unit = models.CharField(max_length=12, blank=True)
+    # What it is about: "order" 12, "payment" 40, "transaction" 7 (read by the page that links it).
+    ref_kind = models.CharField(max_length=16, blank=True)
+    ref_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    # One row per happening: a retried action or a replayed webhook records nothing twice.
+    key = models.CharField(max_length=120)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "key"], name="activity_unique_key")]
+        indexes = [
+            models.Index(fields=["hub", "customer", "-occurred_at", "-id"], name="activity_timeline"),
+            models.Index(fields=["hub", "kind", "occurred_at"], name="activity_by_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of customer {self.customer_id}"
+
+
+class CustomerFigures(models.Model):
+    """A person's figures, kept up to date by the same events that write their activity (and
+    recomputed from it by `hubtab crm figures rebuild`). Money is in the account's unit."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    first_order_at = models.DateTimeField(null=True, blank=True)  # first completed order
+    last_order_at = models.DateTimeField(null=True, blank=True)  # last completed order: the last purchase
+    orders_completed = models.IntegerField(default=0)
+    spent_minor = models.BigIntegerField(default=0)  # completed orders, less what was refunded of them
+    last_top_up_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(hub="hub")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["hub", "last_order_at"], name="figures_by_last_order"),
+            models.Index(fields=["hub", "spent_minor"], name="figures_by_spent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of customer {self.customer_id}"

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 
 from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
-from hubtab.crm.models import Customer, Tag
+from hubtab.crm.models import Activity, Customer, CustomerFigures, Tag
 from hubtab.crm.search import search_words
 from hubtab.ledger.selectors import accounts_below, balance_subquery
 
@@ -82,3 +82,19 @@ def customers_in_use(*, hub: Hub, tag: str = "") -> QuerySet[Customer]:
     """The hub's customers not archived, or those of them with `tag`: whom a bulk action reaches."""
     customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
     return customers.filter(tags__name=tag) if tag else customers
+
+
+def activity_list(*, hub: Hub, customer: Customer, limit: int = 100) -> list[Activity]:
+    """What happened to the person, newest first: their timeline."""
+    return list(
+        Activity.objects.with_scope(hub=hub)
+        .filter(customer=customer)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def figures_of(*, hub: Hub, customer: Customer) -> CustomerFigures:
+    """The person's kept figures (all empty before anything happened)."""
+    found = CustomerFigures.objects.with_scope(hub=hub).filter(customer=customer).first()
+    return found or CustomerFigures(customer=customer, hub=hub)

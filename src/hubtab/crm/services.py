@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,14 +13,17 @@ from django.utils.translation import gettext_noop
 from django_scopes import scope
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
+from hubtab.accounts.services import CreditAction, credit_apply, credit_apply_many, transaction_correct
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_money, audit_record, membership_grant
+from hubtab.crm import events
 from hubtab.crm.models import Customer, Source, Tag
 from hubtab.crm.selectors import customers_in_use
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import AccountKind
+from hubtab.ledger.types import Posted
 
 EDITABLE = ("email", "first_name", "last_name", "phone", "address", "code")
 
@@ -87,6 +91,7 @@ def customer_create(
         customer.save()
         tags_set(hub=hub, customer=customer, names=tags)
         _link_to_verified_user(customer)
+        events.customer_added(customer=customer, actor=actor)
         if actor is not None:
             audit_record(
                 hub=hub,
@@ -163,8 +168,10 @@ def customer_update(
 
 def customer_archive(*, hub: Hub, customer: Customer, actor: User | None = None) -> Customer:
     with transaction.atomic():
-        customer.archived_at = customer.archived_at or timezone.now()
-        customer.save(update_fields=["archived_at"])
+        if customer.archived_at is None:
+            customer.archived_at = timezone.now()
+            customer.save(update_fields=["archived_at"])
+            events.customer_archived(customer=customer, actor=actor)
         if actor is not None:
             audit_record(
                 hub=hub,
@@ -178,8 +185,10 @@ def customer_archive(*, hub: Hub, customer: Customer, actor: User | None = None)
 
 def customer_unarchive(*, hub: Hub, customer: Customer, actor: User | None = None) -> Customer:
     with transaction.atomic():
-        customer.archived_at = None
-        customer.save(update_fields=["archived_at"])
+        if customer.archived_at is not None:
+            customer.archived_at = None
+            customer.save(update_fields=["archived_at"])
+            events.customer_restored(customer=customer, actor=actor)
         if actor is not None:
             audit_record(
                 hub=hub,
@@ -236,6 +245,47 @@ def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
     return len(account_ids)
 
 
-def customers_account_ids(*, hub: Hub, tag: str = "") -> list[int]:
-    """The accounts of the customers in use at the hub, or of those with `tag`."""
-    return list(customers_in_use(hub=hub, tag=tag).values_list("account_id", flat=True).order_by("account_id"))
+# --- the crew's credit actions on a person's account, each also written in their activity -----------
+
+
+def customer_credit_apply(*, hub: Hub, actor: User | None, customer: Customer, **fields: Any) -> Posted:
+    """accounts.credit_apply on the customer's account, and its line in their activity, together."""
+    with transaction.atomic():
+        posted = credit_apply(hub=hub, actor=actor, account_id=customer.account_id, **fields)
+        _credit_event(customer, posted, actor, fields)
+    return posted
+
+
+def customers_credit_apply(*, hub: Hub, actor: User, tag: str = "", **fields: Any) -> list[Posted]:
+    """The same credit for every customer in use, or every one with `tag`: all or none."""
+    with transaction.atomic():
+        customers = list(customers_in_use(hub=hub, tag=tag).order_by("account_id"))
+        posted = credit_apply_many(hub=hub, actor=actor, account_ids=[c.account_id for c in customers], **fields)
+        for customer, one in zip(customers, posted, strict=True):
+            _credit_event(customer, one, actor, fields)
+    return posted
+
+
+def _credit_event(customer: Customer, posted: Posted, actor: User | None, fields: dict[str, Any]) -> None:
+    amount_minor, comment, action = fields["amount_minor"], fields["comment"].strip(), fields["action"]
+    if action == CreditAction.REMOVE:
+        events.credit_removed(customer=customer, transaction_id=posted.transaction_id, amount_minor=amount_minor,
+                              unit=customer.account.unit, comment=comment, actor=actor)  # fmt: skip
+        return
+    method = fields.get("method", "") if action == CreditAction.EXTERNAL_PAYMENT else ""
+    events.credit_added(
+        customer=customer, transaction_id=posted.transaction_id, amount_minor=amount_minor,
+        unit=customer.hub.currency if method else customer.account.unit, action=action, comment=comment,
+        actor=actor, method=method,
+    )  # fmt: skip
+
+
+def customer_transaction_correct(
+    *, hub: Hub, actor: User, customer: Customer, transaction_id: int, reason: str, key: str
+) -> Posted:
+    """accounts.transaction_correct of an entry in the customer's history, and its activity line."""
+    with transaction.atomic():
+        posted = transaction_correct(hub=hub, actor=actor, transaction_id=transaction_id, reason=reason, key=key)
+        events.entry_reversed(customer=customer, transaction_id=transaction_id, reversal_id=posted.transaction_id,
+                              reason=reason.strip(), actor=actor)  # fmt: skip
+    return posted

@@ -39,11 +39,9 @@ from hubtab.accounts.selectors import (
 from hubtab.accounts.services import (
     account_rules_set,
     credit_apply,
-    credit_apply_many,
     organisation_create,
     organisation_member_remove,
     organisation_member_set,
-    transaction_correct,
 )
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
@@ -65,21 +63,26 @@ from hubtab.crm.access import own_record_or_404
 from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm, StatementPeriodForm
 from hubtab.crm.models import Customer
+from hubtab.crm.presenters import figures_view, timeline_lines
 from hubtab.crm.selectors import (
     LIST_ORDERS,
+    activity_list,
     customer_get,
     customer_list,
     customer_records_of_user,
     customers_by_account,
     customers_in_use,
+    figures_of,
     tag_names,
 )
 from hubtab.crm.services import (
     customer_archive,
     customer_create,
+    customer_credit_apply,
+    customer_transaction_correct,
     customer_unarchive,
     customer_update,
-    customers_account_ids,
+    customers_credit_apply,
     customers_floor_apply,
 )
 from hubtab.crm.statements import statement_csv, statement_for, statement_pdf
@@ -218,9 +221,14 @@ def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     customer = _customer_or_404(hub, customer_id)
     summary = _account_summary(hub, customer, last=100)
     events = audit_list(hub=hub, subjects=[customer, customer.account])[:50]
+    figures = figures_view(hub=hub, figures=figures_of(hub=hub, customer=customer), unit_code=customer.account.unit)
+    timeline = timeline_lines(hub=hub, activities=activity_list(hub=hub, customer=customer, limit=100))
     return render(
-        request, "crm/customer_detail.html", {"hub": hub, "customer": customer, "summary": summary, "events": events}
-    )
+        request,
+        "crm/customer_detail.html",
+        {"hub": hub, "customer": customer, "summary": summary, "events": events, "figures": figures,
+         "timeline": timeline},
+    )  # fmt: skip
 
 
 def _customer_or_404(hub: Hub, customer_id: int) -> Customer:
@@ -395,7 +403,7 @@ def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     elif request.method == "POST" and not posted_rules and form.is_valid():
         if (fields := form.for_service()) is not None:
             try:
-                credit_apply(hub=hub, actor=request_user(request), account_id=customer.account_id, **fields)
+                customer_credit_apply(hub=hub, actor=request_user(request), customer=customer, **fields)
             except DomainError as exc:
                 form.add_error("amount" if exc.code == "insufficient_funds" else None, exc.message)
             else:
@@ -434,9 +442,10 @@ def customer_transaction_reverse(request: HttpRequest, hub: Hub, customer_id: in
     form = ReverseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            transaction_correct(
+            customer_transaction_correct(
                 hub=hub,
                 actor=request_user(request),
+                customer=customer,
                 transaction_id=transaction_id,
                 reason=form.cleaned_data["reason"],
                 key=f"crew-reverse:{form.cleaned_data['key']}",
@@ -506,9 +515,7 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
             }
             return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form, "preview": preview})
         try:
-            posted = credit_apply_many(
-                hub=hub, actor=request_user(request), account_ids=customers_account_ids(hub=hub, tag=tag), **fields
-            )
+            posted = customers_credit_apply(hub=hub, actor=request_user(request), tag=tag, **fields)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

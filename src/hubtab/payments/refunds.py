@@ -17,6 +17,7 @@ from hubtab.core.services import audit_money, audit_record
 from hubtab.ledger import services as ledger
 from hubtab.ledger.models import Account
 from hubtab.ledger.services import SystemAccount
+from hubtab.payments import events
 from hubtab.payments.gateway import GatewayUnavailable
 from hubtab.payments.keys import gateway_for
 from hubtab.payments.models import (
@@ -97,6 +98,7 @@ def payment_refund_prepare(
         refund.save(update_fields=["transaction_id"])
         payment.refunded_minor += amount_minor
         payment.save(update_fields=["refunded_minor"])
+        events.payment_refunded(payment=payment, refund=refund, actor=actor)
         audit_record(
             hub=hub, actor=actor, action="payment.refund", subject=account,
             summary=gettext_noop("Refunded %(amount)s to the card: %(reason)s"),

@@ -24,6 +24,7 @@ from hubtab.ledger.models import Account
 from hubtab.ledger.selectors import account_state
 from hubtab.ledger.services import SystemAccount
 from hubtab.messaging.services import delivery_queue
+from hubtab.payments import events
 from hubtab.payments.cards import _card_known, _card_save
 from hubtab.payments.gateway import CardFacts, GatewayUnavailable, IntentState, PaymentGateway
 from hubtab.payments.keys import _gateway_customer, gateway_for
@@ -155,11 +156,17 @@ def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Paymen
 
 
 def _status_set(payment: Payment, status: str, failure: str = "") -> None:
-    Payment.objects.with_scopes_disabled().filter(id=payment.id).exclude(status__in=_FINAL).update(
-        status=status, failure_message=failure[:300], updated_at=timezone.now()
-    )
-    payment.status = status
-    payment.failure_message = failure[:300]
+    with transaction.atomic():
+        changed = (
+            Payment.objects.with_scopes_disabled()
+            .filter(id=payment.id)
+            .exclude(status__in=_FINAL)
+            .update(status=status, failure_message=failure[:300], updated_at=timezone.now())
+        )
+        payment.status = status
+        payment.failure_message = failure[:300]
+        if changed and status == PaymentStatus.FAILED:
+            events.payment_failed(payment=payment)
 
 
 def payment_refresh(*, hub: Hub, payment: Payment) -> Payment:
@@ -220,6 +227,8 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
             payment.failure_message = state.failure_message[:300]
             payment.updated_at = timezone.now()
             payment.save(update_fields=["status", "failure_message", "updated_at"])
+            if payment.status == PaymentStatus.FAILED:
+                events.payment_failed(payment=payment)
     return payment
 
 
@@ -256,6 +265,7 @@ def _credit_post(
     payment.failure_message = ""
     payment.settled_at = payment.updated_at = now
     payment.save(update_fields=["status", "transaction_id", "failure_message", "settled_at", "updated_at"])
+    events.customer_topped_up(payment=payment, actor=actor)
     if payment.customer_id is not None:
         _receipt_queue(hub, payment, quote, card)
     transaction.on_commit(partial(_succeeded_announce, hub, payment.id))

@@ -49,6 +49,7 @@ from hubtab.payments.services import (
     refund_send,
     topup_start,
 )
+from hubtab.shop import events
 from hubtab.shop.models import (
     Cart,
     CheckoutPayment,
@@ -398,6 +399,7 @@ def _order_place_locked(
         _event(order, OrderEventKind.HELD, quote.credit_minor)
     if owed:
         Order.objects.with_scopes_disabled().filter(id__in=[o.id for o in owed]).update(carried_into=order)
+    events.order_placed(order=order)
     return order
 
 
@@ -580,6 +582,7 @@ def order_extra_add(
                 _event(order, OrderEventKind.CAPTURED, taken, actor=actor)
             if amount - taken:
                 _event(order, OrderEventKind.OWED, amount - taken, actor=actor)
+            events.order_extra_charged(order=order, line_id=line.id, amount_minor=amount, name=name, actor=actor)
     return order
 
 
@@ -689,6 +692,7 @@ def order_complete(
             _event(carried, OrderEventKind.SETTLED, carried.owed_minor, note=_reference(hub, order), actor=actor)
             carried.owed_minor = 0
             carried.save(update_fields=["owed_minor"])
+        events.order_completed(order=order, actor=actor)
     return order
 
 
@@ -722,6 +726,7 @@ def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "
         order.released_minor = order.held_minor
         order.save(update_fields=["status", "cancelled_at", "released_minor"])
         _event(order, OrderEventKind.CANCELLED, order.held_minor or None, note=(reason or "").strip(), actor=actor)
+        events.order_cancelled(order=order, actor=actor, reason=(reason or "").strip())
     return order
 
 
@@ -819,6 +824,8 @@ def order_refund(
             order.refunded_paid_minor += paid_minor
             order.save(update_fields=["refunded_minor", "refunded_paid_minor"])
             _event(order, OrderEventKind.REFUNDED_CREDIT, amount_minor, note=reason, actor=actor)
+            events.order_refunded(order=order, amount_minor=amount_minor, key=ledger_key, to=to, reason=reason,
+                                  actor=actor)  # fmt: skip
             audit_record(hub=hub, actor=actor, action="order.refund", subject=order,
                          summary=gettext_noop("Refunded %(amount)s of order #%(order)s to the card: %(reason)s")
                          if to == RefundTo.CARD
