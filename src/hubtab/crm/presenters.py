@@ -53,7 +53,8 @@ def _text(hub: Hub, activity: Activity) -> tuple[str, str]:
         ActivityKind.ORDER_PLACED: (_("Placed order #%(order)s") % order, order_link),
         ActivityKind.ORDER_COMPLETED: (_("Order #%(order)s completed") % order, order_link),
         ActivityKind.ORDER_EXTRA: (
-            _("Extra charged on order #%(order)s: %(name)s") % {**order, "name": data.get("name", "")}, order_link
+            _("Extra charged on order #%(order)s: %(name)s") % {**order, "name": data.get("name", "")},
+            order_link,
         ),
         ActivityKind.ORDER_CANCELLED: (_("Order #%(order)s cancelled") % order, order_link),
         ActivityKind.ORDER_REFUNDED: (

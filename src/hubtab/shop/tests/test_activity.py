@@ -134,14 +134,15 @@ def test_a_reversal_is_on_the_timeline_with_its_reason(shop, finance):
 
 def test_the_customer_page_shows_the_timeline_and_figures(client, shop, finance):
     marie = _mixed_history(shop, finance)
-    second = Order.objects.with_scopes_disabled().filter(customer=marie, status=OrderStatus.COMPLETED).order_by("id").last()
+    completed = Order.objects.with_scopes_disabled().filter(customer=marie, status=OrderStatus.COMPLETED)
+    second = completed.order_by("id").last()
     client.force_login(finance)
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(
         reverse("customer_detail", args=[shop.hub.slug, marie.id])).content.decode()))  # fmt: skip
     assert "Total purchases €30.46" in page
     assert "Orders 2" in page
     assert f"Order #{second.id} refunded to credit: Stale bread" in page
-    assert "Order #{} cancelled: Changed her mind".format(second.id - 1) in page
+    assert f"Order #{second.id - 1} cancelled: Changed her mind" in page
     assert "Topped up by bank transfer" in page
     assert "Credit removed: Double-counted bag" in page
 
