@@ -23,6 +23,7 @@ lint: install
 	@$(VENV)/ruff check src tests bench conftest.py
 	@$(VENV)/ruff format --check --quiet src tests bench conftest.py
 	@$(VENV)/mypy src/hubtab --no-error-summary
+	@mkdir -p var && $(VENV)/lint-imports --no-cache > var/lint-imports.txt 2>&1 || { cat var/lint-imports.txt; exit 1; }
 
 messages: install  ## refresh the translation catalogues from the code, then compile them (needs gettext)
 	@cd src/hubtab && ../../$(VENV)/django-admin makemessages --all --settings=hubtab.settings --ignore "*/tests/*" -e html,txt,py

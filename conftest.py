@@ -9,7 +9,7 @@ import pytest
 from hubtab.core.services import hub_create
 from hubtab.ledger import services
 from hubtab.ledger.models import AccountKind
-from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import SystemAccount
 
 
 def pytest_collection_modifyitems(config, items):

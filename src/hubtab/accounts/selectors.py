@@ -21,6 +21,7 @@ from hubtab.accounts.models import (
     OrganisationSpend,
     UnitPrice,
 )
+from hubtab.accounts.models import PaymentPolicy as PaymentPolicy  # the policies' names are part of the face
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, amount_check, currency_unit, money_format, unit_get

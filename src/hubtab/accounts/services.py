@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,12 +34,12 @@ from hubtab.core.money import Unit, amount_check, currency_unit, money_format, r
 from hubtab.core.services import audit_money, audit_record, credit_unit_save
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
-from hubtab.ledger.models import LOT_BEARING_KINDS, Account, AccountKind
-from hubtab.ledger.models import Transaction as LedgerTransaction
 from hubtab.ledger.owners import Owner, OwnerKind, posting_owner
 from hubtab.ledger.selectors import LotDraw
-from hubtab.ledger.services import SystemAccount
-from hubtab.ledger.types import HoldResult, Leg, Posted
+from hubtab.ledger.types import AccountKind, HoldResult, Leg, Posted, SystemAccount
+
+if TYPE_CHECKING:
+    from hubtab.ledger.models import Account
 
 SETTINGS_FIELDS = (
     "enabled",
@@ -300,8 +300,8 @@ EXTERNAL_METHODS = {
 
 
 def _holder_account(hub: Hub, account_id: int) -> Account:
-    account = Account.objects.with_scopes_disabled().filter(hub_id=hub.id, id=account_id).first()
-    if account is None or account.kind not in LOT_BEARING_KINDS:
+    account = ledger_selectors.holder_get(hub_id=hub.id, account_id=account_id)
+    if account is None:
         raise DomainError("account_not_found", _("That customer account does not exist at this hub."))
     return account
 
@@ -423,6 +423,39 @@ def purchase_legs(*, hub: Hub, account: Account, quote: Quote, source_code: str)
     return legs
 
 
+def topup_credit_post(
+    *, hub: Hub, account_id: int, quote: Quote, key: str, source_code: str, memo: str, actor_id: int | None,
+    reason: str,
+) -> Posted:  # fmt: skip
+    """Post the credit a payment bought (its price from `source_code`, the payment's clearing or
+    money received by hand), once per `key`: what the payments domain calls when money arrives."""
+    account = ledger_selectors.account_get(hub_id=hub.id, account_id=account_id)
+    return ledger.transaction_post(
+        hub_id=hub.id, key=key, legs=purchase_legs(hub=hub, account=account, quote=quote, source_code=source_code),
+        kind="top_up", memo=memo, actor_id=actor_id, reason=reason,
+    )  # fmt: skip
+
+
+def topup_refund_post(
+    *, hub: Hub, account_id: int, quote: Quote, key: str, source_code: str, memo: str, actor_id: int | None,
+    reason: str,
+) -> Posted:  # fmt: skip
+    """Take back the paid credit a refund to the card returns (`quote.paid_minor` of it), refused
+    when the account no longer holds that much paid credit."""
+    account = ledger_selectors.account_get(hub_id=hub.id, account_id=account_id)
+    return ledger.paid_credit_take(
+        hub_id=hub.id, account_id=account.id, amount_minor=quote.paid_minor, key=key,
+        legs=purchase_refund_legs(hub=hub, account=account, quote=quote, source_code=source_code),
+        kind="refund_to_card", memo=memo, actor_id=actor_id, reason=reason,
+    )  # fmt: skip
+
+
+def posting_undo(*, hub: Hub, transaction_id: int, key: str, reason: str) -> Posted:
+    """Post the exact opposite of a posting its owner made and now withdraws (a card refund the
+    gateway refused); the crew's reversals go through `transaction_correct` instead."""
+    return ledger.transaction_reverse(hub_id=hub.id, transaction_id=transaction_id, key=key, reason=reason[:500])
+
+
 def purchase_refund_legs(*, hub: Hub, account: Account, quote: Quote, source_code: str) -> list[Leg]:
     """The opposite of `purchase_legs` for the money and the paid credit (never the bonus): paid
     credit leaves the account and the money goes back out through `source_code`."""
@@ -468,20 +501,11 @@ def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: s
     Only what was posted by hand or over the API: a posting an order, a payment or a card refund
     made is undone through its owner, which keeps its own record of what it took and gave back."""
     reason = (reason or "").strip()
-    posted_before = (
-        LedgerTransaction.objects.with_scopes_disabled()
-        .filter(hub_id=hub.id, id=transaction_id)
-        .values_list("key", "memo")
-        .first()
-    )
+    posted_before = ledger_selectors.transaction_key_memo(hub_id=hub.id, transaction_id=transaction_id)
     owner = posting_owner(posted_before[0]) if posted_before else None
     if owner is not None:
         raise _owned_refusal(owner, posted_before[1] if posted_before else "")
-    holders = list(
-        Account.objects.with_scopes_disabled()
-        .filter(hub_id=hub.id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id)
-        .distinct()
-    )
+    holders = ledger_selectors.holders_of_transaction(hub_id=hub.id, transaction_id=transaction_id)
     with transaction.atomic():
         posted = ledger.transaction_reverse(
             hub_id=hub.id, transaction_id=transaction_id, key=key, reason=reason, actor_id=actor.id
@@ -533,17 +557,11 @@ def charge_post(
     reference = (reference or "").strip()
     if not reference:
         raise DomainError("validation_error", _("Give the order's reference."))
-    # The customer's account and the hub's sales accounts in one query (this runs on every order).
-    found = list(
-        Account.objects.with_scopes_disabled().filter(
-            Q(id=account_id, kind__in=LOT_BEARING_KINDS) | Q(code=SystemAccount.SALES, kind=AccountKind.SYSTEM),
-            hub_id=hub.id,
-        )
-    )
-    account = next((a for a in found if a.id == account_id and a.kind in LOT_BEARING_KINDS), None)
+    # The customer's account and the hub's sales account in one query (this runs on every order).
+    account, sales = ledger_selectors.holder_and_system_get(hub_id=hub.id, account_id=account_id,
+                                                            code=SystemAccount.SALES)  # fmt: skip
     if account is None:
         raise DomainError("account_not_found", _("That customer account does not exist at this hub."))
-    sales = next((a for a in found if a.code == SystemAccount.SALES and a.unit == account.unit), None)
     sales = sales or ledger.account_system_get(hub_id=hub.id, code=SystemAccount.SALES, unit=account.unit)
     return ledger.transaction_post(
         hub_id=hub.id,
@@ -625,8 +643,11 @@ def account_floor_change(*, hub: Hub, account_id: int, floor_minor: int, why: st
     return True
 
 
-def account_rules_set(*, hub: Hub, actor: User, account_id: int, floor_minor: int, payment_policy: str) -> None:
-    """One customer's own spending limit and payment policy ("" for the hub's policy)."""
+def account_rules_set(
+    *, hub: Hub, actor: User | None, account_id: int, floor_minor: int, payment_policy: str | None = None
+) -> None:
+    """One customer's own spending limit and payment policy ("" for the hub's policy; None leaves
+    it as it is), audited: the pages and the API both change them here."""
     if payment_policy and payment_policy not in PaymentPolicy.values:
         raise DomainError("validation_error", _("Choose a payment policy."))
     amount_check(floor_minor, allow_zero=True, allow_negative=True)
@@ -639,7 +660,7 @@ def account_rules_set(*, hub: Hub, actor: User, account_id: int, floor_minor: in
             changes["floor_minor"] = [account.floor_minor, floor_minor]
             ledger.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor_minor)
         rules, _created = AccountRules.objects.with_scopes_disabled().get_or_create(hub=hub, account_id=account.id)
-        if rules.payment_policy != payment_policy:
+        if payment_policy is not None and rules.payment_policy != payment_policy:
             changes["payment_policy"] = [rules.payment_policy, payment_policy]
             rules.payment_policy = payment_policy
             rules.updated_at = timezone.now()

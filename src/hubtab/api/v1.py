@@ -17,8 +17,7 @@ from ninja.security import HttpBearer
 
 from hubtab.accounts.services import (
     CreditAction,
-    charge_post,
-    order_hold_capture,
+    account_rules_set,
     order_hold_place,
     order_hold_void,
 )
@@ -48,8 +47,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.money import unit_get
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list
-from hubtab.crm.services import customer_create, customer_credit_apply
-from hubtab.ledger import services as ledger
+from hubtab.crm.services import customer_charge, customer_create, customer_credit_apply, customer_hold_capture
 from hubtab.ledger.selectors import account_entries, account_state, hold_get
 from hubtab.ledger.types import Posted
 
@@ -247,7 +245,7 @@ def account_patch(request: HttpRequest, customer_id: ObjectId, payload: FloorIn)
     """Set the account's spending limit (floor)."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
-    ledger.account_floor_set(hub_id=token.hub_id, account_id=customer.account_id, floor_minor=payload.floor)
+    account_rules_set(hub=token.hub, actor=token.created_by, account_id=customer.account_id, floor_minor=payload.floor)
     return Status(200, _account_out(token, customer.account_id))
 
 
@@ -303,8 +301,8 @@ def account_charge(request: HttpRequest, customer_id: ObjectId, payload: ChargeI
     """Pay an order from the account, into the hub's sales, within the spending limit."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
-    posted = charge_post(
-        hub=token.hub, account_id=customer.account_id, amount_minor=payload.amount, reference=payload.reference,
+    posted = customer_charge(
+        hub=token.hub, customer=customer, amount_minor=payload.amount, reference=payload.reference,
         description=payload.description, key=ledger_key(request), actor=token.created_by,
     )  # fmt: skip
     return _posted(token, customer, posted)
@@ -336,8 +334,8 @@ def account_hold(request: HttpRequest, customer_id: ObjectId, payload: HoldIn) -
 def hold_capture(request: HttpRequest, hold_id: ObjectId, payload: CaptureIn) -> Status[Any]:
     """Take the final amount (the held amount when not given) and release the rest."""
     token = _token(request, Scope.ACCOUNTS_WRITE)
-    order_hold_capture(hub=token.hub, hold_id=hold_id, key=ledger_key(request), amount_minor=payload.amount,
-                       actor=token.created_by)  # fmt: skip
+    customer_hold_capture(hub=token.hub, hold_id=hold_id, key=ledger_key(request), amount_minor=payload.amount,
+                          actor=token.created_by)  # fmt: skip
     return Status(200, _hold_out(token, hold_id))
 
 

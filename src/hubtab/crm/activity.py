@@ -55,11 +55,15 @@ def activity_record(
     return True
 
 
+# A completed order of the shop, or another shop's order paid from credit over the API.
+PURCHASES = (ActivityKind.ORDER_COMPLETED, ActivityKind.CHARGED)
+
+
 def _figures_move(customer: Customer, kind: str, at: datetime, amount_minor: int) -> None:
     """One activity's effect on the figures, as a single UPDATE of increments (no read, so two
     actions on one person at once both count)."""
     changes: dict[str, Any]
-    if kind == ActivityKind.ORDER_COMPLETED:
+    if kind in PURCHASES:
         changes = {
             "orders_completed": F("orders_completed") + 1,
             "spent_minor": F("spent_minor") + amount_minor,
@@ -83,7 +87,7 @@ def _figures_move(customer: Customer, kind: str, at: datetime, amount_minor: int
 
 def figures_computed(*, hub_id: int) -> dict[int, dict[str, Any]]:
     """Every person's figures as their activity gives them, computed from scratch."""
-    completed = Q(kind=ActivityKind.ORDER_COMPLETED)
+    completed = Q(kind__in=PURCHASES)
     rows = (
         Activity.objects.with_scopes_disabled()
         .filter(hub_id=hub_id)

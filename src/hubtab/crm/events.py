@@ -65,3 +65,14 @@ def entry_reversed(
         occurred_at=timezone.now(), ref=Ref("transaction", transaction_id), actor=actor,
         data={"reversal_id": reversal_id, "reason": reason},
     )  # fmt: skip
+
+
+def charged(
+    *, customer: Customer, transaction_id: int, amount_minor: int, unit: str, reference: str, actor: User | None
+) -> None:
+    """An order of another shop paid from credit (over the API): a purchase, like a completed order."""
+    activity_record(
+        customer=customer, kind=ActivityKind.CHARGED, key=f"transaction:{transaction_id}", occurred_at=timezone.now(),
+        amount_minor=amount_minor, unit=unit, ref=Ref("transaction", transaction_id), actor=actor,
+        data={"reference": reference},
+    )  # fmt: skip

@@ -89,6 +89,7 @@ class ActivityKind(models.TextChoices):
     CUSTOMER_RESTORED = "customer_restored", _("Restored")
     ORDER_PLACED = "order_placed", _("Placed an order")
     ORDER_COMPLETED = "order_completed", _("Order completed")
+    CHARGED = "charged", _("Paid an order from credit")
     ORDER_EXTRA = "order_extra", _("Extra charged on a completed order")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
     ORDER_REFUNDED = "order_refunded", _("Order refunded")

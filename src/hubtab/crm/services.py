@@ -13,17 +13,23 @@ from django.utils.translation import gettext_noop
 from django_scopes import scope
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
-from hubtab.accounts.services import CreditAction, credit_apply, credit_apply_many, transaction_correct
+from hubtab.accounts.services import (
+    CreditAction,
+    charge_post,
+    credit_apply,
+    credit_apply_many,
+    order_hold_capture,
+    transaction_correct,
+)
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_money, audit_record, membership_grant
 from hubtab.crm import events
 from hubtab.crm.models import Customer, Source, Tag
-from hubtab.crm.selectors import customers_in_use
+from hubtab.crm.selectors import customers_by_account, customers_in_use
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
-from hubtab.ledger.models import AccountKind
-from hubtab.ledger.types import Posted
+from hubtab.ledger.types import AccountKind, HoldResult, Posted
 
 EDITABLE = ("email", "first_name", "last_name", "phone", "address", "code")
 
@@ -289,3 +295,31 @@ def customer_transaction_correct(
         events.entry_reversed(customer=customer, transaction_id=transaction_id, reversal_id=posted.transaction_id,
                               reason=reason.strip(), actor=actor)  # fmt: skip
     return posted
+
+
+def customer_charge(
+    *, hub: Hub, customer: Customer, amount_minor: int, reference: str, description: str, key: str,
+    actor: User | None = None,
+) -> Posted:  # fmt: skip
+    """An order of another shop (over the API) paid from the customer's credit: a purchase in
+    their figures, like an order of Hubtab's own shop."""
+    with transaction.atomic():
+        posted = charge_post(hub=hub, account_id=customer.account_id, amount_minor=amount_minor, reference=reference,
+                             description=description, key=key, actor=actor)  # fmt: skip
+        events.charged(customer=customer, transaction_id=posted.transaction_id, amount_minor=amount_minor,
+                       unit=customer.account.unit, reference=reference.strip(), actor=actor)  # fmt: skip
+    return posted
+
+
+def customer_hold_capture(
+    *, hub: Hub, hold_id: int, key: str, amount_minor: int | None = None, actor: User | None = None
+) -> HoldResult:
+    """Capture an order's hold (over the API): what is taken is a purchase in the customer's figures."""
+    with transaction.atomic():
+        result = order_hold_capture(hub=hub, hold_id=hold_id, key=key, amount_minor=amount_minor, actor=actor)
+        hold = ledger_selectors.hold_get(hub_id=hub.id, hold_id=hold_id)
+        customer = customers_by_account(hub=hub, account_ids=[hold.account_id]).get(hold.account_id)
+        if customer is not None and result.transaction_id is not None and hold.captured_minor:
+            events.charged(customer=customer, transaction_id=result.transaction_id, amount_minor=hold.captured_minor,
+                           unit=hold.unit, reference=hold.reference, actor=actor)  # fmt: skip
+    return result

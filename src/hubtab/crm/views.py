@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,6 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.forms import AccountRulesForm, AmountField, BulkCreditForm, CreditActionForm, ReverseForm
-from hubtab.accounts.models import Organisation
 from hubtab.accounts.selectors import (
     credit_unit_of,
     organisation_get,
@@ -96,6 +95,9 @@ from hubtab.ledger.selectors import (
     lines_by_transaction,
     reversed_ids,
 )
+
+if TYPE_CHECKING:
+    from hubtab.accounts.models import Organisation
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,12 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.ledger.types import LOT_BEARING_KINDS, AccountKind, LotKind
 
-
-class AccountKind(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    ORGANISATION = "organisation", "Organisation"
-    SYSTEM = "system", "Hub system account"
-
-
-# Customer and organisation accounts hold credit in lots; system accounts are the hub's own books.
-LOT_BEARING_KINDS = (AccountKind.CUSTOMER, AccountKind.ORGANISATION)
+__all__ = [
+    "LOT_BEARING_KINDS", "Account", "AccountKind", "AccountStatus", "Balance", "Entry", "Hold", "HoldStatus", "Lot",
+    "LotKind", "Transaction",
+]  # fmt: skip
 
 
 class AccountStatus(models.TextChoices):
@@ -124,11 +120,6 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
-
-
-class LotKind(models.TextChoices):
-    PAID = "paid", "Paid credit"
-    GRANTED = "granted", "Granted credit"
 
 
 class Lot(models.Model):

@@ -31,6 +31,50 @@ def _account(hub_id: int, account_id: int) -> Account:
     return account
 
 
+def account_get(*, hub_id: int, account_id: int) -> Account:
+    """The account, refused with a clear error when it is not the hub's."""
+    return _account(hub_id, account_id)
+
+
+def holder_get(*, hub_id: int, account_id: int) -> Account | None:
+    """A customer's or organisation's account at the hub (None for anything else)."""
+    return (
+        Account.objects.with_scopes_disabled().filter(hub_id=hub_id, id=account_id, kind__in=LOT_BEARING_KINDS).first()
+    )
+
+
+def holder_and_system_get(*, hub_id: int, account_id: int, code: str) -> tuple[Account | None, Account | None]:
+    """A holder's account and the hub's system account `code` in its unit, in one query (for the
+    postings that run on every order); either is None when it does not exist yet."""
+    found = list(
+        Account.objects.with_scopes_disabled().filter(
+            Q(id=account_id, kind__in=LOT_BEARING_KINDS) | Q(code=code, kind=AccountKind.SYSTEM), hub_id=hub_id
+        )
+    )
+    holder = next((a for a in found if a.id == account_id and a.kind in LOT_BEARING_KINDS), None)
+    system = next((a for a in found if holder and a.code == code and a.unit == holder.unit), None)
+    return holder, system
+
+
+def transaction_key_memo(*, hub_id: int, transaction_id: int) -> tuple[str, str] | None:
+    """A transaction's idempotency key (which names its owner) and memo."""
+    return (
+        Transaction.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, id=transaction_id)
+        .values_list("key", "memo")
+        .first()
+    )
+
+
+def holders_of_transaction(*, hub_id: int, transaction_id: int) -> list[Account]:
+    """The customer and organisation accounts a transaction moved."""
+    return list(
+        Account.objects.with_scopes_disabled()
+        .filter(hub_id=hub_id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id)
+        .distinct()
+    )
+
+
 def account_state(*, hub_id: int, account_id: int) -> AccountState:
     # One query (it answers every API posting): the floor is read from the balance rows, which
     # carry it for the posting function; `ledger verify` checks that they agree with the account.

@@ -36,24 +36,11 @@ from hubtab.ledger.models import (
 )
 from hubtab.ledger.models import Transaction as LedgerTransaction
 from hubtab.ledger.selectors import holders_have_moved
-from hubtab.ledger.types import HoldResult, Leg, Posted, PostRequest
+from hubtab.ledger.types import HoldResult, Leg, Posted, PostRequest, SystemAccount
+
+__all__ = ["SystemAccount"]  # named here too: callers of the ledger have long imported it from its services
 
 logger = logging.getLogger(__name__)
-
-
-class SystemAccount:
-    """Codes of the hub's own accounts; each exists once per hub and unit, opened on first use."""
-
-    PAYMENTS_CLEARING = "payments_clearing"  # money received from a gateway, before it is credit
-    EXTERNAL_PAYMENTS = "external_payments"  # cash, bank transfer, point of sale
-    SALES = "sales"
-    GRANTED_CREDIT_EXPENSE = "granted_credit_expense"  # goodwill, vouchers, bonuses (and their expiry)
-    REFUNDS = "refunds"
-    ADJUSTMENTS = "adjustments"
-    # A hub counting in named credits sells them: the money lands in CREDIT_SALES (in the currency)
-    # and the credits come out of CREDIT_ISSUED (in the unit), so each unit sums to zero.
-    CREDIT_SALES = "credit_sales"
-    CREDIT_ISSUED = "credit_issued"
 
 
 def _engine() -> ModuleType:

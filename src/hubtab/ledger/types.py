@@ -1,9 +1,41 @@
-"""Small frozen values the ledger takes and returns; other packages use these, not the models."""
+"""Small frozen values and the kinds the ledger takes and returns; other packages use these, not the models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import models
+
+
+class AccountKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    ORGANISATION = "organisation", "Organisation"
+    SYSTEM = "system", "Hub system account"
+
+
+# Customer and organisation accounts hold credit in lots; system accounts are the hub's own books.
+LOT_BEARING_KINDS = (AccountKind.CUSTOMER, AccountKind.ORGANISATION)
+
+
+class SystemAccount:
+    """Codes of the hub's own accounts; each exists once per hub and unit, opened on first use."""
+
+    PAYMENTS_CLEARING = "payments_clearing"  # money received from a gateway, before it is credit
+    EXTERNAL_PAYMENTS = "external_payments"  # cash, bank transfer, point of sale
+    SALES = "sales"
+    GRANTED_CREDIT_EXPENSE = "granted_credit_expense"  # goodwill, vouchers, bonuses (and their expiry)
+    REFUNDS = "refunds"
+    ADJUSTMENTS = "adjustments"
+    # A hub counting in named credits sells them: the money lands in CREDIT_SALES (in the currency)
+    # and the credits come out of CREDIT_ISSUED (in the unit), so each unit sums to zero.
+    CREDIT_SALES = "credit_sales"
+    CREDIT_ISSUED = "credit_issued"
+
+
+class LotKind(models.TextChoices):
+    PAID = "paid", "Paid credit"
+    GRANTED = "granted", "Granted credit"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
-from hubtab.ledger.models import Account
-from hubtab.ledger.selectors import account_state
+from hubtab.ledger.selectors import account_get, account_state
 from hubtab.payments.gateway import CardFacts, GatewayUnavailable
 from hubtab.payments.keys import _gateway_customer, gateway_for
 from hubtab.payments.models import (
@@ -83,7 +82,7 @@ def _valid_card_exists(hub: Hub, account_id: int, now: datetime) -> bool:
 
 
 def _limit_suspend(hub: Hub, account_id: int) -> int:
-    account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=account_id)
+    account = account_get(hub_id=hub.id, account_id=account_id)
     if (account.floor_minor or 0) >= 0:
         return 0  # no debt allowed anyway
     with transaction.atomic():

@@ -9,14 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import Quote
-from hubtab.accounts.services import purchase_refund_legs
+from hubtab.accounts.services import posting_undo, topup_refund_post
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale, unit_get
 from hubtab.core.services import audit_money, audit_record
-from hubtab.ledger import services as ledger
-from hubtab.ledger.models import Account
-from hubtab.ledger.services import SystemAccount
+from hubtab.ledger import selectors as ledger_selectors
+from hubtab.ledger.types import SystemAccount
 from hubtab.payments import events
 from hubtab.payments.gateway import GatewayUnavailable
 from hubtab.payments.keys import gateway_for
@@ -79,7 +78,7 @@ def payment_refund_prepare(
         credit_minor = refund_credit_minor(payment, amount_minor)
         if credit_minor <= 0:
             raise DomainError("invalid_amount", _("That amount is too small to give back any credit."))
-        account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
+        account = ledger_selectors.account_get(hub_id=hub.id, account_id=payment.account_id)
         unit = unit_get(hub_id=hub.id, code=payment.unit)
         quote = Quote(currency=payment.currency, price_minor=amount_minor, unit=unit, paid_minor=credit_minor,
                       bonus_minor=0)  # fmt: skip
@@ -87,12 +86,10 @@ def payment_refund_prepare(
             hub=hub, payment=payment, amount_minor=amount_minor, credit_minor=credit_minor, key=key,
             reason=reason[:500], actor=actor,
         )  # fmt: skip
-        posted = ledger.paid_credit_take(
-            hub_id=hub.id, account_id=account.id, amount_minor=credit_minor, key=f"refund:{refund.id}",
-            legs=purchase_refund_legs(
-                hub=hub, account=account, quote=quote, source_code=SystemAccount.PAYMENTS_CLEARING
-            ),
-            kind="refund_to_card", memo=gettext_noop("Refund to card"), actor_id=actor.id, reason=reason,
+        posted = topup_refund_post(
+            hub=hub, account_id=account.id, quote=quote, key=f"refund:{refund.id}",
+            source_code=SystemAccount.PAYMENTS_CLEARING, memo=gettext_noop("Refund to card"), actor_id=actor.id,
+            reason=reason,
         )  # fmt: skip
         refund.transaction_id = posted.transaction_id
         refund.save(update_fields=["transaction_id"])
@@ -136,9 +133,9 @@ def _refund_refused(hub: Hub, refund: PaymentRefund, message: str) -> PaymentRef
         locked = PaymentRefund.objects.with_scopes_disabled().select_for_update().get(id=refund.id)
         if locked.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
             return locked
-        reversal = ledger.transaction_reverse(
-            hub_id=hub.id, transaction_id=locked.transaction_id, key=f"refund-refused:{locked.id}",
-            reason=f"The card refund was refused: {message}"[:500],
+        reversal = posting_undo(
+            hub=hub, transaction_id=locked.transaction_id, key=f"refund-refused:{locked.id}",
+            reason=f"The card refund was refused: {message}",
         )  # fmt: skip
         Payment.objects.with_scopes_disabled().filter(id=locked.payment_id).update(
             refunded_minor=F("refunded_minor") - locked.amount_minor

@@ -13,16 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
-from hubtab.accounts.services import purchase_legs
+from hubtab.accounts.services import topup_credit_post
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import currency_unit, money_format, reader_locale, unit_get
 from hubtab.crm.models import Customer
-from hubtab.ledger import services as ledger
-from hubtab.ledger.models import Account
 from hubtab.ledger.selectors import account_state
-from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import SystemAccount
 from hubtab.messaging.services import delivery_queue
 from hubtab.payments import events
 from hubtab.payments.cards import _card_known, _card_save
@@ -242,7 +240,6 @@ def _credit_post(
     card: CardFacts | None = None,
 ) -> None:
     """Inside the payment's lock: the credit, the payment's new state and the receipt, together."""
-    account = Account.objects.with_scopes_disabled().get(hub_id=hub.id, id=payment.account_id)
     quote = Quote(
         currency=payment.currency, price_minor=payment.price_minor, unit=unit_get(hub_id=hub.id, code=payment.unit),
         paid_minor=payment.paid_minor, bonus_minor=payment.bonus_minor, bundle_name=payment.bundle_name,
@@ -250,11 +247,12 @@ def _credit_post(
     # Stored in Hubtab's words, put in the reader's language when read (ledger.labels).
     memo = memo or CARD_TOP_UP_MEMO
     memo = f"{memo}: {payment.bundle_name}" if payment.bundle_name else memo
-    posted = ledger.transaction_post(
-        hub_id=hub.id,
+    posted = topup_credit_post(
+        hub=hub,
+        account_id=payment.account_id,
+        quote=quote,
         key=f"payment:{payment.id}",
-        legs=purchase_legs(hub=hub, account=account, quote=quote, source_code=source_code),
-        kind="top_up",
+        source_code=source_code,
         memo=memo,
         actor_id=actor.id if actor else payment.created_by_id,
         reason=f"payment {payment.id} ({payment.gateway_ref})",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.services import audit_record
-from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import SystemAccount
 from hubtab.payments.models import (
     Payment,
     PaymentMethod,

@@ -10,9 +10,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hubtab.accounts.models import PaymentPolicy
 from hubtab.accounts.selectors import (
     CreditPrice,
+    PaymentPolicy,
     credit_price_of,
     credit_settings_of,
     credit_unit_of,

@@ -23,8 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hubtab.accounts.models import PaymentPolicy
-from hubtab.accounts.selectors import credit_settings_of, credit_unit_of, topup_quote
+from hubtab.accounts.selectors import PaymentPolicy, credit_settings_of, credit_unit_of, topup_quote
 from hubtab.accounts.services import (
     CreditAction,
     charge_post,
@@ -39,8 +38,8 @@ from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale
 from hubtab.core.services import audit_money, audit_record
 from hubtab.crm.models import Customer
-from hubtab.ledger.models import LotKind
 from hubtab.ledger.selectors import LotDraw, account_state, lots_drawn, transaction_key_used
+from hubtab.ledger.types import LotKind
 from hubtab.payments.models import Payment, PaymentMethod, PaymentRefund, PaymentStatus, RefundStatus
 from hubtab.payments.selectors import hub_takes_cards
 from hubtab.payments.services import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -42,7 +42,6 @@ from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.crm.selectors import customers_by_account, tag_names
 from hubtab.ledger.labels import posting_label
-from hubtab.ledger.models import Account, AccountKind
 from hubtab.ledger.selectors import (
     account_flows_by_week,
     account_list,
@@ -51,9 +50,12 @@ from hubtab.ledger.selectors import (
     holders_have_moved,
     system_account_ids,
 )
-from hubtab.ledger.services import SystemAccount
+from hubtab.ledger.types import AccountKind, SystemAccount
 from hubtab.payments.selectors import transfer_list
 from hubtab.shop.selectors import orders_open_count
+
+if TYPE_CHECKING:
+    from hubtab.ledger.models import Account
 
 CHART_WEEKS = 8
 

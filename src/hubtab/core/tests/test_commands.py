@@ -73,10 +73,25 @@ def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys):
     assert set(kai_units.values_list("unit", flat=True)) == {"KAI"}  # a hub counting in named credits
     _the_demo_shops_have_past_and_open_orders()
     assert ledger_verify() == []
+    _the_demo_customers_have_a_timeline_and_figures_that_hold()
     out = capsys.readouterr().out
     assert "owner@green-valley.example" in out and "hubtab-demo" in out
     call_command("demo")  # a second run keeps what is there
     assert Hub.objects.count() == 3
+
+
+def _the_demo_customers_have_a_timeline_and_figures_that_hold():
+    from hubtab.crm.activity import figures_rebuild
+    from hubtab.crm.models import Activity, CustomerFigures
+
+    green = Hub.objects.get(slug="green-valley")
+    kinds = set(Activity.objects.with_scopes_disabled().filter(hub=green).values_list("kind", flat=True))
+    # Made through the services, the history is on every timeline: money paid in, boxes charged,
+    # welcome credit, shop orders placed, completed, cancelled and refunded.
+    assert {"topped_up", "charged", "credit_added", "order_placed", "order_completed", "order_cancelled",
+            "order_refunded"} <= kinds  # fmt: skip
+    assert CustomerFigures.objects.with_scopes_disabled().filter(hub=green, orders_completed__gt=3).count() > 50
+    assert figures_rebuild(hub_id=green.id) == 0
 
 
 def _the_demo_shops_have_past_and_open_orders():

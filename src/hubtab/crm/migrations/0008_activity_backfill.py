@@ -83,17 +83,30 @@ def backfill(apps: Any, schema_editor: Any) -> None:
                 actor_id=a.actor_id,
                 data={"action": a.action.removeprefix("credit."), "comment": a.params.get("comment", ""),
                       "method": method})  # fmt: skip
+    # Orders of other shops paid over the API: a charge, or a hold captured, not an order's own.
+    Entry = apps.get_model("ledger", "Entry")
+    charges = (
+        Entry.objects.filter(transaction__kind__in=["charge", "hold_capture"], account_id__in=list(by_account))
+        .exclude(transaction__key__startswith="order:")
+        .select_related("transaction")
+    )
+    for entry in charges.iterator():
+        c, posted = by_account[entry.account_id], entry.transaction
+        add(c, "charged", f"transaction:{posted.id}", posted.posted_at, amount_minor=-entry.amount_minor,
+            unit=entry.unit, ref_kind="transaction", ref_id=posted.id, data={"reference": posted.memo})  # fmt: skip
     Activity.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
 
     figures: dict[int, dict[str, Any]] = {}
-    for a in Activity.objects.filter(kind__in=["order_completed", "order_refunded", "topped_up"]).order_by("id"):
+    for a in Activity.objects.filter(kind__in=["order_completed", "charged", "order_extra", "order_refunded", "topped_up"]).order_by("id"):
         f = figures.setdefault(a.customer_id, {"hub_id": a.hub_id, "first_order_at": None, "last_order_at": None,
                                                "orders_completed": 0, "spent_minor": 0, "last_top_up_at": None})  # fmt: skip
-        if a.kind == "order_completed":
+        if a.kind in ("order_completed", "charged"):
             f["orders_completed"] += 1
             f["spent_minor"] += a.amount_minor or 0
             f["first_order_at"] = min(filter(None, [f["first_order_at"], a.occurred_at]))
             f["last_order_at"] = max(filter(None, [f["last_order_at"], a.occurred_at]))
+        elif a.kind == "order_extra":
+            f["spent_minor"] += a.amount_minor or 0
         elif a.kind == "order_refunded":
             f["spent_minor"] -= a.amount_minor or 0
         else:

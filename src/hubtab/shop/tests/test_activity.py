@@ -14,13 +14,18 @@ from django.db import transaction
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from hubtab.accounts.services import CreditAction, credit_settings_update
+from hubtab.accounts.services import CreditAction, credit_settings_update, order_hold_place
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.activity import figures_computed
 from hubtab.crm.models import Activity, CustomerFigures
-from hubtab.crm.services import customer_credit_apply, customer_transaction_correct
+from hubtab.crm.services import (
+    customer_charge,
+    customer_credit_apply,
+    customer_hold_capture,
+    customer_transaction_correct,
+)
 from hubtab.payments.models import PaymentMethod
 from hubtab.payments.services import topup_start, transfer_confirm
 from hubtab.shop.models import Order, OrderLine, OrderStatus
@@ -159,3 +164,16 @@ def test_the_backfill_writes_the_activity_of_a_history_older_than_the_record(sho
     assert _kept(marie) == kept
     # Extras after completion are part of the order's total there, not lines of their own.
     assert sorted(_kinds(marie)) == sorted(k for k in kinds if k != "order_extra")
+
+
+def test_another_shops_orders_paid_over_the_api_count_as_purchases(shop, finance):
+    marie = shop.customer(credit_minor=5000)
+    customer_charge(hub=shop.hub, customer=marie, amount_minor=1200, reference="web-881", description="Veg box",
+                    key="api-1")  # fmt: skip
+    held = order_hold_place(hub=shop.hub, account_id=marie.account_id, amount_minor=900, reference="web-882",
+                            key="api-2")  # fmt: skip
+    for _ in range(2):  # the integrator retries
+        customer_hold_capture(hub=shop.hub, hold_id=held.hold_id, key="api-3", amount_minor=800)
+    assert _kinds(marie) == ["customer_added", "charged", "charged"]
+    assert (_kept(marie)["orders_completed"], _kept(marie)["spent_minor"]) == (2, 2000)
+    assert figures_computed(hub_id=shop.hub.id)[marie.id] == _kept(marie)
