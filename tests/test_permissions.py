@@ -121,8 +121,8 @@ def test_an_extra_on_a_completed_order_takes_money_so_it_needs_a_money_role(clie
     client.force_login(people[person])
     url = reverse("shop_order", kwargs={"slug": hub.slug, "order_id": order_id})
     page = client.get(url).content.decode()
-    response = client.post(url, {"do": "extra", "extra-key": "x1", "extra-name": "Bag", "extra-quantity": "1",
-                                 "extra-unit_price": "1.00"})  # fmt: skip
+    response = client.post(url + "extras/", {"extra-key": "x1", "extra-name": "Bag", "extra-quantity": "1",
+                                             "extra-unit_price": "1.00"})  # fmt: skip
     allowed = ORDER_ACTIONS[action] in MATRIX[Role(person)]
     assert ("Add an extra" in page) == allowed
     assert response.status_code == (302 if allowed else 403)

@@ -8,6 +8,7 @@ from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
 from hubtab.crm import views as crm_views
 from hubtab.payments import views as payment_views
+from hubtab.shop import crew_views as shop_crew
 from hubtab.shop import views as shop_views
 from hubtab.web import views
 
@@ -93,14 +94,23 @@ urlpatterns = [
         crm_views.organisation_credit,
         name="organisation_credit",
     ),
-    path("hubs/<slug:slug>/shop/products/", shop_views.products, name="shop_products"),
-    path("hubs/<slug:slug>/shop/products/<int:product_id>/", shop_views.product_detail, name="shop_product"),
-    path("hubs/<slug:slug>/shop/cycles/", shop_views.cycles, name="shop_cycles"),
-    path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_views.cycle_detail, name="shop_cycle"),
-    path("hubs/<slug:slug>/shop/orders/<int:order_id>/", shop_views.order_detail, name="shop_order"),
+    path("hubs/<slug:slug>/shop/products/", shop_crew.products, name="shop_products"),
+    path("hubs/<slug:slug>/shop/products/<int:product_id>/", shop_crew.product_detail, name="shop_product"),
+    path("hubs/<slug:slug>/shop/cycles/", shop_crew.cycles, name="shop_cycles"),
+    path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_crew.cycle_detail, name="shop_cycle"),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/", shop_crew.order_detail, name="shop_order"),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/pack/", shop_crew.order_pack_view, name="shop_order_pack"),
+    path(
+        "hubs/<slug:slug>/shop/orders/<int:order_id>/complete/",
+        shop_crew.order_complete_view,
+        name="shop_order_complete",
+    ),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/extras/", shop_crew.order_extra_view, name="shop_order_extra"),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/cancel/", shop_crew.order_cancel_view, name="shop_order_cancel"),
+    path("hubs/<slug:slug>/shop/orders/<int:order_id>/refund/", shop_crew.order_refund_view, name="shop_order_refund"),
     path(
         "hubs/<slug:slug>/customers/<int:customer_id>/orders/",
-        shop_views.customer_orders,
+        shop_crew.customer_orders,
         name="shop_customer_orders",
     ),
     path("hubs/<slug:slug>/team/", core_views.team, name="team"),

@@ -52,7 +52,10 @@ def _text(hub: Hub, activity: Activity) -> tuple[str, str]:
         ActivityKind.CUSTOMER_RESTORED: (_("Record restored"), ""),
         ActivityKind.ORDER_PLACED: (_("Placed order #%(order)s") % order, order_link),
         ActivityKind.ORDER_COMPLETED: (_("Order #%(order)s completed") % order, order_link),
-        ActivityKind.CHARGED: (_("Paid %(reference)s from credit") % {"reference": data.get("reference", "")}, ""),
+        ActivityKind.CHARGED: (
+            _("Order paid from credit: %(reference)s") % {"reference": data.get("reference", "")},
+            "",
+        ),
         ActivityKind.ORDER_EXTRA: (
             _("Extra charged on order #%(order)s: %(name)s") % {**order, "name": data.get("name", "")},
             order_link,

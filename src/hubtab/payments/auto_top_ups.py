@@ -19,6 +19,7 @@ from hubtab.core.money import amount_check, currency_unit, money_format, reader_
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
 from hubtab.messaging.services import delivery_queue
+from hubtab.payments import locks
 from hubtab.payments.cards import card_expired
 from hubtab.payments.keys import gateway_for
 from hubtab.payments.models import (
@@ -124,7 +125,7 @@ def _auto_payment_due(rule: AutoTopUp, now: datetime) -> Payment | None:
                 AutoTopUp.objects.with_scopes_disabled().filter(id=rule.id).update(armed=True)
             return None
         with transaction.atomic():
-            locked = AutoTopUp.objects.with_scopes_disabled().select_for_update().get(id=rule.id)
+            locked = locks.auto_top_up_locked(rule_id=rule.id)
             if not locked.armed:
                 return None
             locked.armed = False

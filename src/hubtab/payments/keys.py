@@ -11,6 +11,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
+from hubtab.payments import locks
 from hubtab.payments.gateway import PaymentGateway, StripeGateway
 from hubtab.payments.models import (
     GatewayAccount,
@@ -32,7 +33,7 @@ def gateway_account_set(
     if webhook_secret and not webhook_secret.startswith("whsec_"):
         raise DomainError("validation_error", _("The webhook signing secret starts with whsec_."))
     with transaction.atomic():
-        account = GatewayAccount.objects.with_scopes_disabled().select_for_update().filter(hub=hub).first()
+        account = locks.gateway_account_locked(hub=hub)
         if account is None and not secret_key:
             raise DomainError("validation_error", _("Enter the secret key."))
         account = account or GatewayAccount(hub=hub)

@@ -16,7 +16,7 @@ from hubtab.core.money import amount_check, currency_unit, money_format, reader_
 from hubtab.core.services import audit_money, audit_record
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger.types import SystemAccount
-from hubtab.payments import events
+from hubtab.payments import events, locks
 from hubtab.payments.gateway import GatewayUnavailable
 from hubtab.payments.keys import gateway_for
 from hubtab.payments.models import (
@@ -62,7 +62,7 @@ def payment_refund_prepare(
     if existing is not None:
         return existing
     with transaction.atomic():
-        payment = Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+        payment = locks.payment_locked(hub=hub, payment_id=payment_id)
         if payment is None:
             raise DomainError("not_found", _("That payment does not exist at this hub."))
         if payment.status != PaymentStatus.SUCCEEDED or not payment.gateway_ref:
@@ -130,8 +130,8 @@ def refund_send(*, hub: Hub, refund: PaymentRefund) -> PaymentRefund:
 def _refund_refused(hub: Hub, refund: PaymentRefund, message: str) -> PaymentRefund:
     """The gateway said no: the credit taken for it goes back to the account, once."""
     with transaction.atomic():
-        locked = PaymentRefund.objects.with_scopes_disabled().select_for_update().get(id=refund.id)
-        if locked.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
+        locked = locks.refund_locked(refund_id=refund.id)
+        if locked.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED) or locked.transaction_id is None:
             return locked
         reversal = posting_undo(
             hub=hub, transaction_id=locked.transaction_id, key=f"refund-refused:{locked.id}",

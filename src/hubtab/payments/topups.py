@@ -22,7 +22,7 @@ from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
 from hubtab.ledger.types import SystemAccount
 from hubtab.messaging.services import delivery_queue
-from hubtab.payments import events
+from hubtab.payments import events, locks
 from hubtab.payments.cards import _card_known, _card_save
 from hubtab.payments.gateway import CardFacts, GatewayUnavailable, IntentState, PaymentGateway
 from hubtab.payments.keys import _gateway_customer, gateway_for
@@ -207,7 +207,9 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
                 except GatewayUnavailable:
                     card = None  # the credit matters more than the card's name; a saved card can be saved again
     with transaction.atomic():
-        payment = Payment.objects.with_scopes_disabled().select_for_update().get(hub=hub, id=payment_id)
+        payment = locks.payment_locked(hub=hub, payment_id=payment_id)
+        if payment is None:
+            raise DomainError("not_found", "That payment does not exist at this hub.")
         if payment.status in _FINAL:
             return payment  # told twice (redirect and webhook, a replayed event): nothing more
         if payment.gateway_ref and state.ref != payment.gateway_ref:

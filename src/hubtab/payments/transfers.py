@@ -11,6 +11,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.services import audit_record
 from hubtab.ledger.types import SystemAccount
+from hubtab.payments import locks
 from hubtab.payments.models import (
     Payment,
     PaymentMethod,
@@ -29,7 +30,7 @@ def transfer_reference(payment: Payment) -> str:
 def transfer_confirm(*, hub: Hub, actor: User, payment_id: int) -> Payment:
     """Finance saw the transfer arrive: the credit is posted, once (a second click does nothing)."""
     with transaction.atomic():
-        payment = Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+        payment = locks.payment_locked(hub=hub, payment_id=payment_id)
         if payment is None or payment.method != PaymentMethod.BANK_TRANSFER:
             raise DomainError("not_found", _("No such bank transfer at this hub."))
         if payment.status == PaymentStatus.SUCCEEDED:
@@ -47,7 +48,7 @@ def transfer_confirm(*, hub: Hub, actor: User, payment_id: int) -> Payment:
 def transfer_cancel(*, hub: Hub, actor: User, payment_id: int) -> Payment:
     """The transfer never came (or was made twice by mistake): it will not be credited."""
     with transaction.atomic():
-        payment = Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+        payment = locks.payment_locked(hub=hub, payment_id=payment_id)
         if payment is None or payment.method != PaymentMethod.BANK_TRANSFER:
             raise DomainError("not_found", _("No such bank transfer at this hub."))
         if payment.status != PaymentStatus.PENDING:

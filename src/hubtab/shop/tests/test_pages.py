@@ -115,8 +115,8 @@ def test_support_packs_orders_but_neither_opens_cycles_nor_refunds(client, shop,
     assert client.post(reverse("shop_cycles", args=[shop.hub.slug]), {"name": "x"}).status_code == 403
     assert client.get(reverse("shop_products", args=[shop.hub.slug])).status_code == 403
     url = reverse("shop_order", args=[shop.hub.slug, order.id])
-    assert client.post(url, {"do": "complete", f"quantity_{_line(order).id}": "1"}).status_code == 302
-    response = client.post(url, {"do": "refund", "refund-key": "k", "refund-amount": "1", "refund-to": "credit",
+    assert client.post(url + "complete/", {f"quantity_{_line(order).id}": "1"}).status_code == 302
+    response = client.post(url + "refund/", {"refund-key": "k", "refund-amount": "1", "refund-to": "credit",
                                  "refund-reason": "x"})  # fmt: skip
     assert response.status_code == 403
     assert Order.objects.with_scopes_disabled().get().refunded_minor == 0
@@ -133,22 +133,22 @@ def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop,
     client.force_login(support)
     url = reverse("shop_order", args=[shop.hub.slug, order.id])
     line = _line(order)
-    response = client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "abc"})
+    response = client.post(url + "pack/", {f"quantity_{line.id}": "1", f"grams_{line.id}": "abc"})
     assert response.status_code == 200  # a weight that isn't a number: said on the page, nothing saved
     assert _line(order).packed_grams is None
-    client.post(url, {"do": "pack", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400"})
+    client.post(url + "pack/", {f"quantity_{line.id}": "1", f"grams_{line.id}": "1400"})
     page = client.get(url).content.decode()
     assert "€16.80" in page and 'name="collected" value="6.80"' in page  # the final total; left to collect
-    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6.80"})
+    client.post(url + "complete/", {f"quantity_{line.id}": "1", f"grams_{line.id}": "1400", "collected": "6.80"})
     order.refresh_from_db()
     assert (order.status, order.collected_minor, order.captured_minor, order.owed_minor) == ("completed", 680, 1680, 0)
     assert shop.state(marie).balance_minor == 0
 
     client.force_login(finance)
-    response = client.post(url, {"do": "refund", "refund-key": "k1", "refund-amount": "2.00", "refund-to": "credit",
+    response = client.post(url + "refund/", {"refund-key": "k1", "refund-amount": "2.00", "refund-to": "credit",
                                  "refund-reason": "Bruised"})  # fmt: skip
     assert response.status_code == 302
-    response = client.post(url, {"do": "refund", "refund-key": "k2", "refund-amount": "20.00", "refund-to": "credit",
+    response = client.post(url + "refund/", {"refund-key": "k2", "refund-amount": "20.00", "refund-to": "credit",
                                  "refund-reason": "Too much"})  # fmt: skip
     assert response.status_code == 200 and "At most €14.80 of this order can still be refunded." in _text(response)
     assert shop.state(marie).balance_minor == 200
@@ -161,11 +161,11 @@ def test_completing_without_a_weight_asks_for_it_on_the_page_or_takes_the_ticked
     url = reverse("shop_order", args=[shop.hub.slug, order.id])
     line = _line(order)
     assert "Charge the estimated weight for items not weighed" in client.get(url).content.decode()
-    response = client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": ""})
+    response = client.post(url + "complete/", {f"quantity_{line.id}": "1", f"grams_{line.id}": ""})
     assert response.status_code == 200 and "Weigh Whole chicken before completing" in _text(response)
     order.refresh_from_db()
     assert order.status == "placed"
-    client.post(url, {"do": "complete", f"quantity_{line.id}": "1", f"grams_{line.id}": "", "charge_estimate": "on"})
+    client.post(url + "complete/", {f"quantity_{line.id}": "1", f"grams_{line.id}": "", "charge_estimate": "on"})
     order.refresh_from_db()
     assert (order.status, order.captured_minor) == ("completed", 1800)
     assert "Charged at the estimated weight" in client.get(url).content.decode()

@@ -151,7 +151,7 @@ def test_crew_cancelling_an_order_completed_meanwhile_are_told_so(client, shop):
     order = shop.place(shop.customer(credit_minor=2000), {shop.bread.id: 1})
     client.force_login(support)
     order_complete(hub=shop.hub, actor=None, order_id=order.id)  # by someone else, a moment before
-    response = client.post(reverse("shop_order", args=[shop.hub.slug, order.id]), {"do": "cancel"}, follow=True)
+    response = client.post(reverse("shop_order_cancel", args=[shop.hub.slug, order.id]), follow=True)
     assert response.status_code == 200 and "refunded, not cancelled" in response.content.decode()
 
 
