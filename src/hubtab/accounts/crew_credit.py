@@ -188,6 +188,16 @@ def credit_apply_many(
         ]
 
 
+# Postings that are themselves corrections or the ledger's own (an expiry) are not reversed again.
+NOT_REVERSIBLE_KINDS = ("reversal", "lot_expiry")
+
+
+def reversible_by_hand(*, owner: Owner | None, kind: str, reversed_already: bool) -> bool:
+    """Whether crew may reverse this posting from a customer's history: one made by hand or over
+    the API, not yet reversed; what an order, a payment or a refund posted is undone there."""
+    return owner is None and kind not in NOT_REVERSIBLE_KINDS and not reversed_already
+
+
 def transaction_correct(*, hub: Hub, actor: User, transaction_id: int, reason: str, key: str) -> Posted:
     """Reverse a mistaken transaction (the ledger posts its exact opposite), with who and why.
 

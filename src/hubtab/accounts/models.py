@@ -47,6 +47,11 @@ class CreditSettings(models.Model):
     def __str__(self) -> str:
         return f"credit settings of {self.hub}"
 
+    @property
+    def takes_bank_transfers(self) -> bool:
+        """Transfers are offered once the hub has said where to send them."""
+        return bool(self.bank_transfer_details.strip())
+
 
 class AccountRules(models.Model):
     """One customer's or organisation's own rules, where they differ from the hub's."""

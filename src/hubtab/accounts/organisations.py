@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Sum
@@ -19,6 +18,7 @@ from hubtab.accounts.models import (
     OrganisationSpend,
 )
 from hubtab.accounts.selectors import credit_unit_of
+from hubtab.core.dates import month_start_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check
@@ -108,8 +108,7 @@ def organisation_charge(
         if member is None:
             raise DomainError("not_a_member", _("This customer is not a member of the organisation."))
         if member.monthly_limit_minor is not None:
-            local = timezone.localtime(now, timezone=ZoneInfo(hub.timezone))
-            month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            month_start = month_start_of(now, timezone_name=hub.timezone)
             spent = (
                 OrganisationSpend.objects.with_scopes_disabled()
                 .filter(organisation=organisation, member_account_id=member_account_id, spent_at__gte=month_start)

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hubtab.accounts.models import (
@@ -22,6 +20,7 @@ from hubtab.accounts.models import (
     UnitPrice,
 )
 from hubtab.accounts.models import PaymentPolicy as PaymentPolicy  # the policies' names are part of the face
+from hubtab.core.dates import month_start_of
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, amount_check, currency_unit, money_format, unit_get
@@ -104,11 +103,6 @@ def credit_price_of(*, hub: Hub, currency: str, unit: Unit | None = None) -> Cre
     return CreditPrice(unit, currency, per_credits, per_price)
 
 
-def credits_for_money(*, hub: Hub, currency: str, amount_minor: int) -> int:
-    """What a price of `amount_minor` in `currency` costs in the hub's credit unit, rounded up."""
-    return credit_price_of(hub=hub, currency=currency).credits_for(amount_minor)
-
-
 def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, credits_minor: int | None = None) -> Quote:
     """What paying `price_minor` buys, or what buying `credits_minor` costs (rounded up to the
     currency's minor unit; the customer then gets at least that). Paying exactly a bundle's price
@@ -176,8 +170,7 @@ def organisation_get(*, hub: Hub, organisation_id: int) -> Organisation | None:
 
 def organisation_members(*, hub: Hub, organisation: Organisation, now: datetime) -> list[dict[str, Any]]:
     """Members with their monthly limit and what they spent this calendar month (the hub's time)."""
-    local = timezone.localtime(now, timezone=ZoneInfo(hub.timezone))
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = month_start_of(now, timezone_name=hub.timezone)
     spent = dict(
         OrganisationSpend.objects.with_scopes_disabled()
         .filter(organisation=organisation, spent_at__gte=month_start)

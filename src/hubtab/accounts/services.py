@@ -12,6 +12,7 @@ from hubtab.accounts.crew_credit import (
     CreditAction,
     credit_apply,
     credit_apply_many,
+    reversible_by_hand,
     transaction_correct,
 )
 from hubtab.accounts.limits import account_floor_change, account_rules_set
@@ -43,6 +44,6 @@ __all__ = [
     "credit_apply_many", "credit_settings_get", "credit_settings_update", "credit_unit_choose",
     "order_hold_capture", "order_hold_place", "order_hold_void", "organisation_charge", "organisation_create",
     "organisation_member_remove", "organisation_member_set", "posting_undo", "purchase_legs",
-    "purchase_refund_legs", "topup_credit_post", "topup_refund_post", "transaction_correct", "unit_price_remove",
-    "unit_price_set",
+    "purchase_refund_legs", "reversible_by_hand", "topup_credit_post", "topup_refund_post", "transaction_correct",
+    "unit_price_remove", "unit_price_set",
 ]  # fmt: skip

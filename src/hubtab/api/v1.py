@@ -143,7 +143,7 @@ def _customer(token: ApiToken, customer_id: int) -> Customer:
 
 def _customer_out(customer: Customer) -> CustomerOut:
     with scope(hub=customer.hub_id):
-        tags = sorted(t.name for t in customer.tags.all())
+        tags = sorted(t.name for t in customer.tags.all())  # the same as crm.rows gives the list pages
     return CustomerOut(
         id=customer.id,
         email=customer.email,

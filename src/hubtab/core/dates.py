@@ -28,6 +28,12 @@ def moment_recent(value: datetime, locale: str) -> str:
     return format_datetime(value, "d MMM, HH:mm", tzinfo=value.tzinfo, locale=locale)
 
 
+def month_start_of(moment: datetime, *, timezone_name: str) -> datetime:
+    """The first moment of `moment`'s calendar month in a hub's time zone (midnight on the 1st)."""
+    local = moment.astimezone(ZoneInfo(timezone_name))
+    return datetime.combine(local.date().replace(day=1), time(0), tzinfo=ZoneInfo(timezone_name))
+
+
 def morning_of(day: date, *, timezone_name: str, hour: int) -> datetime:
     """The moment `hour`:00 comes on `day` in a hub's time zone, when its scheduled money work runs.
     Computed per date, so it stays at that local hour across daylight-saving changes; an hour the

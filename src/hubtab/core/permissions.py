@@ -67,7 +67,3 @@ def permissions_for(roles: set[str]) -> frozenset[Permission]:
     for role in roles:
         granted |= MATRIX.get(Role(role), frozenset())
     return frozenset(granted)
-
-
-def role_may(roles: set[str], permission: Permission) -> bool:
-    return permission in permissions_for(roles)

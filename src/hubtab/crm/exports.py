@@ -12,9 +12,12 @@ from django_scopes import scope
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, minor_to_decimal
 from hubtab.crm.models import Customer
-from hubtab.ledger.selectors import balances_of
+from hubtab.crm.rows import customer_rows
 
-HEADER = ["first_name", "last_name", "email", "phone", "code", "tags", "balance", "unit", "created_at"]
+HEADER = [
+    "first_name", "last_name", "email", "phone", "code", "tags", "balance", "unit", "created_at",
+    "last_purchase", "orders", "total_purchases",
+]  # fmt: skip
 CHUNK = 1000
 
 
@@ -43,8 +46,8 @@ def customer_csv_rows(*, hub: Hub, customers: QuerySet[Customer], unit: Unit) ->
 
 
 def _rows(hub: Hub, batch: list[Customer], unit: Unit, writer: Any) -> Iterator[str]:
-    balances = balances_of(hub_id=hub.id, account_ids=[c.account_id for c in batch])
-    for c in batch:
+    for row in customer_rows(hub=hub, customers=batch):
+        c = row.customer
         yield writer.writerow(
             [
                 csv_safe(c.first_name),
@@ -52,10 +55,13 @@ def _rows(hub: Hub, batch: list[Customer], unit: Unit, writer: Any) -> Iterator[
                 csv_safe(c.email),
                 csv_safe(c.phone),
                 csv_safe(c.code),
-                csv_safe(", ".join(sorted(t.name for t in c.tags.all()))),
-                str(minor_to_decimal(balances.get(c.account_id, 0), unit)),
+                csv_safe(", ".join(row.tags)),
+                str(minor_to_decimal(row.balance_minor, unit)),
                 unit.code,
                 c.created_at.isoformat(timespec="seconds"),
+                row.last_order_at.isoformat(timespec="seconds") if row.last_order_at else "",
+                row.orders_completed,
+                str(minor_to_decimal(row.spent_minor, unit)),
             ]
         )
 

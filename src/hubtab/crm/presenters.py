@@ -12,10 +12,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hubtab.accounts.selectors import credit_unit_of
 from hubtab.core.dates import day_medium, moment_short
 from hubtab.core.models import Hub
 from hubtab.core.money import money_format, reader_locale, unit_get
 from hubtab.crm.models import Activity, ActivityKind, CustomerFigures, Source
+from hubtab.crm.rows import CustomerRow
 
 METHOD_WORDS = {
     "card": gettext_lazy("by card"),
@@ -133,3 +135,22 @@ def figures_view(*, hub: Hub, figures: CustomerFigures, unit_code: str) -> Figur
         average_basket=money_format(figures.spent_minor // count, unit, reader_locale()) if count else "—",
         last_top_up=day(figures.last_top_up_at),
     )
+
+
+def customer_list_lines(*, hub: Hub, rows: list[CustomerRow]) -> list[dict[str, object]]:
+    """The customer list's lines: the record, its balance and last purchase, in the reader's words."""
+    unit = credit_unit_of(hub=hub)
+    zone = ZoneInfo(hub.timezone)
+    return [
+        {
+            "customer": row.customer,
+            "tags": row.tags,
+            "balance": money_format(row.balance_minor, unit, reader_locale()),
+            "in_debt": row.balance_minor < 0,
+            "last_purchase": day_medium(localtime(row.last_order_at, zone).date(), reader_locale())
+            if row.last_order_at
+            else "",
+            "orders": row.orders_completed,
+        }
+        for row in rows
+    ]

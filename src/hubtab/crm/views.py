@@ -41,6 +41,7 @@ from hubtab.accounts.services import (
     organisation_create,
     organisation_member_remove,
     organisation_member_set,
+    reversible_by_hand,
 )
 from hubtab.core.access import hub_view, request_user
 from hubtab.core.dates import day_short, moment_short
@@ -62,7 +63,8 @@ from hubtab.crm.access import own_record_or_404
 from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm, StatementPeriodForm
 from hubtab.crm.models import Customer
-from hubtab.crm.presenters import figures_view, timeline_lines
+from hubtab.crm.presenters import customer_list_lines, figures_view, timeline_lines
+from hubtab.crm.rows import customer_rows
 from hubtab.crm.selectors import (
     LIST_ORDERS,
     activity_list,
@@ -90,6 +92,7 @@ from hubtab.ledger.selectors import (
     StatementLine,
     account_state,
     account_statement,
+    account_transaction,
     balances_of,
     credit_expiring,
     lines_by_transaction,
@@ -138,18 +141,7 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     params = _list_params(request)
     customers = params.customers(hub).prefetch_related("tags")
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    unit = credit_unit_of(hub=hub)
-    balances = balances_of(hub_id=hub.id, account_ids=[customer.account_id for customer in page])
-    rows = []
-    for customer in page:
-        balance_minor = balances.get(customer.account_id, 0)
-        rows.append(
-            {
-                "customer": customer,
-                "balance": money_format(balance_minor, unit, reader_locale()),
-                "in_debt": balance_minor < 0,
-            }
-        )
+    rows = customer_list_lines(hub=hub, rows=customer_rows(hub=hub, customers=page))
     return render(
         request,
         "crm/customer_index.html",
@@ -181,9 +173,9 @@ def _line(
         "balance": money_format(line.balance_after_minor, unit, reader_locale()),
         "negative": line.amount_minor < 0,
         "transaction_id": line.transaction_id,
-        "reversible": line.owner is None
-        and line.kind not in ("reversal", "lot_expiry")
-        and line.transaction_id not in reversed_already,
+        "reversible": reversible_by_hand(
+            owner=line.owner, kind=line.kind, reversed_already=line.transaction_id in reversed_already
+        ),
         # Postings an order or a payment made are undone there: say where instead of offering a reversal.
         "owner": line.owner.kind if line.owner else "",
     }
@@ -431,14 +423,11 @@ def customer_credit(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
 def customer_transaction_reverse(request: HttpRequest, hub: Hub, customer_id: int, transaction_id: int) -> HttpResponse:
     """Finance reverses a mistaken entry of this customer's history; the reason is required."""
     customer = _customer_or_404(hub, customer_id)
-    line = next(
-        (
-            line
-            for line in _account_summary(hub, customer, last=10_000)["lines"]
-            if line["transaction_id"] == transaction_id
-        ),
-        None,
-    )
+    found = account_transaction(hub_id=hub.id, account_id=customer.account_id, transaction_id=transaction_id)
+    unit = unit_get(hub_id=hub.id, code=customer.account.unit)
+    reversed_already = reversed_ids(hub_id=hub.id, transaction_ids=[transaction_id])
+    with timezone.override(hub.timezone):
+        line = _line(hub, unit, found, reversed_already) if found else None
     if line is None:
         raise Http404("No such entry in this customer's history.")
     form = ReverseForm(request.POST or None)

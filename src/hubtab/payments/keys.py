@@ -69,7 +69,3 @@ def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> 
     except IntegrityError:
         pass  # made at the same moment by another request, with the same key: the same customer
     return ref
-
-
-def _unavailable() -> DomainError:
-    return DomainError("gateway_unavailable", _("The payment provider is not answering; try again shortly."))

@@ -61,7 +61,7 @@ def topup_start(
         raise DomainError("credit_off", _("This hub does not keep credit accounts."))
     if method == PaymentMethod.CARD:
         gateway_for(hub)  # refuse at once if the hub takes no cards
-    elif method != PaymentMethod.BANK_TRANSFER or not settings.bank_transfer_details.strip():
+    elif method != PaymentMethod.BANK_TRANSFER or not settings.takes_bank_transfers:
         raise DomainError("validation_error", _("This hub does not take bank transfers."))
     quote = topup_quote(hub=hub, currency=hub.currency, price_minor=price_minor, credits_minor=credits_minor)
     minimum_minor = 1 if for_shortfall else settings.topup_min_minor

@@ -111,7 +111,7 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     unit = credit_unit_of(hub=hub)
     settings_row = credit_settings_of(hub=hub)
     takes_cards = hub_takes_cards(hub=hub)
-    takes_transfers = bool(settings_row.bank_transfer_details.strip())
+    takes_transfers = settings_row.takes_bank_transfers
     form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit))
     method = PaymentMethod.BANK_TRANSFER if request.POST.get("method") == "bank_transfer" else PaymentMethod.CARD
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:

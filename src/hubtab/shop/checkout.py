@@ -272,7 +272,7 @@ def rest_methods_for(*, hub: Hub, quote: CheckoutQuote) -> list[str]:
     if quote.policy == PaymentPolicy.CREDIT_FIRST and hub_takes_cards(hub=hub):
         methods.append(RestMethod.CARD)
     methods.append(RestMethod.CASH)
-    if credit_settings_of(hub=hub).bank_transfer_details.strip():
+    if credit_settings_of(hub=hub).takes_bank_transfers:
         methods.append(RestMethod.BANK_TRANSFER)
     return methods
 

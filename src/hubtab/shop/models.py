@@ -261,7 +261,7 @@ class OrderLine(models.Model):
     @property
     def estimated_minor(self) -> int:
         if self.by_weight:
-            return _per_kilo(self.estimated_grams or 0, self.unit_price_minor)
+            return price_by_weight(self.estimated_grams or 0, self.unit_price_minor)
         return self.quantity * self.unit_price_minor
 
     @property
@@ -269,9 +269,9 @@ class OrderLine(models.Model):
         """What the line costs as packed (the estimate until crew weigh or count it)."""
         if self.by_weight:
             if self.packed_grams is not None:
-                return _per_kilo(self.packed_grams, self.unit_price_minor)
+                return price_by_weight(self.packed_grams, self.unit_price_minor)
             if self.packed_quantity is not None and self.quantity:
-                return _per_kilo(
+                return price_by_weight(
                     (self.estimated_grams or 0) * self.packed_quantity // self.quantity, self.unit_price_minor
                 )
             return self.estimated_minor
@@ -279,7 +279,7 @@ class OrderLine(models.Model):
         return quantity * self.unit_price_minor
 
 
-def _per_kilo(grams: int, price_per_kilo_minor: int) -> int:
+def price_by_weight(grams: int, price_per_kilo_minor: int) -> int:
     """Price of `grams` at a price per kilogram, rounded half up to the minor unit."""
     return (grams * price_per_kilo_minor + 500) // 1000
 

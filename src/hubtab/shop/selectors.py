@@ -34,6 +34,7 @@ from hubtab.shop.models import (
     PriceTier,
     Product,
     Variant,
+    price_by_weight,
 )
 
 MAX_QUANTITY = 99
@@ -192,7 +193,7 @@ def cart_lines(*, hub: Hub, items: dict[int, int], pricer: Pricer | None = None)
         variant, quantity = variants[variant_id], items[variant_id]
         unit_price = pricer.variant(variant)
         grams = (variant.estimated_grams or 0) * quantity if variant.by_weight else None
-        estimated = (grams * unit_price + 500) // 1000 if grams is not None else quantity * unit_price
+        estimated = price_by_weight(grams, unit_price) if grams is not None else quantity * unit_price
         lines.append(
             CartLine(
                 variant=variant,

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hubtab.core.dates import morning_of
+from hubtab.core.dates import month_start_of, morning_of
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,17 @@ def test_five_in_the_morning_in_paris_is_five_local_on_both_change_days(day, utc
 def test_an_hour_the_spring_change_skips_is_the_first_moment_after_it():
     morning = morning_of(date(2026, 3, 29), timezone_name="Europe/Paris", hour=2)
     assert morning.astimezone(UTC) == datetime(2026, 3, 29, 1, tzinfo=UTC)  # 03:00 CEST
+
+
+@pytest.mark.parametrize(
+    ("moment", "month_starts"),
+    [
+        # 00:30 on 1 November in Paris is still 31 October in UTC: the hub's November has begun.
+        (datetime(2026, 10, 31, 23, 30, tzinfo=UTC), datetime(2026, 10, 31, 23, 0, tzinfo=UTC)),
+        # Late on 31 March in Paris (summer time, UTC+2) is still March there.
+        (datetime(2026, 3, 31, 21, 59, tzinfo=UTC), datetime(2026, 2, 28, 23, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 31, 22, 0, tzinfo=UTC), datetime(2026, 3, 31, 22, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_month_starts_at_midnight_on_the_first_in_the_hubs_time(moment, month_starts):
+    assert month_start_of(moment, timezone_name="Europe/Paris") == month_starts

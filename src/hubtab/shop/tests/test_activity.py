@@ -3,7 +3,9 @@ never left behind by an action rolled back, and equal to a rebuild from scratch.
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import re
 from io import StringIO
 
@@ -177,3 +179,13 @@ def test_another_shops_orders_paid_over_the_api_count_as_purchases(shop, finance
     assert _kinds(marie) == ["customer_added", "charged", "charged"]
     assert (_kept(marie)["orders_completed"], _kept(marie)["spent_minor"]) == (2, 2000)
     assert figures_computed(hub_id=shop.hub.id)[marie.id] == _kept(marie)
+
+
+def test_the_customer_export_carries_the_figures(client, shop, finance):
+    marie = _mixed_history(shop, finance)
+    client.force_login(finance)
+    response = client.get(reverse("customer_export", args=[shop.hub.slug]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    (row,) = [r for r in rows if r["email"] == marie.email]
+    assert (row["orders"], row["total_purchases"]) == ("2", "30.46")
+    assert row["last_purchase"].startswith(str(_kept(marie)["last_order_at"].date()))

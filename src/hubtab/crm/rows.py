@@ -1,0 +1,49 @@
+"""One row per person, as every list of people shows it (the customer list, its CSV export and the
+API): the record, its tags, its balance and its figures, read in a few queries per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from hubtab.core.models import Hub
+from hubtab.crm.models import Customer, CustomerFigures
+from hubtab.ledger.selectors import balances_of
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    customer: Customer
+    tags: list[str]
+    balance_minor: int
+    last_order_at: datetime | None
+    orders_completed: int
+    spent_minor: int
+    last_top_up_at: datetime | None
+
+
+def customer_rows(*, hub: Hub, customers: Iterable[Customer]) -> list[CustomerRow]:
+    """Rows for these customers, in their order (tags prefetched by the caller's queryset, or read
+    here): one query for the balances and one for the figures, whatever the count."""
+    batch = list(customers)
+    balances = balances_of(hub_id=hub.id, account_ids=[c.account_id for c in batch])
+    figures = {
+        f.customer_id: f
+        for f in CustomerFigures.objects.with_scopes_disabled().filter(hub=hub, customer__in=[c.id for c in batch])
+    }
+    rows = []
+    for c in batch:
+        kept = figures.get(c.id) or CustomerFigures(customer=c, hub=hub)
+        rows.append(
+            CustomerRow(
+                customer=c,
+                tags=sorted(t.name for t in c.tags.all()),
+                balance_minor=balances.get(c.account_id, 0),
+                last_order_at=kept.last_order_at,
+                orders_completed=kept.orders_completed,
+                spent_minor=kept.spent_minor,
+                last_top_up_at=kept.last_top_up_at,
+            )
+        )
+    return rows
