@@ -3,11 +3,11 @@ customer page, in English and in French, on a laptop (1280 px) and a phone (390 
 A page that scrolls sideways hides its buttons and its last columns."""
 
 import pytest
-from conftest import browser_login, hub_page_patterns, screenshot
 from django.urls import reverse
 
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
+from hubtab.testing import browser_login, hub_page_patterns, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,12 +5,12 @@ might as well not exist); anonymous visitors are sent to log in.
 """
 
 import pytest
-from conftest import hub_page_patterns, shop_objects
 from django.urls import reverse
 
 from hubtab.core.models import Role, User
 from hubtab.core.permissions import MATRIX
 from hubtab.core.services import membership_grant
+from hubtab.testing import hub_page_patterns, shop_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +105,11 @@ def test_a_customers_own_pages_are_theirs_alone(client, hub, people, name, perso
 def test_an_extra_on_a_completed_order_takes_money_so_it_needs_a_money_role(client, hub, people, person, action):
     """On an open order an extra only changes what completing will take: all crew. On a completed
     one it is taken at once: finance and the owner (ORDER_ACTIONS)."""
-    from conftest import Books
-
     from hubtab.core.permissions import ORDER_ACTIONS
     from hubtab.crm.services import customer_create
     from hubtab.ledger.selectors import account_state
     from hubtab.shop.services import order_complete
+    from hubtab.testing import Books
 
     customer = customer_create(hub=hub, email="buyer@example.org", first_name="Buyer")
     Books(hub).top_up(customer.account, 2000)

@@ -241,7 +241,7 @@ def test_the_interactive_reference_renders_in_a_browser_under_our_content_policy
     page.goto(f"{live_server.url}/api/v1/docs")
     page.get_by_text("/api/v1/customers/{customer_id}/account/charges").first.wait_for()
     assert blocked == []
-    from conftest import screenshot
+    from hubtab.testing import screenshot
 
     screenshot(page, "api-reference-laptop")
     page.close()

@@ -6,7 +6,6 @@ Emails go through a real SMTP server (aiosmtpd) started by the test.
 import re
 
 import pytest
-from conftest import mail_text
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from hubtab.core.models import Membership, User
 from hubtab.core.services import user_create
 from hubtab.crm.models import Customer
 from hubtab.crm.services import customer_create
+from hubtab.testing import mail_text
 
 pytestmark = pytest.mark.django_db
 

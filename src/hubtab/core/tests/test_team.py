@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import mail_text
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +11,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import AuditEvent, Invitation, Membership, Role
 from hubtab.core.services import invitation_create, membership_grant, membership_remove, user_create
 from hubtab.crm.models import Customer
+from hubtab.testing import mail_text
 
 pytestmark = pytest.mark.django_db
 

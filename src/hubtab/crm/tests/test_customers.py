@@ -158,7 +158,7 @@ def test_only_roles_that_may_edit_see_the_new_customer_button(client, hub, role,
 
 
 def test_a_customer_sees_their_own_accounts_at_every_hub_and_nobody_elses(client, books, other_hub):
-    from conftest import Books
+    from hubtab.testing import Books
 
     marie = User.objects.create_user("marie@example.org", "pw-long-enough")
     here = customer_create(hub=books.hub, email="marie@example.org", first_name="Marie")

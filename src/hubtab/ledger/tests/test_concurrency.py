@@ -7,13 +7,13 @@ import threading
 from collections import Counter, defaultdict
 
 import pytest
-from conftest import run_in_threads
 from django.db import connection
 
 from hubtab.core.errors import DomainError
 from hubtab.ledger import selectors, services
 from hubtab.ledger.types import Leg
 from hubtab.ledger.verify import ledger_verify
+from hubtab.testing import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -47,7 +47,7 @@ def test_the_same_key_with_a_different_request_is_refused(books):
 
 
 def test_keys_are_per_hub(books, other_hub):
-    from conftest import Books
+    from hubtab.testing import Books
 
     other = Books(other_hub)
     alice, bob = books.customer("Alice"), other.customer("Bob")
@@ -440,7 +440,7 @@ def test_bad_postings_are_refused_with_a_stable_code_and_write_nothing(books, le
 
 
 def test_another_hubs_account_is_not_found_and_nothing_is_written(books, other_hub):
-    from conftest import Books
+    from hubtab.testing import Books
 
     theirs = Books(other_hub).customer("Theirs")
     theirs_eur = services.account_open(hub_id=other_hub.id, kind="customer", unit="EUR", name="Theirs EUR")
@@ -611,7 +611,7 @@ def test_replaying_a_hold_says_what_became_of_it(books):
 
 
 def test_another_hubs_hold_is_not_found_for_void_expire_or_capture(books, other_hub):
-    from conftest import Books
+    from hubtab.testing import Books
 
     theirs = Books(other_hub)
     bob = theirs.customer("Bob")

@@ -36,7 +36,7 @@ FLOORS = [0, -500]
 class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def open_books(self):
-        from conftest import Books
+        from hubtab.testing import Books
 
         self.books = Books(hub_create(slug=f"prop-{next(_hub_numbers)}", name="Prop", currency="EUR"))
         self.customers = [self.books.customer(f"C{i}", floor_minor=FLOORS[i % 2]) for i in range(3)]

@@ -5,7 +5,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import mail_text
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -17,6 +16,7 @@ from hubtab.crm.services import customer_archive, customer_create
 from hubtab.ledger.services import account_floor_set
 from hubtab.messaging.models import Delivery
 from hubtab.messaging.reminders import balance_reminders_run
+from hubtab.testing import mail_text
 
 pytestmark = pytest.mark.django_db
 

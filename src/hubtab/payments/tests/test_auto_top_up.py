@@ -5,7 +5,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import stripe_card_entered, stripe_customer_authenticates
 
 from hubtab.accounts.services import charge_post
 from hubtab.crm.services import customer_create
@@ -21,6 +20,7 @@ from hubtab.payments.services import (
     topup_charge,
     topup_start,
 )
+from hubtab.testing import stripe_card_entered, stripe_customer_authenticates
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PARIS = ZoneInfo("Europe/Paris")

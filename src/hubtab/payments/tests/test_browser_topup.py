@@ -2,13 +2,13 @@
 card, passes their bank's check, and sees the balance change; a declined card says so."""
 
 import pytest
-from conftest import screenshot
 
 from hubtab.accounts.services import credit_settings_update
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.services import customer_create
 from hubtab.payments.models import Payment, SavedCard
+from hubtab.testing import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,10 +90,9 @@ def test_a_declined_card_is_said_so_and_nothing_is_added(live_server, browser, s
 def test_the_customer_sets_an_auto_top_up_and_crew_see_payments_transfers_and_keys(
     live_server, browser, stripe_hub, marie, localstripe_url
 ):
-    from conftest import stripe_card_entered
-
     from hubtab.payments.models import AutoTopUp
     from hubtab.payments.services import topup_card_form, topup_charge, topup_start
+    from hubtab.testing import stripe_card_entered
 
     credit_settings_update(hub=stripe_hub, actor=None, bank_transfer_details="Green Valley\nIBAN FR76 3000 6000 01")
     payment = topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=2000, save_card=True)

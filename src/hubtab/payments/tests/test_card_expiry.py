@@ -5,7 +5,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import stripe_card_entered
 
 from hubtab.accounts.services import charge_post, credit_settings_update
 from hubtab.core.models import AuditEvent
@@ -13,6 +12,7 @@ from hubtab.crm.services import customer_create
 from hubtab.ledger.models import Account
 from hubtab.payments.models import CardLimitSuspension, SavedCard
 from hubtab.payments.services import cards_expiry_run, topup_card_form, topup_charge, topup_start
+from hubtab.testing import stripe_card_entered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PARIS = ZoneInfo("Europe/Paris")

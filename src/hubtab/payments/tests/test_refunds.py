@@ -5,7 +5,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from conftest import stripe_card_entered
 
 from hubtab.accounts.services import credit_settings_update, credit_unit_choose, unit_price_set
 from hubtab.core.errors import DomainError
@@ -17,6 +16,7 @@ from hubtab.ledger.selectors import account_state
 from hubtab.ledger.verify import ledger_verify
 from hubtab.payments.models import Payment, PaymentRefund
 from hubtab.payments.services import payment_refund, topup_card_form, topup_charge, topup_start
+from hubtab.testing import stripe_card_entered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import stripe_card_entered, stripe_customer_authenticates, stripe_signed
 from django.db import connection
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from hubtab.payments.services import (
     topup_charge,
     topup_start,
 )
+from hubtab.testing import stripe_card_entered, stripe_customer_authenticates, stripe_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

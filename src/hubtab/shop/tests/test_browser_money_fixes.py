@@ -4,11 +4,11 @@ an order's posting is not reversed by hand, a weight is asked before completing,
 page has the layout. Screenshots go to test-artifacts/ (money-fixes-*)."""
 
 import pytest
-from conftest import screenshot
 
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.services import customer_create
+from hubtab.testing import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

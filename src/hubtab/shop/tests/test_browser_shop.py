@@ -6,7 +6,6 @@ hold, the capture and what was released."""
 from datetime import timedelta
 
 import pytest
-from conftest import screenshot
 from django.utils import timezone
 
 from hubtab.accounts.services import credit_settings_update
@@ -27,6 +26,7 @@ from hubtab.shop.services import (
     tier_save,
     variant_save,
 )
+from hubtab.testing import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,6 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from conftest import run_in_threads
 
 from hubtab.accounts.services import credit_settings_update
 from hubtab.core.errors import DomainError
@@ -17,6 +16,7 @@ from hubtab.ledger.selectors import account_state
 from hubtab.ledger.verify import ledger_verify
 from hubtab.shop.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus, Variant
 from hubtab.shop.services import checkout_key, order_cancel, order_complete, order_pack
+from hubtab.testing import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

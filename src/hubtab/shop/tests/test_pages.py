@@ -263,10 +263,9 @@ def _checkout_by_card(marie_client, shop, quantity="3"):
 def test_paying_the_shortfall_by_card_places_the_order_at_once_and_only_once(
     marie_client, shop, stripe_hub, localstripe_url
 ):
-    from conftest import stripe_card_entered
-
     from hubtab.payments.models import Payment
     from hubtab.payments.services import topup_card_form
+    from hubtab.testing import stripe_card_entered
 
     slug = shop.hub.slug
     form, response = _checkout_by_card(marie_client, shop)
@@ -289,10 +288,9 @@ def test_paying_the_shortfall_by_card_places_the_order_at_once_and_only_once(
 def test_a_paid_checkout_that_can_no_longer_be_placed_keeps_the_money_as_credit_and_says_so(
     marie_client, shop, stripe_hub, localstripe_url
 ):
-    from conftest import stripe_card_entered
-
     from hubtab.payments.models import Payment
     from hubtab.payments.services import topup_card_form
+    from hubtab.testing import stripe_card_entered
 
     slug = shop.hub.slug
     _checkout_by_card(marie_client, shop)

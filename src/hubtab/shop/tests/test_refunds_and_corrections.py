@@ -5,7 +5,6 @@ carried from earlier orders stay owed, and a form sent twice or a stale page cha
 from __future__ import annotations
 
 import pytest
-from conftest import stripe_card_entered
 from django.urls import reverse
 
 from hubtab.accounts.services import credit_settings_update
@@ -31,6 +30,7 @@ from hubtab.shop.services import (
     orders_bulk,
     variant_save,
 )
+from hubtab.testing import stripe_card_entered
 
 
 def _lots(account_id, kind):

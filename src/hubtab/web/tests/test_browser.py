@@ -1,10 +1,10 @@
 """In a real Chromium: a hub owner logs in and reads the accounts page, on a laptop and a phone."""
 
 import pytest
-from conftest import browser_login, screenshot
 
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
+from hubtab.testing import browser_login, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

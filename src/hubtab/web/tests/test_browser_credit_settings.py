@@ -2,12 +2,12 @@
 with a price and a bundle, and records a customer's cash payment, which buys tokens."""
 
 import pytest
-from conftest import screenshot
 
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.services import customer_create
 from hubtab.ledger.models import Lot
+from hubtab.testing import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

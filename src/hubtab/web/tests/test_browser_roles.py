@@ -1,11 +1,11 @@
 """In a real Chromium: each role sees its own navigation, and no hub sees another's data."""
 
 import pytest
-from conftest import browser_login, screenshot
 
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.services import customer_create
+from hubtab.testing import browser_login, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
