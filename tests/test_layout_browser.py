@@ -52,13 +52,13 @@ def people(hub, hub_page_url):
 
     owner = user_create(email="owner@example.org", password="pw-long-enough", email_verified=True)
     membership_grant(hub=hub, user=owner, role=Role.OWNER)
-    customer = Customer.objects.with_scopes_disabled().get(hub=hub, email="someone@example.org")
+    customer = Customer.objects.across_hubs().get(hub=hub, email="someone@example.org")
     user = user_create(email="someone@example.org", password="pw-long-enough", email_verified=True)
     membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
-    Customer.objects.with_scopes_disabled().filter(id=customer.id).update(user=user)
+    Customer.objects.across_hubs().filter(id=customer.id).update(user=user)
     from hubtab.shop.models import Variant
 
-    cart_save(customer=customer, items={Variant.objects.with_scopes_disabled().get(hub=hub).id: 2})
+    cart_save(customer=customer, items={Variant.objects.across_hubs().get(hub=hub).id: 2})
     return {"owner": owner, "customer": customer}
 
 
@@ -69,7 +69,7 @@ def test_no_page_scrolls_sideways(live_server, browser, hub, hub_page_url, peopl
 
     crew_paths = [hub_page_url(pattern, hub.slug) for pattern in hub_page_patterns()]
     crew_paths = [path for path in crew_paths if not path.endswith((".csv", ".pdf"))]  # files, not pages
-    order_id = Order.objects.with_scopes_disabled().get(hub=hub).id
+    order_id = Order.objects.across_hubs().get(hub=hub).id
     customer_paths = [
         reverse(name, kwargs={"hub_slug": hub.slug} | ({"order_id": order_id} if name == "my_order" else {}))
         if name != "portal" else reverse(name)

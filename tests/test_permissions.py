@@ -87,7 +87,7 @@ def test_a_customers_own_pages_are_theirs_alone(client, hub, people, name, perso
     from hubtab.crm.services import customer_create
 
     record = customer_create(hub=hub, email="customer@example.org")
-    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=people["customer"])
+    Customer.objects.across_hubs().filter(id=record.id).update(user=people["customer"])
     kwargs = {"hub_slug": hub.slug, **({"fmt": "pdf"} if name == "portal_statement" else {})}
     if person != "anonymous":
         client.force_login(people[person])

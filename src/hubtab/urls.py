@@ -6,8 +6,10 @@ from django.urls import include, path
 from hubtab.api import views as api_views
 from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
+from hubtab.crm import organisation_views, portal_views
 from hubtab.crm import views as crm_views
 from hubtab.payments import views as payment_views
+from hubtab.shop import catalogue_views as shop_catalogue
 from hubtab.shop import crew_views as shop_crew
 from hubtab.shop import views as shop_views
 from hubtab.web import views
@@ -16,8 +18,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("me/", crm_views.portal, name="portal"),
-    path("me/<slug:hub_slug>/", crm_views.portal_hub, name="portal_hub"),
+    path("me/", portal_views.portal, name="portal"),
+    path("me/<slug:hub_slug>/", portal_views.portal_hub, name="portal_hub"),
     path("me/<slug:hub_slug>/top-up/", payment_views.topup, name="topup"),
     path("me/<slug:hub_slug>/auto-top-up/", payment_views.auto_top_up, name="auto_top_up"),
     path("me/<slug:hub_slug>/card/", payment_views.my_card_setup, name="my_card_setup"),
@@ -34,7 +36,7 @@ urlpatterns = [
     path("me/<slug:hub_slug>/orders/<int:order_id>/", shop_views.my_order, name="my_order"),
     path(
         "me/<slug:hub_slug>/statement.<str:fmt>",
-        crm_views.portal_statement,
+        portal_views.portal_statement,
         name="portal_statement",
     ),
     path("invitations/<str:token>/", core_views.invitation_accept_page, name="invitation_accept"),
@@ -83,21 +85,21 @@ urlpatterns = [
         crm_views.customers_floor_apply_view,
         name="customers_floor_apply",
     ),
-    path("hubs/<slug:slug>/organisations/", crm_views.organisation_index, name="organisation_index"),
+    path("hubs/<slug:slug>/organisations/", organisation_views.organisation_index, name="organisation_index"),
     path(
         "hubs/<slug:slug>/organisations/<int:organisation_id>/",
-        crm_views.organisation_detail,
+        organisation_views.organisation_detail,
         name="organisation_detail",
     ),
     path(
         "hubs/<slug:slug>/organisations/<int:organisation_id>/credit/",
-        crm_views.organisation_credit,
+        organisation_views.organisation_credit,
         name="organisation_credit",
     ),
-    path("hubs/<slug:slug>/shop/products/", shop_crew.products, name="shop_products"),
-    path("hubs/<slug:slug>/shop/products/<int:product_id>/", shop_crew.product_detail, name="shop_product"),
-    path("hubs/<slug:slug>/shop/cycles/", shop_crew.cycles, name="shop_cycles"),
-    path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_crew.cycle_detail, name="shop_cycle"),
+    path("hubs/<slug:slug>/shop/products/", shop_catalogue.products, name="shop_products"),
+    path("hubs/<slug:slug>/shop/products/<int:product_id>/", shop_catalogue.product_detail, name="shop_product"),
+    path("hubs/<slug:slug>/shop/cycles/", shop_catalogue.cycles, name="shop_cycles"),
+    path("hubs/<slug:slug>/shop/cycles/<int:cycle_id>/", shop_catalogue.cycle_detail, name="shop_cycle"),
     path("hubs/<slug:slug>/shop/orders/<int:order_id>/", shop_crew.order_detail, name="shop_order"),
     path("hubs/<slug:slug>/shop/orders/<int:order_id>/pack/", shop_crew.order_pack_view, name="shop_order_pack"),
     path(

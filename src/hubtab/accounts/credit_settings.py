@@ -39,7 +39,7 @@ SETTINGS_FIELDS = (
 
 
 def credit_settings_get(*, hub: Hub) -> CreditSettings:
-    settings, _created = CreditSettings.objects.with_scopes_disabled().get_or_create(hub=hub)
+    settings, _created = CreditSettings.objects.get_or_create(hub=hub)
     return settings
 
 
@@ -49,9 +49,7 @@ def credit_settings_update(*, hub: Hub, actor: User, **fields: Any) -> CreditSet
     if unknown:
         raise DomainError("validation_error", f"Unknown settings: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        settings = (
-            CreditSettings.objects.with_scopes_disabled().select_for_update().get(pk=credit_settings_get(hub=hub).pk)
-        )
+        settings = CreditSettings.objects.select_for_update().get(pk=credit_settings_get(hub=hub).pk)
         before = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
         for name, value in fields.items():
             setattr(settings, name, value)

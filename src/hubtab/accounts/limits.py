@@ -56,7 +56,7 @@ def account_rules_set(
         if account.floor_minor != floor_minor:
             changes["floor_minor"] = [account.floor_minor, floor_minor]
             ledger.account_floor_set(hub_id=hub.id, account_id=account.id, floor_minor=floor_minor)
-        rules, _created = AccountRules.objects.with_scopes_disabled().get_or_create(hub=hub, account_id=account.id)
+        rules, _created = AccountRules.objects.get_or_create(hub=hub, account_id=account.id)
         if payment_policy is not None and rules.payment_policy != payment_policy:
             changes["payment_policy"] = [rules.payment_policy, payment_policy]
             rules.payment_policy = payment_policy

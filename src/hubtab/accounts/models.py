@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 
 
 class PaymentPolicy(models.TextChoices):
@@ -42,7 +42,7 @@ class CreditSettings(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"credit settings of {self.hub}"
@@ -61,7 +61,7 @@ class AccountRules(models.Model):
     payment_policy = models.CharField(max_length=16, choices=PaymentPolicy.choices, blank=True)  # "": the hub's
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"rules of account {self.account_id}"
@@ -75,7 +75,7 @@ class Organisation(models.Model):
     account_id = models.BigIntegerField(unique=True)  # the organisation's ledger account
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return self.name
@@ -91,7 +91,7 @@ class OrganisationMember(models.Model):
     monthly_limit_minor = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "member_account_id"], name="org_member_once")]
@@ -110,7 +110,7 @@ class OrganisationSpend(models.Model):
     amount_minor = models.BigIntegerField()
     spent_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "member_account_id", "spent_at"], name="org_spend_member")]
@@ -129,7 +129,7 @@ class UnitPrice(models.Model):
     credits_minor = models.BigIntegerField()
     price_minor = models.BigIntegerField()
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -156,7 +156,7 @@ class Bundle(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [

@@ -44,7 +44,7 @@ def organisation_create(*, hub: Hub, actor: User, name: str, floor_minor: int = 
             name=name,
             floor_minor=floor_minor,
         )
-        organisation = Organisation.objects.with_scopes_disabled().create(hub=hub, name=name, account_id=account.id)
+        organisation = Organisation.objects.create(hub=hub, name=name, account_id=account.id)
         audit_record(hub=hub, actor=actor, action="organisation.create",
                      summary=gettext_noop("Created the organisation %(name)s"), params={"name": name},
                      subject=account)  # fmt: skip
@@ -61,7 +61,7 @@ def organisation_member_set(
     if monthly_limit_minor is not None:
         amount_check(monthly_limit_minor, allow_zero=True)
     with transaction.atomic():
-        member, created = OrganisationMember.objects.with_scopes_disabled().update_or_create(
+        member, created = OrganisationMember.objects.update_or_create(
             hub=hub, organisation=organisation, member_account_id=member_account_id,
             defaults={"monthly_limit_minor": monthly_limit_minor},
         )  # fmt: skip
@@ -77,11 +77,9 @@ def organisation_member_set(
 
 def organisation_member_remove(*, hub: Hub, actor: User, organisation: Organisation, member_account_id: int) -> None:
     with transaction.atomic():
-        deleted, _rows = (
-            OrganisationMember.objects.with_scopes_disabled()
-            .filter(hub=hub, organisation=organisation, member_account_id=member_account_id)
-            .delete()
-        )
+        deleted, _rows = OrganisationMember.objects.filter(
+            hub=hub, organisation=organisation, member_account_id=member_account_id
+        ).delete()
         if deleted:
             audit_record(hub=hub, actor=actor, action="organisation.member_remove",
                          summary=gettext_noop("Removed a member from %(organisation)s"),
@@ -100,8 +98,7 @@ def organisation_charge(
     now = now or timezone.now()
     with transaction.atomic():
         member = (
-            OrganisationMember.objects.with_scopes_disabled()
-            .select_for_update()
+            OrganisationMember.objects.select_for_update()
             .filter(hub=hub, organisation=organisation, member_account_id=member_account_id)
             .first()
         )
@@ -110,9 +107,9 @@ def organisation_charge(
         if member.monthly_limit_minor is not None:
             month_start = month_start_of(now, timezone_name=hub.timezone)
             spent = (
-                OrganisationSpend.objects.with_scopes_disabled()
-                .filter(organisation=organisation, member_account_id=member_account_id, spent_at__gte=month_start)
-                .aggregate(total=Sum("amount_minor"))["total"]
+                OrganisationSpend.objects.filter(
+                    organisation=organisation, member_account_id=member_account_id, spent_at__gte=month_start
+                ).aggregate(total=Sum("amount_minor"))["total"]
                 or 0
             )
             if spent + amount_minor > member.monthly_limit_minor:
@@ -125,7 +122,7 @@ def organisation_charge(
             description=reference, key=key,
         )  # fmt: skip
         if not posted.replayed:
-            OrganisationSpend.objects.with_scopes_disabled().create(
+            OrganisationSpend.objects.create(
                 hub=hub, organisation=organisation, member_account_id=member_account_id,
                 transaction_id=posted.transaction_id, amount_minor=amount_minor, spent_at=now,
             )  # fmt: skip

@@ -28,7 +28,7 @@ from hubtab.core.money import Unit, amount_check, currency_unit, money_format, u
 
 def credit_settings_of(*, hub: Hub) -> CreditSettings:
     """The hub's credit settings; the defaults (unsaved) for a hub that never changed them."""
-    return CreditSettings.objects.with_scopes_disabled().filter(hub=hub).first() or CreditSettings(hub=hub)
+    return CreditSettings.objects.filter(hub=hub).first() or CreditSettings(hub=hub)
 
 
 def credit_unit_of(*, hub: Hub) -> Unit:
@@ -38,12 +38,12 @@ def credit_unit_of(*, hub: Hub) -> Unit:
 
 
 def unit_price_list(*, hub: Hub, unit: Unit) -> QuerySet[UnitPrice]:
-    return UnitPrice.objects.with_scope(hub=hub).filter(unit_code=unit.code).order_by("currency")
+    return UnitPrice.objects.filter(hub=hub).filter(unit_code=unit.code).order_by("currency")
 
 
 def bundle_list(*, hub: Hub, unit: Unit, currency: str | None = None) -> QuerySet[Bundle]:
     """The hub's active bundles in its current unit, cheapest first."""
-    bundles = Bundle.objects.with_scope(hub=hub).filter(unit_code=unit.code, active=True)
+    bundles = Bundle.objects.filter(hub=hub).filter(unit_code=unit.code, active=True)
     if currency:
         bundles = bundles.filter(currency=currency)
     return bundles.order_by("currency", "price_minor")
@@ -149,31 +149,25 @@ def unit_price_text(*, price: UnitPrice, unit: Unit, locale: str) -> str:
 def payment_policy_for(*, hub: Hub, account_id: int, settings: CreditSettings | None = None) -> tuple[str, bool]:
     """The payment policy that applies to this account, and whether it is the account's own
     (`settings`: the hub's credit settings, when the caller has them already)."""
-    own = (
-        AccountRules.objects.with_scopes_disabled()
-        .filter(hub=hub, account_id=account_id)
-        .values_list("payment_policy", flat=True)
-        .first()
-    )
+    own = AccountRules.objects.filter(hub=hub, account_id=account_id).values_list("payment_policy", flat=True).first()
     if own:
         return own, True
     return (settings or credit_settings_of(hub=hub)).payment_policy, False
 
 
 def organisation_list(*, hub: Hub) -> QuerySet[Organisation]:
-    return Organisation.objects.with_scope(hub=hub).order_by("name")
+    return Organisation.objects.filter(hub=hub).order_by("name")
 
 
 def organisation_get(*, hub: Hub, organisation_id: int) -> Organisation | None:
-    return Organisation.objects.with_scope(hub=hub).filter(id=organisation_id).first()
+    return Organisation.objects.filter(hub=hub).filter(id=organisation_id).first()
 
 
 def organisation_members(*, hub: Hub, organisation: Organisation, now: datetime) -> list[dict[str, Any]]:
     """Members with their monthly limit and what they spent this calendar month (the hub's time)."""
     month_start = month_start_of(now, timezone_name=hub.timezone)
     spent = dict(
-        OrganisationSpend.objects.with_scopes_disabled()
-        .filter(organisation=organisation, spent_at__gte=month_start)
+        OrganisationSpend.objects.filter(organisation=organisation, spent_at__gte=month_start)
         .values("member_account_id")
         .annotate(total=Sum("amount_minor"))
         .values_list("member_account_id", "total")
@@ -184,5 +178,5 @@ def organisation_members(*, hub: Hub, organisation: Organisation, now: datetime)
             "monthly_limit_minor": m.monthly_limit_minor,
             "spent_this_month_minor": spent.get(m.member_account_id, 0),
         }
-        for m in OrganisationMember.objects.with_scopes_disabled().filter(organisation=organisation).order_by("id")
+        for m in OrganisationMember.objects.filter(organisation=organisation).order_by("id")
     ]

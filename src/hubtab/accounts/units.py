@@ -34,9 +34,7 @@ def credit_unit_choose(*, hub: Hub, actor: User, code: str = "", name: str = "",
     if code == hub.currency:
         code = ""
     with transaction.atomic():
-        settings = (
-            CreditSettings.objects.with_scopes_disabled().select_for_update().get(pk=credit_settings_get(hub=hub).pk)
-        )
+        settings = CreditSettings.objects.select_for_update().get(pk=credit_settings_get(hub=hub).pk)
         before = credit_unit_of(hub=hub)
         if code:
             credit_unit_save(hub=hub, code=code, name=name, decimals=decimals)
@@ -77,7 +75,7 @@ def unit_price_set(*, hub: Hub, actor: User, currency: str, credits_minor: int, 
     amount_check(credits_minor)
     amount_check(price_minor)
     with transaction.atomic():
-        price, _created = UnitPrice.objects.with_scopes_disabled().update_or_create(
+        price, _created = UnitPrice.objects.update_or_create(
             hub=hub, unit_code=unit.code, currency=currency,
             defaults={"credits_minor": credits_minor, "price_minor": price_minor},
         )  # fmt: skip
@@ -93,9 +91,7 @@ def unit_price_set(*, hub: Hub, actor: User, currency: str, credits_minor: int, 
 def unit_price_remove(*, hub: Hub, actor: User, currency: str) -> None:
     unit = _named_unit(hub)
     with transaction.atomic():
-        deleted, _rows = (
-            UnitPrice.objects.with_scopes_disabled().filter(hub=hub, unit_code=unit.code, currency=currency).delete()
-        )
+        deleted, _rows = UnitPrice.objects.filter(hub=hub, unit_code=unit.code, currency=currency).delete()
         if deleted:
             audit_record(
                 hub=hub, actor=actor, action="credit_settings.price_remove",
@@ -122,7 +118,7 @@ def bundle_create(*, hub: Hub, actor: User, name: str, currency: str, price_mino
         )
     try:
         with transaction.atomic():
-            bundle = Bundle.objects.with_scopes_disabled().create(
+            bundle = Bundle.objects.create(
                 hub=hub, name=name, currency=currency, price_minor=price_minor, unit_code=unit.code,
                 credits_minor=credits_minor,
             )  # fmt: skip
@@ -139,7 +135,7 @@ def bundle_create(*, hub: Hub, actor: User, name: str, currency: str, price_mino
 def bundle_archive(*, hub: Hub, actor: User, bundle_id: int) -> None:
     """Stop offering a bundle; credit bought with it is untouched."""
     with transaction.atomic():
-        bundle = Bundle.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=bundle_id).first()
+        bundle = Bundle.objects.select_for_update().filter(hub=hub, id=bundle_id).first()
         if bundle is None:
             raise DomainError("not_found", _("That bundle does not exist."))
         if bundle.active:

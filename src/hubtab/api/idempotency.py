@@ -35,7 +35,7 @@ def idempotent(handler: Handler) -> Handler:
         with transaction.atomic():
             record_id = _claim(hub.id, key, digest)
             if record_id is None:  # the key was used before (or is being used right now: this waits for it)
-                first = IdempotencyRecord.objects.with_scopes_disabled().get(hub=hub, key=key)
+                first = IdempotencyRecord.objects.get(hub=hub, key=key)
                 if first.request_hash != digest:
                     raise ApiError(
                         409, "idempotency_conflict", "This Idempotency-Key was used for a different request."
@@ -48,9 +48,7 @@ def idempotent(handler: Handler) -> Handler:
             except (ApiError, DomainError) as exc:
                 status, body = error_body(exc)
             response = _jsonable(body)
-            IdempotencyRecord.objects.with_scopes_disabled().filter(id=record_id).update(
-                status_code=status, response=response
-            )
+            IdempotencyRecord.objects.filter(hub=hub, id=record_id).update(status_code=status, response=response)
             return Status(status, response)
 
     return wrapper

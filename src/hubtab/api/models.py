@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 
 
 class Scope(models.TextChoices):
@@ -31,7 +31,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) at {self.hub}"
@@ -51,7 +51,7 @@ class IdempotencyRecord(models.Model):
     response = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "key"], name="idempotency_unique_key")]

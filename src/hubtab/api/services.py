@@ -37,7 +37,7 @@ def token_create(*, hub: Hub, name: str, scopes: list[str], created_by: User | N
         raise DomainError("validation_error", "Choose at least one valid scope.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = ApiToken.objects.with_scopes_disabled().create(
+        token = ApiToken.objects.create(
             hub=hub, name=name, prefix=secret[:12], token_hash=secret_hash(secret), scopes=sorted(set(scopes)),
             created_by=created_by,
         )  # fmt: skip
@@ -73,13 +73,13 @@ def token_authenticate(secret: str) -> ApiToken | None:
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = (
-        ApiToken.objects.with_scopes_disabled()
+        ApiToken.objects.across_hubs()  # the secret names its hub
         .select_related("hub", "created_by")
         .filter(token_hash=secret_hash(secret), revoked_at__isnull=True)
         .first()
     )
     if token is not None and (token.last_used_at is None or timezone.now() - token.last_used_at > _TOUCH):
-        ApiToken.objects.with_scopes_disabled().filter(pk=token.pk).update(last_used_at=timezone.now())
+        ApiToken.objects.filter(hub_id=token.hub_id, pk=token.pk).update(last_used_at=timezone.now())
     return token
 
 

@@ -9,7 +9,6 @@ import copy
 from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django_scopes import scope
 from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -142,8 +141,7 @@ def _customer(token: ApiToken, customer_id: int) -> Customer:
 
 
 def _customer_out(customer: Customer) -> CustomerOut:
-    with scope(hub=customer.hub_id):
-        tags = sorted(t.name for t in customer.tags.all())  # the same as crm.rows gives the list pages
+    tags = sorted(t.name for t in customer.tags.all())  # the same as crm.rows gives the list pages
     return CustomerOut(
         id=customer.id,
         email=customer.email,

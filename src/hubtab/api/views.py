@@ -38,14 +38,14 @@ def api_tokens(request: HttpRequest, hub: Hub) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             form = TokenForm()
-    tokens = ApiToken.objects.with_scope(hub=hub).order_by("-created_at")
+    tokens = ApiToken.objects.filter(hub=hub).order_by("-created_at")
     return render(request, "api/tokens.html", {"hub": hub, "form": form, "secret": secret, "tokens": tokens})
 
 
 @hub_view(Permission.MANAGE_SETTINGS)
 @require_POST
 def api_token_revoke(request: HttpRequest, hub: Hub, token_id: int) -> HttpResponse:
-    token = ApiToken.objects.with_scope(hub=hub).filter(id=token_id).first()
+    token = ApiToken.objects.filter(hub=hub).filter(id=token_id).first()
     if token is None:
         raise Http404
     token_revoke(hub=hub, token=token, actor=request_user(request))

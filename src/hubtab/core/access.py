@@ -1,7 +1,7 @@
 """Hub pages' gatekeeper: the hub from the URL, the person's roles there, the permission asked.
 
 A person who is not a member of the hub gets 404 (nobody learns another hub exists); a member
-whose roles lack the permission gets 403. The view runs inside the hub's tenancy scope.
+whose roles lack the permission gets 403. The view's queries name this hub (core.tenancy).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from django_scopes import scope
 
 from hubtab.core.models import Hub, User
 from hubtab.core.permissions import Permission, permissions_for
@@ -41,7 +40,7 @@ def hub_view(permission: Permission) -> Callable[[View], View]:
             request.hub = hub  # type: ignore[attr-defined]
             request.hub_permissions = granted  # type: ignore[attr-defined]
             # Dates on hub pages read in the hub's own timezone.
-            with scope(hub=hub), timezone.override(hub.timezone):
+            with timezone.override(hub.timezone):
                 return view(request, hub, *args, **kwargs)
 
         wrapper.hub_permission = permission  # type: ignore[attr-defined]

@@ -4,13 +4,33 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from hubtab.core.models import CreditUnit, Hub, Membership, User
+from hubtab.core.tenancy import all_hubs
 
 
 class UnscopedAdmin(admin.ModelAdmin):
-    """Platform staff see every hub's rows, so the admin runs outside any hub scope."""
+    """Platform staff see every hub's rows: the admin's pages span hubs (core.tenancy)."""
 
     def get_queryset(self, request):
-        return self.model.objects.with_scopes_disabled().all()
+        return self.model.objects.across_hubs()
+
+    def _across_hubs(self, view, *args):
+        with all_hubs():
+            response = view(*args)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()  # the lists are read while the page renders
+            return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._across_hubs(super().changelist_view, request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._across_hubs(super().change_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._across_hubs(super().delete_view, request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._across_hubs(super().history_view, request, object_id, extra_context)
 
 
 class MembershipInline(admin.TabularInline):
@@ -19,7 +39,7 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
     def get_queryset(self, request):
-        return Membership.objects.with_scopes_disabled().all()
+        return Membership.objects.across_hubs()
 
 
 @admin.register(Hub)

@@ -12,7 +12,8 @@ from django.db import models
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
+
+from hubtab.core.tenancy import HubManager
 
 
 def validate_timezone(value: str) -> None:
@@ -87,7 +88,7 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=dj_timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "user", "role"], name="membership_unique_role")]
@@ -108,7 +109,7 @@ class CreditUnit(models.Model):
     name = models.CharField(max_length=60)
     decimals = models.PositiveSmallIntegerField(default=2)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "code"], name="creditunit_unique_code")]
@@ -145,7 +146,7 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         indexes = [models.Index(fields=["hub", "created_at"])]
@@ -178,7 +179,7 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         indexes = [

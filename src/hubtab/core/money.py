@@ -47,7 +47,7 @@ def unit_get(*, hub_id: int, code: str) -> Unit:
     # not take an ISO code, so the two never shadow each other.
     if code in _iso_currencies():
         return currency_unit(code)
-    credit = CreditUnit.objects.with_scopes_disabled().filter(hub_id=hub_id, code=code).first()
+    credit = CreditUnit.objects.filter(hub_id=hub_id, code=code).first()
     if credit is None:
         raise DomainError("unknown_unit", f"{code!r} is neither an ISO 4217 currency nor a credit unit of this hub.")
     return Unit(code=credit.code, decimals=credit.decimals, name=credit.name, is_currency=False)

@@ -11,12 +11,12 @@ from hubtab.core.models import CREW_ROLES, AuditEvent, Hub, Invitation, Membersh
 
 
 def hub_list_for_user(*, user: User) -> QuerySet[Hub]:
-    hub_ids = Membership.objects.with_scopes_disabled().filter(user=user).values("hub_id")
+    hub_ids = Membership.objects.filter(user=user).values("hub_id")
     return Hub.objects.filter(id__in=hub_ids).order_by("name")
 
 
 def membership_roles(*, hub: Hub, user: User) -> set[str]:
-    return set(Membership.objects.with_scope(hub=hub).filter(user=user).values_list("role", flat=True))
+    return set(Membership.objects.filter(hub=hub).filter(user=user).values_list("role", flat=True))
 
 
 @dataclass
@@ -33,7 +33,7 @@ def crew_list(*, hub: Hub) -> list[CrewMember]:
     """People with a crew role at the hub, each with their crew memberships (customers are not crew)."""
     people: dict[int, CrewMember] = {}
     rows = (
-        Membership.objects.with_scope(hub=hub)
+        Membership.objects.filter(hub=hub)
         .filter(role__in=[r.value for r in CREW_ROLES])
         .select_related("user")
         .order_by("user__email", "role")
@@ -45,7 +45,7 @@ def crew_list(*, hub: Hub) -> list[CrewMember]:
 
 def invitation_list_pending(*, hub: Hub) -> QuerySet[Invitation]:
     return (
-        Invitation.objects.with_scope(hub=hub)
+        Invitation.objects.filter(hub=hub)
         .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
         .order_by("-created_at")
     )
@@ -53,7 +53,7 @@ def invitation_list_pending(*, hub: Hub) -> QuerySet[Invitation]:
 
 def audit_list(*, hub: Hub, subjects: list[Model] | None = None) -> QuerySet[AuditEvent]:
     """The hub's audit trail, newest first; only what concerns `subjects` when given."""
-    events = AuditEvent.objects.with_scope(hub=hub).order_by("-created_at", "-id")
+    events = AuditEvent.objects.filter(hub=hub).order_by("-created_at", "-id")
     if subjects is not None:
         about = Q()
         for subject in subjects:

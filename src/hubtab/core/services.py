@@ -60,7 +60,7 @@ def credit_unit_save(*, hub: Hub, code: str, name: str, decimals: int) -> Credit
     amounts already counted in it would change value."""
     code = (code or "").strip().upper()
     name = (name or "").strip()
-    unit = CreditUnit.objects.with_scopes_disabled().filter(hub=hub, code=code).first()
+    unit = CreditUnit.objects.filter(hub=hub, code=code).first()
     if unit is not None and unit.decimals != decimals:
         raise DomainError("validation_error", _("The decimals of %(code)s can't change.") % {"code": code})
     unit = unit or CreditUnit(hub=hub, code=code, decimals=decimals)
@@ -76,7 +76,7 @@ def credit_unit_save(*, hub: Hub, code: str, name: str, decimals: int) -> Credit
 
 
 def membership_grant(*, hub: Hub, user: User, role: Role | str) -> Membership:
-    membership, _ = Membership.objects.with_scopes_disabled().get_or_create(hub=hub, user=user, role=Role(role))
+    membership, _ = Membership.objects.get_or_create(hub=hub, user=user, role=Role(role))
     return membership
 
 
@@ -102,12 +102,12 @@ def audit_record(
 
     `summary` is Hubtab's words (marked with gettext_noop) with %(name)s for `params`, so each
     reader reads it in their language; an amount is a param made by `audit_money`."""
-    return AuditEvent.objects.with_scopes_disabled().create(
+    return AuditEvent.objects.create(
         hub=hub,
         actor=actor,
         actor_email=actor.email if actor else "",
         action=action,
-        subject_type=subject._meta.model_name if subject is not None else "",
+        subject_type=(subject._meta.model_name or "") if subject is not None else "",
         subject_id=subject.pk if subject is not None else None,
         summary=summary[:300],
         params=params or {},
@@ -143,7 +143,7 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
         raise DomainError("validation_error", _("Enter a valid email address.")) from exc
     if role not in {r.value for r in CREW_ROLES}:
         raise DomainError("invalid_role", _("Choose owner, finance or support."))
-    members = Membership.objects.with_scopes_disabled().filter(hub=hub, user__email__iexact=email, role=role)
+    members = Membership.objects.filter(hub=hub, user__email__iexact=email, role=role)
     if members.exists():
         raise DomainError(
             "already_member", _("%(email)s already has the %(role)s role here.") % {"email": email, "role": role}
@@ -152,10 +152,10 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
     now = dj_timezone.now()
     with transaction.atomic():
         # A new invitation for the same address and role replaces any earlier pending one.
-        Invitation.objects.with_scopes_disabled().filter(
-            hub=hub, email=email, role=role, accepted_at=None, revoked_at=None
-        ).update(revoked_at=now)
-        invitation = Invitation.objects.with_scopes_disabled().create(
+        Invitation.objects.filter(hub=hub, email=email, role=role, accepted_at=None, revoked_at=None).update(
+            revoked_at=now
+        )
+        invitation = Invitation.objects.create(
             hub=hub,
             email=email,
             role=role,
@@ -178,13 +178,14 @@ def invitation_create(*, hub: Hub, email: str, role: str, invited_by: User | Non
 def invitation_get_by_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    return Invitation.objects.with_scopes_disabled().select_related("hub").filter(token_hash=secret_hash(token)).first()
+    # The emailed secret names its hub.
+    return Invitation.objects.across_hubs().select_related("hub").filter(token_hash=secret_hash(token)).first()
 
 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Give the invited role to the person who followed the link, logged in with the invited address."""
     with transaction.atomic():
-        invitation = Invitation.objects.with_scopes_disabled().select_for_update().get(pk=invitation.pk)
+        invitation = Invitation.objects.select_for_update().get(hub_id=invitation.hub_id, pk=invitation.pk)
         if invitation.accepted_at is not None:
             raise DomainError("invitation_used", _("This invitation has already been accepted."))
         if invitation.revoked_at is not None:
@@ -231,7 +232,7 @@ def invitation_revoke(*, hub: Hub, invitation: Invitation, actor: User) -> None:
 def membership_remove(*, hub: Hub, membership: Membership, actor: User) -> None:
     """Take a crew role away. A hub always keeps at least one owner."""
     with transaction.atomic():
-        owners = Membership.objects.with_scopes_disabled().select_for_update().filter(hub=hub, role=Role.OWNER)
+        owners = Membership.objects.select_for_update().filter(hub=hub, role=Role.OWNER)
         if membership.role == Role.OWNER and len(owners) <= 1:
             raise DomainError("last_owner", _("A hub needs at least one owner; make someone else owner first."))
         membership.delete()

@@ -44,7 +44,7 @@ def activity_record(
         return False
     try:
         with transaction.atomic():  # a savepoint: a replayed key leaves the caller's transaction usable
-            Activity.objects.with_scopes_disabled().create(
+            Activity.objects.create(
                 hub_id=customer.hub_id, customer=customer, kind=kind, key=key[:120], occurred_at=occurred_at,
                 amount_minor=amount_minor, unit=unit, ref_kind=ref.kind if ref else "", ref_id=ref.id if ref else None,
                 actor=actor if actor and actor.is_authenticated else None, data=data or {},
@@ -79,18 +79,17 @@ def _figures_move(customer: Customer, kind: str, at: datetime, amount_minor: int
         changes = {"last_top_up_at": Greatest(Coalesce(F("last_top_up_at"), Value(at)), Value(at))}
     else:
         return
-    CustomerFigures.objects.with_scopes_disabled().bulk_create(
+    CustomerFigures.objects.bulk_create(
         [CustomerFigures(customer_id=customer.id, hub_id=customer.hub_id)], ignore_conflicts=True
     )
-    CustomerFigures.objects.with_scopes_disabled().filter(customer_id=customer.id).update(**changes)
+    CustomerFigures.objects.filter(customer_id=customer.id).update(**changes)
 
 
 def figures_computed(*, hub_id: int) -> dict[int, dict[str, Any]]:
     """Every person's figures as their activity gives them, computed from scratch."""
     completed = Q(kind__in=PURCHASES)
     rows = (
-        Activity.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id)
+        Activity.objects.filter(hub_id=hub_id)
         .values("customer_id")
         .annotate(
             first_order_at=Min("occurred_at", filter=completed),
@@ -124,17 +123,12 @@ def figures_rebuild(*, hub_id: int) -> int:
     empty.update(orders_completed=0, spent_minor=0)
     fixed = 0
     with transaction.atomic():
-        kept = {
-            f.customer_id: f
-            for f in CustomerFigures.objects.with_scopes_disabled().select_for_update().filter(hub_id=hub_id)
-        }
+        kept = {f.customer_id: f for f in CustomerFigures.objects.select_for_update().filter(hub_id=hub_id)}
         for customer_id in set(computed) | set(kept):
             want = computed.get(customer_id, empty)
             have = kept.get(customer_id)
             if have is not None and all(getattr(have, name) == want[name] for name in FIGURE_FIELDS):
                 continue
             fixed += 1
-            CustomerFigures.objects.with_scopes_disabled().update_or_create(
-                customer_id=customer_id, defaults={"hub_id": hub_id, **want}
-            )
+            CustomerFigures.objects.update_or_create(customer_id=customer_id, defaults={"hub_id": hub_id, **want})
     return fixed

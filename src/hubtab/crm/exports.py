@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django_scopes import scope
 
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, minor_to_decimal
@@ -33,16 +32,14 @@ def customer_csv_rows(*, hub: Hub, customers: QuerySet[Customer], unit: Unit) ->
     Cells that a spreadsheet would run as a formula are quoted with a leading apostrophe."""
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow(HEADER)
-    # A streamed response is read after the view has returned: the hub's scope is set again here.
-    with scope(hub=hub):
-        batch: list[Customer] = []
-        for customer in customers.prefetch_related("tags").iterator(chunk_size=CHUNK):
-            batch.append(customer)
-            if len(batch) == CHUNK:
-                yield from _rows(hub, batch, unit, writer)
-                batch = []
-        if batch:
+    batch: list[Customer] = []
+    for customer in customers.prefetch_related("tags").iterator(chunk_size=CHUNK):
+        batch.append(customer)
+        if len(batch) == CHUNK:
             yield from _rows(hub, batch, unit, writer)
+            batch = []
+    if batch:
+        yield from _rows(hub, batch, unit, writer)
 
 
 def _rows(hub: Hub, batch: list[Customer], unit: Unit, writer: Any) -> Iterator[str]:

@@ -7,9 +7,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 from hubtab.crm.search import hub_region, search_text_of
 from hubtab.ledger.models import Account
 
@@ -24,7 +24,7 @@ class Tag(models.Model):
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=40)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "name"], name="tag_unique_name")]
@@ -51,7 +51,7 @@ class Customer(models.Model):
     # trigram index on it answers "contains" searches at any size (migration 0003).
     search_text = models.TextField(blank=True, default="", editable=False)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -119,7 +119,7 @@ class Activity(models.Model):
     # One row per happening: a retried action or a replayed webhook records nothing twice.
     key = models.CharField(max_length=120)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "key"], name="activity_unique_key")]
@@ -144,7 +144,7 @@ class CustomerFigures(models.Model):
     spent_minor = models.BigIntegerField(default=0)  # completed orders, less what was refunded of them
     last_top_up_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         indexes = [

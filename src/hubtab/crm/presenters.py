@@ -1,23 +1,35 @@
-"""What the customer pages show, built from records and figures: the timeline's lines and the
-figures' cards, in the reader's language and the hub's time."""
+"""What the customer pages show, built from records, figures and the ledger: the list's lines, the
+timeline, the figures' cards and the account history, in the reader's language and the hub's time."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hubtab.accounts.selectors import credit_unit_of
+from hubtab.accounts.services import reversible_by_hand
 from hubtab.core.dates import day_medium, moment_short
 from hubtab.core.models import Hub
-from hubtab.core.money import money_format, reader_locale, unit_get
-from hubtab.crm.models import Activity, ActivityKind, CustomerFigures, Source
+from hubtab.core.money import Unit, money_format, reader_locale, unit_get
+from hubtab.crm.models import Activity, ActivityKind, Customer, CustomerFigures, Source
 from hubtab.crm.rows import CustomerRow
+from hubtab.ledger.labels import posting_label
+from hubtab.ledger.selectors import (
+    StatementLine,
+    account_state,
+    account_statement,
+    lines_by_transaction,
+    reversed_ids,
+)
 
 METHOD_WORDS = {
     "card": gettext_lazy("by card"),
@@ -154,3 +166,52 @@ def customer_list_lines(*, hub: Hub, rows: list[CustomerRow]) -> list[dict[str, 
         }
         for row in rows
     ]
+
+
+def history_line(
+    hub: Hub, unit: Unit, line: StatementLine, reversed_already: AbstractSet[int] = frozenset()
+) -> dict[str, Any]:
+    """One history line for people, in the hub's locale and time (call under its timezone)."""
+    return {
+        "when": moment_short(localtime(line.posted_at), reader_locale()),
+        "what": posting_label(kind=line.kind, key=line.key, memo=line.memo),
+        "granted": line.lot_kind == "granted",
+        "amount": money_format(line.amount_minor, unit, reader_locale()),
+        "balance": money_format(line.balance_after_minor, unit, reader_locale()),
+        "negative": line.amount_minor < 0,
+        "transaction_id": line.transaction_id,
+        "reversible": reversible_by_hand(
+            owner=line.owner, kind=line.kind, reversed_already=line.transaction_id in reversed_already
+        ),
+        # Postings an order or a payment made are undone there: say where instead of offering a reversal.
+        "owner": line.owner.kind if line.owner else "",
+    }
+
+
+def account_summary(hub: Hub, customer: Customer, *, last: int) -> dict[str, Any]:
+    """A customer's figures and their last `last` account lines, formatted in the hub's locale and time."""
+    unit = unit_get(hub_id=hub.id, code=customer.account.unit)
+    state = account_state(hub_id=hub.id, account_id=customer.account_id)
+    statement = account_statement(
+        hub_id=hub.id,
+        account_id=customer.account_id,
+        start=customer.account.created_at,
+        end=timezone.now() + timedelta(seconds=1),
+    )
+    shown = lines_by_transaction(statement.lines)[-last:] if last else []
+    reversed_already = reversed_ids(hub_id=hub.id, transaction_ids=[line.transaction_id for line in shown])
+    with timezone.override(hub.timezone):
+        lines = [history_line(hub, unit, line, reversed_already) for line in reversed(shown)]
+    return {
+        "hub": hub,
+        "balance": money_format(state.balance_minor, unit, reader_locale()),
+        "held": money_format(state.held_minor, unit, reader_locale()),
+        "floor": money_format(state.floor_minor or 0, unit, reader_locale()),
+        "may_owe": money_format(-(state.floor_minor or 0), unit, reader_locale())
+        if (state.floor_minor or 0) < 0
+        else "",
+        "spendable": money_format(state.spendable_minor or 0, unit, reader_locale()),
+        "has_holds": state.held_minor != 0,
+        "in_debt": state.balance_minor < 0,
+        "lines": lines,
+    }

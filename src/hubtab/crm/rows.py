@@ -28,10 +28,7 @@ def customer_rows(*, hub: Hub, customers: Iterable[Customer]) -> list[CustomerRo
     here): one query for the balances and one for the figures, whatever the count."""
     batch = list(customers)
     balances = balances_of(hub_id=hub.id, account_ids=[c.account_id for c in batch])
-    figures = {
-        f.customer_id: f
-        for f in CustomerFigures.objects.with_scopes_disabled().filter(hub=hub, customer__in=[c.id for c in batch])
-    }
+    figures = {f.customer_id: f for f in CustomerFigures.objects.filter(hub=hub, customer__in=[c.id for c in batch])}
     rows = []
     for c in batch:
         kept = figures.get(c.id) or CustomerFigures(customer=c, hub=hub)

@@ -28,7 +28,7 @@ def customer_list(
     `archived`, everyone with `archived=None`.
     Balances are read for the rows shown (ledger.selectors.balances_of), so counting and paging
     touch the customer table only."""
-    customers = Customer.objects.with_scope(hub=hub).all()
+    customers = Customer.objects.filter(hub=hub).all()
     if archived is not None:
         customers = customers.filter(archived_at__isnull=not archived)
     words = search_words(query)
@@ -52,11 +52,11 @@ def customer_list(
 
 
 def customer_get(*, hub: Hub, customer_id: int) -> Customer | None:
-    return Customer.objects.with_scope(hub=hub).filter(id=customer_id).select_related("account").first()
+    return Customer.objects.filter(hub=hub).filter(id=customer_id).select_related("account").first()
 
 
 def tag_names(*, hub: Hub) -> list[str]:
-    return list(Tag.objects.with_scope(hub=hub).order_by("name").values_list("name", flat=True))
+    return list(Tag.objects.filter(hub=hub).order_by("name").values_list("name", flat=True))
 
 
 def customer_record_of_user(*, user_id: int, hub_slug: str) -> Customer | None:
@@ -67,7 +67,7 @@ def customer_record_of_user(*, user_id: int, hub_slug: str) -> Customer | None:
 def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
     """The customer records linked to a person, at every hub, for their own portal."""
     return (
-        Customer.objects.with_scopes_disabled()
+        Customer.objects.across_hubs()  # the person's own records, at every hub
         .filter(user_id=user_id, archived_at__isnull=True)
         .select_related("hub", "account")
         .order_by("hub__name")
@@ -75,19 +75,19 @@ def customer_records_of_user(*, user_id: int) -> QuerySet[Customer]:
 
 
 def customers_by_account(*, hub: Hub, account_ids: list[int]) -> dict[int, Customer]:
-    return {c.account_id: c for c in Customer.objects.with_scope(hub=hub).filter(account_id__in=account_ids)}
+    return {c.account_id: c for c in Customer.objects.filter(hub=hub).filter(account_id__in=account_ids)}
 
 
 def customers_in_use(*, hub: Hub, tag: str = "") -> QuerySet[Customer]:
     """The hub's customers not archived, or those of them with `tag`: whom a bulk action reaches."""
-    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
+    customers = Customer.objects.filter(hub=hub).filter(archived_at__isnull=True)
     return customers.filter(tags__name=tag) if tag else customers
 
 
 def activity_list(*, hub: Hub, customer: Customer, limit: int = 100) -> list[Activity]:
     """What happened to the person, newest first: their timeline."""
     return list(
-        Activity.objects.with_scope(hub=hub)
+        Activity.objects.filter(hub=hub)
         .filter(customer=customer)
         .select_related("actor")
         .order_by("-occurred_at", "-id")[:limit]
@@ -96,5 +96,5 @@ def activity_list(*, hub: Hub, customer: Customer, limit: int = 100) -> list[Act
 
 def figures_of(*, hub: Hub, customer: Customer) -> CustomerFigures:
     """The person's kept figures (all empty before anything happened)."""
-    found = CustomerFigures.objects.with_scope(hub=hub).filter(customer=customer).first()
+    found = CustomerFigures.objects.filter(hub=hub).filter(customer=customer).first()
     return found or CustomerFigures(customer=customer, hub=hub)

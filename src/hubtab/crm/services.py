@@ -10,7 +10,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
-from django_scopes import scope
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.accounts.services import (
@@ -46,7 +45,7 @@ def _clean_email(email: object) -> str:
 
 
 def _email_taken(hub: Hub, email: str, exclude_id: int | None = None) -> bool:
-    others = Customer.objects.with_scope(hub=hub).filter(email__iexact=email)
+    others = Customer.objects.filter(hub=hub).filter(email__iexact=email)
     if exclude_id is not None:
         others = others.exclude(id=exclude_id)
     return others.exists()
@@ -54,9 +53,8 @@ def _email_taken(hub: Hub, email: str, exclude_id: int | None = None) -> bool:
 
 def tags_set(*, hub: Hub, customer: Customer, names: Iterable[str]) -> None:
     cleaned = sorted({name.strip()[:40] for name in names if name and name.strip()})
-    with scope(hub=hub):
-        tags = [Tag.objects.get_or_create(hub=hub, name=name)[0] for name in cleaned]
-        customer.tags.set(tags)
+    tags = [Tag.objects.get_or_create(hub=hub, name=name)[0] for name in cleaned]
+    customer.tags.set(tags)
 
 
 def customer_create(
@@ -125,7 +123,8 @@ def customer_records_link(*, user: User, email: str) -> list[Customer]:
     and make them a customer there, so their portal shows those accounts."""
     linked = []
     with transaction.atomic():
-        records = Customer.objects.with_scopes_disabled().filter(email__iexact=email, user__isnull=True)
+        # The person's records at every hub: proving the address links them all.
+        records = Customer.objects.across_hubs().filter(email__iexact=email, user__isnull=True)
         for customer in records.select_related("hub").select_for_update(of=("self",)):
             customer.user = user
             customer.save(update_fields=["user"])
@@ -144,7 +143,7 @@ def customer_update(
         fields["email"] = _clean_email(fields["email"])
         if _email_taken(hub, fields["email"], exclude_id=customer.id):
             raise DomainError("customer_exists", f"A customer with the email {fields['email']} already exists.")
-    with transaction.atomic(), scope(hub=hub):
+    with transaction.atomic():
         before = {name: getattr(customer, name) for name in fields}
         tags_before = sorted(t.name for t in customer.tags.all()) if tags is not None else None
         for name, value in fields.items():
@@ -215,9 +214,8 @@ def customer_delete(*, hub: Hub, customer: Customer) -> None:
         raise DomainError("customer_has_history", "A customer with account history can't be deleted, only archived.")
     with transaction.atomic():
         account_id = customer.account_id
-        with scope(hub=hub):
-            customer.tags.clear()
-            customer.delete()
+        customer.tags.clear()
+        customer.delete()
         ledger.account_close(hub_id=hub.id, account_id=account_id)
 
 
@@ -225,7 +223,7 @@ def customers_floor_apply(*, hub: Hub, actor: User, tag: str = "") -> int:
     """Set the hub's saved spending limit on every customer in use, or on those with `tag`.
     Returns how many accounts changed."""
     floor_minor = credit_settings_of(hub=hub).default_floor_minor
-    customers = Customer.objects.with_scope(hub=hub).filter(archived_at__isnull=True)
+    customers = Customer.objects.filter(hub=hub).filter(archived_at__isnull=True)
     if tag:
         customers = customers.filter(tags__name=tag)
     account_ids = list(

@@ -29,23 +29,23 @@ from hubtab.ledger.types import Leg, Posted, PostRequest
 
 
 def _accounts():
-    return Account.objects.with_scopes_disabled()
+    return Account.objects
 
 
 def _balances():
-    return Balance.objects.with_scopes_disabled()
+    return Balance.objects
 
 
 def _lots():
-    return Lot.objects.with_scopes_disabled()
+    return Lot.objects
 
 
 def _holds():
-    return Hold.objects.with_scopes_disabled()
+    return Hold.objects
 
 
 def _transactions():
-    return Transaction.objects.with_scopes_disabled()
+    return Transaction.objects
 
 
 def post(request: PostRequest) -> Posted:
@@ -61,7 +61,10 @@ def _post_locked(request: PostRequest) -> Posted:
                 "idempotency_conflict", f"The key {request.key} was already used for a different request."
             )
         return Posted(transaction_id=existing.id, replayed=True)
-    if request.reverses_id is not None and _transactions().filter(reverses_id=request.reverses_id).exists():
+    if (
+        request.reverses_id is not None
+        and _transactions().filter(hub_id=request.hub_id, reverses_id=request.reverses_id).exists()
+    ):
         raise DomainError("already_reversed", "That transaction has already been reversed.")
 
     account_ids = sorted({leg.account_id for leg in request.legs})
@@ -271,7 +274,7 @@ def hold_finish(
             raise DomainError("hold_not_expired", "That hold has not reached its expiry time.")
         if action == "capture":
             assert key is not None and request_hash is not None and capture_minor is not None
-            source = _accounts().get(id=hold.account_id)
+            source = _accounts().get(id=hold.account_id, hub_id=hub_id)
             target = _accounts().filter(id=to_account_id, hub_id=hub_id).first()
             if target is None:
                 raise DomainError("account_not_found", "The capture account does not exist at this hub.")
@@ -301,7 +304,7 @@ def hold_finish(
             )
             if posted.replayed:
                 raise DomainError("idempotency_conflict", f"The key {key} was already used for another transaction.")
-            _holds().filter(id=hold.id).update(
+            _holds().filter(id=hold.id, hub_id=hub_id).update(
                 status=status,
                 captured_minor=capture_minor,
                 capture_transaction_id=posted.transaction_id,
@@ -309,7 +312,7 @@ def hold_finish(
             )
             return posted.transaction_id, False
         _balances().filter(account_id=hold.account_id, shard=0).update(held_minor=F("held_minor") - hold.amount_minor)
-        _holds().filter(id=hold.id).update(status=status, finished_at=timezone.now())
+        _holds().filter(id=hold.id, hub_id=hub_id).update(status=status, finished_at=timezone.now())
         return None, False
 
 
@@ -321,7 +324,7 @@ def lot_expire(*, hub_id: int, lot_id: int, expense_account_id: int, now: dateti
         if lot.expires_at is None or lot.expires_at > now:
             return None, 0
         balance = _balances().select_for_update().get(account_id=lot.account_id, shard=0)
-        account = _accounts().get(id=lot.account_id)
+        account = _accounts().get(id=lot.account_id, hub_id=hub_id)
         lot.refresh_from_db(fields=["remaining_minor"])
         # An order placed before the expiry keeps the credit it reserved, whatever debt the floor allows.
         expired = min(lot.remaining_minor, max(0, balance.balance_minor - balance.held_minor))

@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 from hubtab.ledger.types import LOT_BEARING_KINDS, AccountKind, LotKind
 
 __all__ = [
@@ -39,7 +39,7 @@ class Account(models.Model):
     status = models.CharField(max_length=8, choices=AccountStatus.choices, default=AccountStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -78,7 +78,7 @@ class Balance(models.Model):
     # Likewise the account's open/closed status: a posting that waited for the lock sees a close.
     is_open = models.BooleanField(default=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"account {self.account_id} shard {self.shard}: {self.balance_minor}"
@@ -107,7 +107,7 @@ class Transaction(models.Model):
     )
     posted_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -145,7 +145,7 @@ class Lot(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -197,7 +197,7 @@ class Entry(models.Model):
     )
     posted_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         verbose_name_plural = "entries"
@@ -238,7 +238,7 @@ class Hold(models.Model):
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="captured_hold"
     )
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
@@ -25,7 +26,7 @@ from hubtab.ledger.types import AccountState
 
 
 def _account(hub_id: int, account_id: int) -> Account:
-    account = Account.objects.with_scopes_disabled().filter(id=account_id, hub_id=hub_id).first()
+    account = Account.objects.filter(id=account_id, hub_id=hub_id).first()
     if account is None:
         raise DomainError("account_not_found", "That account does not exist at this hub.")
     return account
@@ -38,16 +39,14 @@ def account_get(*, hub_id: int, account_id: int) -> Account:
 
 def holder_get(*, hub_id: int, account_id: int) -> Account | None:
     """A customer's or organisation's account at the hub (None for anything else)."""
-    return (
-        Account.objects.with_scopes_disabled().filter(hub_id=hub_id, id=account_id, kind__in=LOT_BEARING_KINDS).first()
-    )
+    return Account.objects.filter(hub_id=hub_id, id=account_id, kind__in=LOT_BEARING_KINDS).first()
 
 
 def holder_and_system_get(*, hub_id: int, account_id: int, code: str) -> tuple[Account | None, Account | None]:
     """A holder's account and the hub's system account `code` in its unit, in one query (for the
     postings that run on every order); either is None when it does not exist yet."""
     found = list(
-        Account.objects.with_scopes_disabled().filter(
+        Account.objects.filter(
             Q(id=account_id, kind__in=LOT_BEARING_KINDS) | Q(code=code, kind=AccountKind.SYSTEM), hub_id=hub_id
         )
     )
@@ -58,33 +57,27 @@ def holder_and_system_get(*, hub_id: int, account_id: int, code: str) -> tuple[A
 
 def transaction_key_memo(*, hub_id: int, transaction_id: int) -> tuple[str, str] | None:
     """A transaction's idempotency key (which names its owner) and memo."""
-    return (
-        Transaction.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, id=transaction_id)
-        .values_list("key", "memo")
-        .first()
-    )
+    return Transaction.objects.filter(hub_id=hub_id, id=transaction_id).values_list("key", "memo").first()
 
 
 def holders_of_transaction(*, hub_id: int, transaction_id: int) -> list[Account]:
     """The customer and organisation accounts a transaction moved."""
     return list(
-        Account.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id)
-        .distinct()
+        Account.objects.filter(
+            hub_id=hub_id, kind__in=LOT_BEARING_KINDS, entries__transaction_id=transaction_id
+        ).distinct()
     )
 
 
 def account_state(*, hub_id: int, account_id: int) -> AccountState:
     # One query (it answers every API posting): the floor is read from the balance rows, which
     # carry it for the posting function; `ledger verify` checks that they agree with the account.
-    row = (
-        Balance.objects.with_scopes_disabled()
-        .filter(account_id=account_id, hub_id=hub_id)
+    rows = (
+        Balance.objects.filter(account_id=account_id, hub_id=hub_id)
         .values("account__unit")
         .annotate(balance=Sum("balance_minor"), held=Sum("held_minor"), floor=Max("floor_minor"))
     )
-    row = next(iter(row), None)
+    row = next(iter(rows), None)
     if row is None:
         raise DomainError("account_not_found", "That account does not exist at this hub.")
     return AccountState(
@@ -99,8 +92,7 @@ def account_state(*, hub_id: int, account_id: int) -> AccountState:
 def balances_of(*, hub_id: int, account_ids: list[int]) -> dict[int, int]:
     """Balances of several accounts at once (summed over their shards), for a page of a list."""
     rows = (
-        Balance.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, account_id__in=account_ids)
+        Balance.objects.filter(hub_id=hub_id, account_id__in=account_ids)
         .values("account_id")
         .annotate(total=Sum("balance_minor"))
     )
@@ -110,26 +102,20 @@ def balances_of(*, hub_id: int, account_ids: list[int]) -> dict[int, int]:
 def balance_subquery(account_field: str = "account_id") -> Subquery:
     """The balance of a customer or organisation account (one balance row, shard 0), to annotate
     or order rows that carry the account's id in `account_field`."""
-    return Subquery(
-        Balance.objects.with_scopes_disabled()
-        .filter(account_id=OuterRef(account_field), shard=0)
-        .values("balance_minor")[:1]
-    )
+    return Subquery(Balance.objects.filter(account_id=OuterRef(account_field), shard=0).values("balance_minor")[:1])
 
 
-def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance]:
+def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance, Any]:
     """Ids of the hub's customer and organisation accounts whose balance is below `below_minor`,
     as a subquery (these accounts have one balance row, shard 0)."""
-    return (
-        Balance.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, shard=0, balance_minor__lt=below_minor, account__kind__in=LOT_BEARING_KINDS)
-        .values("account_id")
-    )
+    return Balance.objects.filter(
+        hub_id=hub_id, shard=0, balance_minor__lt=below_minor, account__kind__in=LOT_BEARING_KINDS
+    ).values("account_id")
 
 
 def account_list(*, hub_id: int, kind: str | None = None) -> QuerySet[Account]:
     """Accounts of a hub with `balance_minor` and `held_minor` summed over their shards."""
-    accounts = Account.objects.with_scopes_disabled().filter(hub_id=hub_id)
+    accounts = Account.objects.filter(hub_id=hub_id)
     if kind is not None:
         accounts = accounts.filter(kind=kind)
     return accounts.annotate(balance_minor=Sum("balances__balance_minor"), held_minor=Sum("balances__held_minor"))
@@ -141,8 +127,7 @@ def account_balance_at(*, hub_id: int, account_id: int, at: datetime) -> int:
     total = 0
     for shard in range(account.shard_count):
         last = (
-            Entry.objects.with_scopes_disabled()
-            .filter(account_id=account_id, shard=shard, posted_at__lte=at)
+            Entry.objects.filter(account_id=account_id, shard=shard, posted_at__lte=at)
             .order_by("-posted_at", "-version")
             .values_list("balance_after_minor", flat=True)
             .first()
@@ -188,17 +173,13 @@ def account_statement(*, hub_id: int, account_id: int, start: datetime, end: dat
     opening = account_balance_at(hub_id=hub_id, account_id=account_id, at=start)
     # The opening balance is as of the instant before `start`; entries exactly at start belong to the period.
     before = (
-        Entry.objects.with_scopes_disabled()
-        .filter(account_id=account_id, posted_at=start)
-        .aggregate(total=Sum("amount_minor"))["total"]
-        or 0
+        Entry.objects.filter(account_id=account_id, posted_at=start).aggregate(total=Sum("amount_minor"))["total"] or 0
     )
     opening -= before
     running = opening
     lines = []
     entries = (
-        Entry.objects.with_scopes_disabled()
-        .filter(account_id=account_id, posted_at__gte=start, posted_at__lt=end)
+        Entry.objects.filter(account_id=account_id, posted_at__gte=start, posted_at__lt=end)
         .select_related("transaction", "lot")
         .order_by("posted_at", "id")
     )
@@ -259,13 +240,12 @@ class LotDraw:
 def lots_drawn(*, hub_id: int, account_id: int, keys: list[str], key_prefix: str = "") -> list[LotDraw]:
     """What the transactions posted under `keys` (or keys starting with `key_prefix`) took from the
     account, kind by kind, in the order it was drawn."""
-    transactions = Transaction.objects.with_scopes_disabled().filter(hub_id=hub_id)
+    transactions = Transaction.objects.filter(hub_id=hub_id)
     transactions = transactions.filter(
         Q(key__in=keys) | Q(key__startswith=key_prefix) if key_prefix else Q(key__in=keys)
     )
     entries = (
-        Entry.objects.with_scopes_disabled()
-        .filter(account_id=account_id, amount_minor__lt=0, transaction__in=transactions)
+        Entry.objects.filter(account_id=account_id, amount_minor__lt=0, transaction__in=transactions)
         .select_related("lot")
         .order_by("id")
     )
@@ -281,21 +261,18 @@ def lots_drawn(*, hub_id: int, account_id: int, keys: list[str], key_prefix: str
 
 def transaction_key_used(*, hub_id: int, key: str) -> bool:
     """Whether a transaction was posted under this idempotency key at the hub."""
-    return Transaction.objects.with_scopes_disabled().filter(hub_id=hub_id, key=key).exists()
+    return Transaction.objects.filter(hub_id=hub_id, key=key).exists()
 
 
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
     _account(hub_id, account_id)
-    return Entry.objects.with_scopes_disabled().filter(account_id=account_id).exists()
+    return Entry.objects.filter(account_id=account_id).exists()
 
 
 def holders_have_moved(*, hub_id: int, unit: str) -> bool:
     """Whether any customer or organisation account of the hub in `unit` has an entry or a hold."""
     holders = {"hub_id": hub_id, "account__kind__in": LOT_BEARING_KINDS, "account__unit": unit}
-    return (
-        Entry.objects.with_scopes_disabled().filter(**holders).exists()
-        or Hold.objects.with_scopes_disabled().filter(**holders).exists()
-    )
+    return Entry.objects.filter(**holders).exists() or Hold.objects.filter(**holders).exists()
 
 
 @dataclass(frozen=True)
@@ -309,7 +286,7 @@ class HolderTotals:
 
 
 def holder_totals(*, hub_id: int, unit: str, low_minor: int) -> HolderTotals:
-    rows = Balance.objects.with_scopes_disabled().filter(
+    rows = Balance.objects.filter(
         hub_id=hub_id,
         account__kind__in=LOT_BEARING_KINDS,
         account__unit=unit,
@@ -334,11 +311,10 @@ def account_flows_by_week(
 ) -> dict[date, tuple[int, int]]:
     """Per week (weeks start on Monday in `tz`) since `since`: (credits, debits) on these accounts,
     debits as a positive number. Reads the entries through each shard's (account, shard, time) index."""
-    accounts = Account.objects.with_scopes_disabled().filter(hub_id=hub_id, id__in=account_ids)
+    accounts = Account.objects.filter(hub_id=hub_id, id__in=account_ids)
     shards = max((a.shard_count for a in accounts), default=1)
     rows = (
-        Entry.objects.with_scopes_disabled()
-        .filter(account_id__in=[a.id for a in accounts], shard__in=range(shards), posted_at__gte=since)
+        Entry.objects.filter(account_id__in=[a.id for a in accounts], shard__in=range(shards), posted_at__gte=since)
         .annotate(week=TruncWeek("posted_at", tzinfo=tz))
         .values("week")
         .annotate(
@@ -370,14 +346,13 @@ def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
     """The newest transactions on the hub's customer and organisation accounts, one line per
     transaction and account (its entries on that account summed)."""
     rows = list(
-        Entry.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS)
+        Entry.objects.filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS)
         .values("transaction_id", "account_id", "unit")
         .annotate(amount=Sum("amount_minor"), last_id=Max("id"), posted_at=Max("posted_at"))
         .order_by("-posted_at", "-last_id")[:limit]  # by when it happened (entries may be posted backdated)
     )
-    transactions = Transaction.objects.with_scopes_disabled().in_bulk([r["transaction_id"] for r in rows])
-    accounts = Account.objects.with_scopes_disabled().in_bulk([r["account_id"] for r in rows])
+    transactions = Transaction.objects.filter(hub_id=hub_id).in_bulk([r["transaction_id"] for r in rows])
+    accounts = Account.objects.filter(hub_id=hub_id).in_bulk([r["account_id"] for r in rows])
     return [
         ActivityLine(
             account_id=r["account_id"],
@@ -396,9 +371,9 @@ def activity_newest(*, hub_id: int, limit: int = 10) -> list[ActivityLine]:
 def system_account_ids(*, hub_id: int, codes: list[str], unit: str) -> list[int]:
     """Ids of those of the hub's system accounts that exist (reading never opens one)."""
     return list(
-        Account.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, kind=AccountKind.SYSTEM, code__in=codes, unit=unit)
-        .values_list("id", flat=True)
+        Account.objects.filter(hub_id=hub_id, kind=AccountKind.SYSTEM, code__in=codes, unit=unit).values_list(
+            "id", flat=True
+        )
     )
 
 
@@ -406,8 +381,7 @@ def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) ->
     """One transaction as the account saw it (its entries on the account summed), or None if the
     transaction never touched this account of this hub."""
     entries = list(
-        Entry.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, account_id=account_id, transaction_id=transaction_id)
+        Entry.objects.filter(hub_id=hub_id, account_id=account_id, transaction_id=transaction_id)
         .select_related("transaction", "lot")
         .order_by("id")
     )
@@ -430,9 +404,7 @@ def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) ->
 def reversed_ids(*, hub_id: int, transaction_ids: list[int]) -> set[int]:
     """Which of these transactions have been reversed (each can be, once)."""
     return set(
-        Transaction.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, reverses_id__in=transaction_ids)
-        .values_list("reverses_id", flat=True)
+        Transaction.objects.filter(hub_id=hub_id, reverses_id__in=transaction_ids).values_list("reverses_id", flat=True)
     )
 
 
@@ -445,12 +417,11 @@ class ExpiringCredit:
 def credit_expiring(*, hub_id: int, account_id: int, before: datetime) -> list[ExpiringCredit]:
     """Granted credit still on the account that expires before `before`, soonest first."""
     lots = (
-        Lot.objects.with_scopes_disabled()
-        .filter(hub_id=hub_id, account_id=account_id, kind="granted", is_open=True, expires_at__lt=before)
+        Lot.objects.filter(hub_id=hub_id, account_id=account_id, kind="granted", is_open=True, expires_at__lt=before)
         .order_by("expires_at")
         .values_list("remaining_minor", "expires_at")
     )
-    return [ExpiringCredit(remaining_minor=r, expires_at=e) for r, e in lots]
+    return [ExpiringCredit(remaining_minor=r, expires_at=e) for r, e in lots if e is not None]
 
 
 @dataclass(frozen=True)
@@ -467,7 +438,7 @@ class HoldView:
 
 
 def hold_get(*, hub_id: int, hold_id: int) -> HoldView:
-    hold = Hold.objects.with_scopes_disabled().filter(id=hold_id, hub_id=hub_id).select_related("account").first()
+    hold = Hold.objects.filter(id=hold_id, hub_id=hub_id).select_related("account").first()
     if hold is None:
         raise DomainError("hold_not_found", "That hold does not exist at this hub.")
     return HoldView(
@@ -498,7 +469,7 @@ class EntryView:
 def account_entries(*, hub_id: int, account_id: int, before_id: int | None, limit: int) -> list[EntryView]:
     """An account's entries newest first, `limit` of them, older than entry `before_id` when given."""
     _account(hub_id, account_id)
-    entries = Entry.objects.with_scopes_disabled().filter(hub_id=hub_id, account_id=account_id)
+    entries = Entry.objects.filter(hub_id=hub_id, account_id=account_id)
     if before_id is not None:
         entries = entries.filter(id__lt=before_id)
     return [

@@ -97,7 +97,7 @@ def account_open(
     elif kind in LOT_BEARING_KINDS:
         raise DomainError("invalid_floor", "Customer and organisation accounts need a floor.")
     with transaction.atomic():
-        account = Account.objects.with_scopes_disabled().create(
+        account = Account.objects.create(
             hub_id=hub_id,
             kind=kind,
             unit=unit,
@@ -106,7 +106,7 @@ def account_open(
             code=code,
             shard_count=shard_count,
         )
-        Balance.objects.with_scopes_disabled().bulk_create(
+        Balance.objects.bulk_create(
             [
                 Balance(hub_id=hub_id, account=account, shard=shard, floor_minor=floor_minor)
                 for shard in range(shard_count)
@@ -117,7 +117,7 @@ def account_open(
 
 def account_system_get(*, hub_id: int, code: str, unit: str) -> Account:
     """The hub's system account `code` in `unit`, opened (unbounded, sharded) the first time it is asked for."""
-    accounts = Account.objects.with_scopes_disabled()
+    accounts = Account.objects
     account = accounts.filter(hub_id=hub_id, code=code, unit=unit).first()
     if account is not None:
         return account
@@ -146,7 +146,7 @@ def account_floor_set(*, hub_id: int, account_id: int, floor_minor: int) -> Acco
         account.floor_changed_at = Now()  # the database's clock, like entries' posted_at
         account.save(update_fields=["floor_minor", "floor_changed_at"])
         account.refresh_from_db(fields=["floor_changed_at"])
-        Balance.objects.with_scopes_disabled().filter(account_id=account_id, shard=0).update(floor_minor=floor_minor)
+        Balance.objects.filter(account_id=account_id, shard=0).update(floor_minor=floor_minor)
     return account
 
 
@@ -154,12 +154,12 @@ def account_close(*, hub_id: int, account_id: int) -> Account:
     """Close an account that holds nothing: zero balance, no open holds."""
     with transaction.atomic():
         account = _bounded_account_locked(hub_id=hub_id, account_id=account_id)
-        balance = Balance.objects.with_scopes_disabled().get(account_id=account_id, shard=0)
+        balance = Balance.objects.get(account_id=account_id, shard=0)
         if balance.balance_minor != 0 or balance.held_minor != 0:
             raise DomainError("account_not_empty", "Only an account with a zero balance and no holds can be closed.")
         account.status = AccountStatus.CLOSED
         account.save(update_fields=["status"])
-        Balance.objects.with_scopes_disabled().filter(account_id=account_id).update(is_open=False)
+        Balance.objects.filter(account_id=account_id).update(is_open=False)
     return account
 
 
@@ -170,8 +170,7 @@ def accounts_unit_change(*, hub_id: int, from_unit: str, to_unit: str) -> int:
     with transaction.atomic():
         # Locked in account order, like postings, so that none slips in between check and change.
         locked = list(
-            Balance.objects.with_scopes_disabled()
-            .select_for_update()
+            Balance.objects.select_for_update()
             .filter(hub_id=hub_id, account__kind__in=LOT_BEARING_KINDS, account__unit=from_unit)
             .order_by("account_id", "shard")
             .values_list("account_id", "shard")
@@ -181,7 +180,7 @@ def accounts_unit_change(*, hub_id: int, from_unit: str, to_unit: str) -> int:
                 "unit_locked", f"Credit has already moved in {from_unit}; the unit can't change any more."
             )
         account_ids = [account_id for account_id, _shard in locked]
-        return Account.objects.with_scopes_disabled().filter(id__in=account_ids).update(unit=to_unit)
+        return Account.objects.filter(hub_id=hub_id, id__in=account_ids).update(unit=to_unit)
 
 
 def paid_credit_take(
@@ -194,8 +193,8 @@ def paid_credit_take(
     amount_check(amount_minor)
     with transaction.atomic():
         _bounded_account_locked(hub_id=hub_id, account_id=account_id)
-        replay = LedgerTransaction.objects.with_scopes_disabled().filter(hub_id=hub_id, key=key).exists()
-        paid = Lot.objects.with_scopes_disabled().filter(account_id=account_id, kind=LotKind.PAID).first()
+        replay = LedgerTransaction.objects.filter(hub_id=hub_id, key=key).exists()
+        paid = Lot.objects.filter(account_id=account_id, kind=LotKind.PAID).first()
         if not replay and (paid is None or paid.remaining_minor < amount_minor):
             raise DomainError(
                 "not_enough_paid_credit",
@@ -215,12 +214,12 @@ def paid_credit_take(
 
 
 def _bounded_account_locked(*, hub_id: int, account_id: int) -> Account:
-    account = Account.objects.with_scopes_disabled().filter(id=account_id, hub_id=hub_id).first()
+    account = Account.objects.filter(id=account_id, hub_id=hub_id).first()
     if account is None:
         raise DomainError("account_not_found", "That account does not exist at this hub.")
     if account.floor_minor is None and account.kind == AccountKind.SYSTEM:
         raise DomainError("account_unbounded", "Hub system accounts have no floor.")
-    Balance.objects.with_scopes_disabled().select_for_update().filter(account_id=account_id, shard=0).get()
+    Balance.objects.select_for_update().filter(account_id=account_id, shard=0).get()
     return account
 
 
@@ -298,7 +297,7 @@ def transaction_reverse(
     key = _key_check(key)
     if not isinstance(reason, str) or not reason.strip():
         raise DomainError("reason_required", "Say why the transaction is reversed.")
-    original = LedgerTransaction.objects.with_scopes_disabled().filter(id=transaction_id, hub_id=hub_id).first()
+    original = LedgerTransaction.objects.filter(id=transaction_id, hub_id=hub_id).first()
     if original is None:
         raise DomainError("transaction_not_found", "That transaction does not exist at this hub.")
     if original.reverses_id is not None:
@@ -306,19 +305,17 @@ def transaction_reverse(
     if original.kind == "lot_expiry":
         # Re-issuing credit that already expired would only expire again: grant new credit instead.
         raise DomainError("cannot_reverse_expiry", "Expired credit is not brought back by a reversal; grant it anew.")
-    entries = list(
-        Entry.objects.with_scopes_disabled().filter(transaction_id=original.id).select_related("lot").order_by("id")
-    )
+    entries = list(Entry.objects.filter(transaction_id=original.id).select_related("lot").order_by("id"))
     created_lots = [entry.lot_id for entry in entries if entry.amount_minor > 0 and entry.lot_id is not None]
-    if Entry.objects.with_scopes_disabled().filter(lot_id__in=created_lots, transaction__kind="lot_expiry").exists():
+    if Entry.objects.filter(lot_id__in=created_lots, transaction__kind="lot_expiry").exists():
         raise DomainError(
             "cannot_reverse_expired_grant",
             "Part of the credit this transaction gave has expired; take back what is left with a debit instead.",
         )
     paid_lots = dict(
-        Lot.objects.with_scopes_disabled()
-        .filter(account_id__in={e.account_id for e in entries}, kind=LotKind.PAID)
-        .values_list("account_id", "id")
+        Lot.objects.filter(account_id__in={e.account_id for e in entries}, kind=LotKind.PAID).values_list(
+            "account_id", "id"
+        )
     )
     legs = []
     for entry in entries:
@@ -391,7 +388,7 @@ def hold_place(
 
 
 def _hold_get(hub_id: int, hold_id: int) -> Hold:
-    hold = Hold.objects.with_scopes_disabled().filter(id=hold_id, hub_id=hub_id).first()
+    hold = Hold.objects.filter(id=hold_id, hub_id=hub_id).first()
     if hold is None:
         raise DomainError("hold_not_found", "That hold does not exist at this hub.")
     return hold
@@ -452,7 +449,7 @@ def hold_expire(*, hub_id: int, hold_id: int, now: datetime | None = None) -> Ho
 def holds_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -> int:
     """Expire every hold past its time; safe to run twice or concurrently (a hold ends once)."""
     now = now or timezone.now()
-    due = Hold.objects.with_scopes_disabled().filter(status="held", expires_at__lte=now)
+    due = Hold.objects.across_hubs().filter(status="held", expires_at__lte=now)  # a job over every hub
     if hub_id is not None:
         due = due.filter(hub_id=hub_id)
     expired = 0
@@ -476,7 +473,7 @@ def lots_expire_due(*, now: datetime | None = None, hub_id: int | None = None) -
     The amount is read under the account's lock, so a crash and re-run, or two runners at once,
     never expire the same credit twice."""
     now = now or timezone.now()
-    due = Lot.objects.with_scopes_disabled().filter(kind="granted", is_open=True, expires_at__lte=now)
+    due = Lot.objects.across_hubs().filter(kind="granted", is_open=True, expires_at__lte=now)  # every hub
     if hub_id is not None:
         due = due.filter(hub_id=hub_id)
     expired = 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub
+from hubtab.core.tenancy import HubManager
 from hubtab.crm.models import Customer
 
 
@@ -41,7 +41,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -66,7 +66,7 @@ class BalanceWatch(models.Model):
     negative_since = models.DateTimeField(null=True, blank=True)
     negative_notified_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"watch on account {self.account_id}"

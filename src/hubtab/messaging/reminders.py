@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
@@ -20,13 +19,19 @@ from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import balance_subquery
 from hubtab.messaging.models import BalanceWatch
-from hubtab.messaging.services import deliveries_send_due, delivery_queue
+from hubtab.messaging.services import deliveries_send_due, message_queue
 
 COOLDOWN = timedelta(days=3)  # at most one reminder of a kind per customer in this time
 
 
 def balance_reminders_run(*, now: datetime | None = None) -> dict[str, int]:
-    """Scan every hub, queue what is due, then send. Safe to run again or twice at once."""
+    """Queue what is due, then send what is queued (`hubtab reminders`, and the tests)."""
+    return {**balance_reminders_queue(now=now), **deliveries_send_due()}
+
+
+def balance_reminders_queue(*, now: datetime | None = None) -> dict[str, int]:
+    """Scan every hub and queue the reminders due (the worker's job; sending is its own job).
+    Safe to run again or twice at once."""
     now = now or timezone.now()
     counts = {"low": 0, "negative": 0}
     for hub in Hub.objects.order_by("id"):
@@ -35,18 +40,14 @@ def balance_reminders_run(*, now: datetime | None = None) -> dict[str, int]:
             continue
         for kind, queued in _hub_scan(hub, credit.low_balance_minor, now).items():
             counts[kind] += queued
-    return {**counts, **deliveries_send_due()}
+    return counts
 
 
 def _hub_scan(hub: Hub, low_minor: int, now: datetime) -> dict[str, int]:
     counts = {"low": 0, "negative": 0}
-    customers = (
-        Customer.objects.with_scopes_disabled()
-        .filter(hub=hub, archived_at__isnull=True)
-        .annotate(balance_minor=balance_subquery())
-    )
+    customers = Customer.objects.filter(hub=hub, archived_at__isnull=True).annotate(balance_minor=balance_subquery())
     below = {c.account_id: c for c in customers.filter(balance_minor__lt=low_minor)}
-    watches = BalanceWatch.objects.with_scopes_disabled().filter(hub=hub)
+    watches = BalanceWatch.objects.filter(hub=hub)
     # Back above the line: the crossing is over, the next fall is a new one.
     watches.exclude(account_id__in=below).exclude(low_since=None).update(low_since=None)
     negative_ids = [a for a, c in below.items() if c.balance_minor < 0]
@@ -56,11 +57,7 @@ def _hub_scan(hub: Hub, low_minor: int, now: datetime) -> dict[str, int]:
     unit = credit_unit_of(hub=hub)
     for account_id, customer in below.items():
         with transaction.atomic():
-            watch, _ = (
-                BalanceWatch.objects.with_scopes_disabled()
-                .select_for_update()
-                .get_or_create(hub=hub, account_id=account_id)
-            )
+            watch, _ = BalanceWatch.objects.select_for_update().get_or_create(hub=hub, account_id=account_id)
             negative = customer.balance_minor < 0
             kind = "negative" if negative else "low"
             since_field, notified_field = f"{kind}_since", f"{kind}_notified_at"
@@ -88,16 +85,13 @@ def _queue(hub: Hub, customer: Customer, kind: str, since: datetime, unit: Unit,
         "threshold": money_format(low_minor, unit, hub.locale),
         "link": settings.HUBTAB_BASE_URL.rstrip("/") + reverse("portal"),
     }
-    with translation.override(hub.locale):
-        subject = render_to_string(f"messaging/email/{kind}_balance_subject.txt", context).strip()
-        body = render_to_string(f"messaging/email/{kind}_balance_body.txt", context)
-    delivery = delivery_queue(
+    delivery = message_queue(
         hub=hub,
         customer=customer,
         kind=f"{kind}_balance",
         dedupe_key=f"{kind}-balance:{customer.account_id}:{since.isoformat()}",
-        subject=subject,
-        body=body,
+        template=f"messaging/email/{kind}_balance",
+        context=context,
     )
     if delivery is not None:
         audit_record(

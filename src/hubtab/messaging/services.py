@@ -1,13 +1,16 @@
-"""Sending: queue a message once (by its key), then send what is queued, through Django's email
-API (SMTP by default, any django-anymail provider by setting)."""
+"""Sending: every message is rendered from its templates in the reader's language and queued once
+(by its key) as a Delivery row; the `deliveries_send` task (every minute) sends what is queued,
+through Django's email API (SMTP by default, any django-anymail provider by setting)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer
@@ -17,6 +20,25 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+def message_render(*, template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """A message's subject and body from `<template>_subject.txt` and `<template>_body.txt`, in
+    `language` (the hub's, until people choose their own)."""
+    with translation.override(language):
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        body = render_to_string(f"{template}_body.txt", context)
+    return subject, body
+
+
+def message_queue(
+    *, hub: Hub, customer: Customer, kind: str, dedupe_key: str, template: str, context: dict[str, Any],
+    stream: str = Stream.TRANSACTIONAL,
+) -> Delivery | None:  # fmt: skip
+    """Render a message for one customer in the hub's language and queue it once (see delivery_queue)."""
+    subject, body = message_render(template=template, context=context, language=hub.locale)
+    return delivery_queue(hub=hub, customer=customer, kind=kind, dedupe_key=dedupe_key, subject=subject, body=body,
+                          stream=stream)  # fmt: skip
+
+
 def delivery_queue(
     *, hub: Hub, customer: Customer, kind: str, dedupe_key: str, subject: str, body: str,
     stream: str = Stream.TRANSACTIONAL,
@@ -24,7 +46,7 @@ def delivery_queue(
     """Queue one message for one customer; None if a message with this key was queued before."""
     try:
         with transaction.atomic():
-            return Delivery.objects.with_scopes_disabled().create(
+            return Delivery.objects.create(
                 hub=hub,
                 customer=customer,
                 to_email=customer.email,
@@ -47,7 +69,7 @@ def deliveries_send_due(*, limit: int = 500) -> dict[str, int]:
     for _ in range(limit):
         with transaction.atomic():
             delivery = (
-                Delivery.objects.with_scopes_disabled()
+                Delivery.objects.across_hubs()  # one queue for every hub's messages
                 .select_for_update(skip_locked=True)
                 .filter(status=DeliveryStatus.QUEUED)
                 .exclude(id__in=tried)

@@ -18,7 +18,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale, unit_get
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
-from hubtab.messaging.services import delivery_queue
+from hubtab.messaging.services import message_queue
 from hubtab.payments import locks
 from hubtab.payments.cards import card_expired
 from hubtab.payments.keys import gateway_for
@@ -39,11 +39,9 @@ def auto_top_up_set(
     target_minor: int | None = None, amount_minor: int | None = None, period: str = "", active: bool = True,
 ) -> AutoTopUp:  # fmt: skip
     """Set the customer's one auto top-up rule (saving it again re-arms a threshold rule)."""
-    card = (
-        SavedCard.objects.with_scopes_disabled()
-        .filter(hub=hub, account_id=customer.account_id, id=card_id, removed_at__isnull=True)
-        .first()
-    )
+    card = SavedCard.objects.filter(
+        hub=hub, account_id=customer.account_id, id=card_id, removed_at__isnull=True
+    ).first()
     if card is None:
         raise DomainError("validation_error", _("Choose one of your saved cards."))
     if card_expired(card, timezone.now()):
@@ -73,7 +71,7 @@ def auto_top_up_set(
             "min": money_format(settings.topup_min_minor, unit, reader_locale()),
             "max": money_format(settings.topup_max_minor, unit, reader_locale()),
         })  # fmt: skip
-    rule, _created = AutoTopUp.objects.with_scopes_disabled().update_or_create(
+    rule, _created = AutoTopUp.objects.update_or_create(
         hub=hub, account_id=customer.account_id,
         defaults={
             "customer": customer, "card": card, "kind": kind, "threshold_minor": threshold_minor,
@@ -97,7 +95,8 @@ def auto_top_ups_run(*, now: datetime | None = None) -> dict[str, int]:
     them to confirm, or when the charge failed."""
     now = now or timezone.now()
     counts = {"charged": 0, "action_required": 0, "failed": 0}
-    rules = AutoTopUp.objects.with_scopes_disabled().filter(active=True).select_related("hub", "card", "customer")
+    # The morning job walks every hub's rules.
+    rules = AutoTopUp.objects.across_hubs().filter(active=True).select_related("hub", "card", "customer")
     for rule in rules.order_by("id"):
         payment = _auto_payment_due(rule, now)
         if payment is None:
@@ -122,10 +121,10 @@ def _auto_payment_due(rule: AutoTopUp, now: datetime) -> Payment | None:
         assert rule.threshold_minor is not None
         if balance >= rule.threshold_minor:
             if not rule.armed:  # back above the line: the next crossing may charge again
-                AutoTopUp.objects.with_scopes_disabled().filter(id=rule.id).update(armed=True)
+                AutoTopUp.objects.filter(hub_id=rule.hub_id, id=rule.id).update(armed=True)
             return None
         with transaction.atomic():
-            locked = locks.auto_top_up_locked(rule_id=rule.id)
+            locked = locks.auto_top_up_locked(hub=hub, rule_id=rule.id)
             if not locked.armed:
                 return None
             locked.armed = False
@@ -137,7 +136,7 @@ def _auto_payment_due(rule: AutoTopUp, now: datetime) -> Payment | None:
     if local < morning_of(local.date(), timezone_name=hub.timezone, hour=credit_settings_of(hub=hub).morning_hour):
         return None
     key = f"auto-{rule.id}-{_period_label(rule, local)}"
-    if Payment.objects.with_scopes_disabled().filter(hub=hub, key=key).exists():
+    if Payment.objects.filter(hub=hub, key=key).exists():
         return None
     assert rule.amount_minor is not None
     return _auto_payment_create(rule, rule.amount_minor, key=key)
@@ -151,12 +150,10 @@ def _auto_payment_create(rule: AutoTopUp, credits_minor: int, *, key: str) -> Pa
         return None
     quote = topup_quote(hub=hub, currency=hub.currency, credits_minor=credits_minor)
     customer_ref = rule.card.gateway_customer_ref
-    GatewayCustomer.objects.with_scopes_disabled().get_or_create(
-        hub=hub, account_id=rule.account_id, defaults={"ref": customer_ref}
-    )
+    GatewayCustomer.objects.get_or_create(hub=hub, account_id=rule.account_id, defaults={"ref": customer_ref})
     try:
         with transaction.atomic():
-            return Payment.objects.with_scopes_disabled().create(
+            return Payment.objects.create(
                 hub=hub, account_id=rule.account_id, customer=rule.customer, currency=quote.currency,
                 price_minor=quote.price_minor, unit=quote.unit.code, paid_minor=quote.paid_minor,
                 bonus_minor=quote.bonus_minor, bundle_name=quote.bundle_name, key=key, off_session=True,
@@ -172,20 +169,8 @@ def _auto_notice(hub: Hub, payment: Payment, what: str) -> None:
         return
     link = f"{django_settings.HUBTAB_BASE_URL}{reverse('topup_done', args=[hub.slug, payment.id])}"
     with translation.override(hub.locale):
-        paid = money_format(payment.price_minor, currency_unit(payment.currency), hub.locale)
-        if what == "action":
-            subject = _("%(hub)s: confirm your automatic top-up of %(paid)s") % {"hub": hub.name, "paid": paid}
-            body = _(
-                "Hello %(name)s,\n\nYour bank wants you to confirm the automatic top-up of %(paid)s at %(hub)s. "
-                "Nothing is taken until you do:\n\n%(link)s\n"
-            )
-        else:
-            subject = _("%(hub)s: your automatic top-up of %(paid)s failed") % {"hub": hub.name, "paid": paid}
-            body = _(
-                "Hello %(name)s,\n\nThe automatic top-up of %(paid)s at %(hub)s did not go through (%(why)s). "
-                "Nothing was taken. You can top up or save another card here:\n\n%(link)s\n"
-            )
-        body = body % {"name": customer.first_name or customer.full_name, "paid": paid, "hub": hub.name,
-                       "link": link, "why": payment.failure_message or _("declined")}  # fmt: skip
-        delivery_queue(hub=hub, customer=customer, kind=f"auto_top_up_{what}",
-                       dedupe_key=f"auto-top-up-{what}:{payment.id}", subject=subject, body=body)  # fmt: skip
+        context = {"name": customer.first_name or customer.full_name, "hub": hub.name, "link": link,
+                   "paid": money_format(payment.price_minor, currency_unit(payment.currency), hub.locale),
+                   "why": payment.failure_message or _("declined")}  # fmt: skip
+    message_queue(hub=hub, customer=customer, kind=f"auto_top_up_{what}", dedupe_key=f"auto-top-up-{what}:{payment.id}",
+                  template=f"payments/email/auto_top_up_{what}", context=context)  # fmt: skip

@@ -28,7 +28,7 @@ from hubtab.payments.models import (
 
 
 def _card_known(hub: Hub, payment_method_ref: str) -> CardFacts | None:
-    saved = SavedCard.objects.with_scopes_disabled().filter(hub=hub, payment_method_ref=payment_method_ref).first()
+    saved = SavedCard.objects.filter(hub=hub, payment_method_ref=payment_method_ref).first()
     if saved is None:
         return None
     return CardFacts(payment_method_ref, saved.brand, saved.last4, saved.exp_month, saved.exp_year)
@@ -36,8 +36,8 @@ def _card_known(hub: Hub, payment_method_ref: str) -> CardFacts | None:
 
 def _card_save(hub: Hub, payment: Payment, card: CardFacts) -> None:
     """Keep the card's facts (inside the payment's lock), and give back a limit its expiry took."""
-    customer_ref = GatewayCustomer.objects.with_scopes_disabled().get(hub=hub, account_id=payment.account_id).ref
-    SavedCard.objects.with_scopes_disabled().update_or_create(
+    customer_ref = GatewayCustomer.objects.get(hub=hub, account_id=payment.account_id).ref
+    SavedCard.objects.update_or_create(
         hub=hub, payment_method_ref=card.payment_method_ref,
         defaults={
             "account_id": payment.account_id, "gateway_customer_ref": customer_ref, "brand": card.brand,
@@ -58,12 +58,13 @@ def cards_expiry_run(*, now: datetime | None = None) -> dict[str, int]:
     back to the hub's default once a valid card is saved and the balance is at or above 0."""
     now = now or timezone.now()
     counts = {"expired": 0, "limits_dropped": 0, "limits_restored": 0}
-    fresh = SavedCard.objects.with_scopes_disabled().filter(removed_at__isnull=True, expired_at__isnull=True)
+    # The morning job walks every hub's cards.
+    fresh = SavedCard.objects.across_hubs().filter(removed_at__isnull=True, expired_at__isnull=True)
     for card in fresh.select_related("hub").order_by("id"):
         if not card_expired(card, now):
             continue
-        claimed = (
-            SavedCard.objects.with_scopes_disabled().filter(id=card.id, expired_at__isnull=True).update(expired_at=now)
+        claimed = SavedCard.objects.filter(hub_id=card.hub_id, id=card.id, expired_at__isnull=True).update(
+            expired_at=now
         )
         if not claimed:
             continue  # another run saw it first
@@ -71,13 +72,13 @@ def cards_expiry_run(*, now: datetime | None = None) -> dict[str, int]:
         hub = card.hub
         if credit_settings_of(hub=hub).card_backed_floor and not _valid_card_exists(hub, card.account_id, now):
             counts["limits_dropped"] += _limit_suspend(hub, card.account_id)
-    for suspension in CardLimitSuspension.objects.with_scopes_disabled().select_related("hub").order_by("id"):
+    for suspension in CardLimitSuspension.objects.across_hubs().select_related("hub").order_by("id"):
         counts["limits_restored"] += card_limit_restore(hub=suspension.hub, account_id=suspension.account_id, now=now)
     return counts
 
 
 def _valid_card_exists(hub: Hub, account_id: int, now: datetime) -> bool:
-    cards = SavedCard.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id, removed_at__isnull=True)
+    cards = SavedCard.objects.filter(hub=hub, account_id=account_id, removed_at__isnull=True)
     return any(not card_expired(card, now) for card in cards)
 
 
@@ -86,7 +87,7 @@ def _limit_suspend(hub: Hub, account_id: int) -> int:
     if (account.floor_minor or 0) >= 0:
         return 0  # no debt allowed anyway
     with transaction.atomic():
-        _row, created = CardLimitSuspension.objects.with_scopes_disabled().get_or_create(
+        _row, created = CardLimitSuspension.objects.get_or_create(
             hub=hub, account_id=account_id, defaults={"floor_before_minor": account.floor_minor or 0}
         )
         if created:
@@ -103,9 +104,7 @@ def card_limit_restore(*, hub: Hub, account_id: int, now: datetime | None = None
     if account_state(hub_id=hub.id, account_id=account_id).balance_minor < 0:
         return 0
     with transaction.atomic():
-        deleted, _rows = (
-            CardLimitSuspension.objects.with_scopes_disabled().filter(hub=hub, account_id=account_id).delete()
-        )
+        deleted, _rows = CardLimitSuspension.objects.filter(hub=hub, account_id=account_id).delete()
         if deleted:
             account_floor_change(hub=hub, account_id=account_id, floor_minor=credit_settings_of(hub=hub)
                                  .default_floor_minor, why="a valid card was saved")  # fmt: skip
@@ -128,9 +127,7 @@ def card_setup_finish(*, hub: Hub, customer: Customer, setup_ref: str, actor: Us
     """Keep the card the gateway's form saved (its facts only), and give back a limit an expired
     card took, where the balance allows."""
     gateway = gateway_for(hub)
-    customer_ref = (
-        GatewayCustomer.objects.with_scopes_disabled().filter(hub=hub, account_id=customer.account_id).first()
-    )
+    customer_ref = GatewayCustomer.objects.filter(hub=hub, account_id=customer.account_id).first()
     try:
         status, method_ref = gateway.setup_get(setup_ref)
         card = gateway.card_get(method_ref) if status == "succeeded" and method_ref else None
@@ -141,7 +138,7 @@ def card_setup_finish(*, hub: Hub, customer: Customer, setup_ref: str, actor: Us
     if card is None or customer_ref is None:
         raise DomainError("card_not_ready", _("The card was not accepted; check it and try again."))
     with transaction.atomic():
-        saved, _created = SavedCard.objects.with_scopes_disabled().update_or_create(
+        saved, _created = SavedCard.objects.update_or_create(
             hub=hub, payment_method_ref=card.payment_method_ref,
             defaults={
                 "account_id": customer.account_id, "gateway_customer_ref": customer_ref.ref, "brand": card.brand,

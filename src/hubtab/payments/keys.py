@@ -49,7 +49,7 @@ def gateway_account_set(
 
 
 def gateway_for(hub: Hub) -> PaymentGateway:
-    account = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).first()
+    account = GatewayAccount.objects.filter(hub=hub).first()
     if account is None:
         raise DomainError("payments_off", _("This hub does not take card payments yet."))
     return StripeGateway(secret_key=account.secret_key, webhook_secret=account.webhook_secret)
@@ -57,7 +57,7 @@ def gateway_for(hub: Hub) -> PaymentGateway:
 
 def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> str:
     """The gateway's customer for this account, created once (the key makes a retry safe)."""
-    existing = GatewayCustomer.objects.with_scopes_disabled().filter(hub=hub, account_id=customer.account_id).first()
+    existing = GatewayCustomer.objects.filter(hub=hub, account_id=customer.account_id).first()
     if existing is not None:
         return existing.ref
     ref = gateway.customer_ensure(
@@ -65,7 +65,7 @@ def _gateway_customer(hub: Hub, gateway: PaymentGateway, customer: Customer) -> 
     )
     try:
         with transaction.atomic():
-            GatewayCustomer.objects.with_scopes_disabled().create(hub=hub, account_id=customer.account_id, ref=ref)
+            GatewayCustomer.objects.create(hub=hub, account_id=customer.account_id, ref=ref)
     except IntegrityError:
         pass  # made at the same moment by another request, with the same key: the same customer
     return ref

@@ -9,16 +9,16 @@ from hubtab.payments.models import AutoTopUp, GatewayAccount, Payment, PaymentRe
 
 
 def payment_locked(*, hub: Hub, payment_id: int) -> Payment | None:
-    return Payment.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=payment_id).first()
+    return Payment.objects.select_for_update().filter(hub=hub, id=payment_id).first()
 
 
-def refund_locked(*, refund_id: int) -> PaymentRefund:
-    return PaymentRefund.objects.with_scopes_disabled().select_for_update().get(id=refund_id)
+def refund_locked(*, hub: Hub, refund_id: int) -> PaymentRefund:
+    return PaymentRefund.objects.select_for_update().get(hub=hub, id=refund_id)
 
 
-def auto_top_up_locked(*, rule_id: int) -> AutoTopUp:
-    return AutoTopUp.objects.with_scopes_disabled().select_for_update().get(id=rule_id)
+def auto_top_up_locked(*, hub: Hub, rule_id: int) -> AutoTopUp:
+    return AutoTopUp.objects.select_for_update().get(hub=hub, id=rule_id)
 
 
 def gateway_account_locked(*, hub: Hub) -> GatewayAccount | None:
-    return GatewayAccount.objects.with_scopes_disabled().select_for_update().filter(hub=hub).first()
+    return GatewayAccount.objects.select_for_update().filter(hub=hub).first()

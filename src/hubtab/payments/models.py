@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 from hubtab.crm.models import Customer
 
 
@@ -24,7 +24,7 @@ class GatewayAccount(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     def __str__(self) -> str:
         return f"gateway of {self.hub}"
@@ -84,7 +84,7 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -131,7 +131,7 @@ class SavedCard(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)  # when the expiry job saw it past its date
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -149,7 +149,7 @@ class GatewayCustomer(models.Model):
     account_id = models.BigIntegerField()
     ref = models.CharField(max_length=100)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="gateway_customer_once")]
@@ -167,7 +167,7 @@ class WebhookEvent(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     received_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "event_id"], name="webhook_event_once")]
@@ -203,7 +203,7 @@ class PaymentRefund(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [
@@ -245,7 +245,7 @@ class AutoTopUp(models.Model):
     crossings = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="auto_top_up_one_per_account")]
@@ -264,7 +264,7 @@ class CardLimitSuspension(models.Model):
     floor_before_minor = models.BigIntegerField()
     since = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "account_id"], name="card_limit_suspended_once")]

@@ -45,18 +45,16 @@ def webhook_receive(*, hub_slug: str, payload: bytes, signature: str) -> str:
         raise WebhookRefused(400, f"hub {hub.slug}: {exc.message}") from exc
     if not event.type.startswith("payment_intent."):
         return f"ignored {event.type}"
-    payment = Payment.objects.with_scopes_disabled().filter(hub=hub, gateway_ref=event.object_ref).first()
+    payment = Payment.objects.filter(hub=hub, gateway_ref=event.object_ref).first()
     if payment is None:
         reason = f"hub {hub.slug}: {event.type} {event.event_id} is for an unknown payment {event.object_ref}"
         raise WebhookRefused(404, reason)
-    if WebhookEvent.objects.with_scopes_disabled().filter(hub=hub, event_id=event.event_id).exists():
+    if WebhookEvent.objects.filter(hub=hub, event_id=event.event_id).exists():
         return f"duplicate {event.event_id}"
     payment = payment_refresh(hub=hub, payment=payment)
     try:
         with transaction.atomic():
-            WebhookEvent.objects.with_scopes_disabled().create(
-                hub=hub, event_id=event.event_id, type=event.type, payment=payment
-            )
+            WebhookEvent.objects.create(hub=hub, event_id=event.event_id, type=event.type, payment=payment)
     except IntegrityError:
         return f"duplicate {event.event_id}"
     return f"payment {payment.id} is {payment.status}"
@@ -67,7 +65,7 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     customer who closed the page), in every hub. Safe to run twice or concurrently."""
     now = now or timezone.now()
     counts = {"checked": 0, "succeeded": 0}
-    open_payments = Payment.objects.with_scopes_disabled().filter(
+    open_payments = Payment.objects.across_hubs().filter(  # the reconcile job walks every hub
         status__in=[PaymentStatus.UNKNOWN, PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
         payment_method_ref__gt="",  # a card was given: there is something to ask about
         updated_at__lt=now - RECONCILE_AFTER,
@@ -82,7 +80,7 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
             continue
         counts["succeeded"] += settled.status == PaymentStatus.SUCCEEDED
         if settled.status == payment.status:  # nothing new: look again later, not on every run
-            Payment.objects.with_scopes_disabled().filter(id=payment.id).update(updated_at=now)
+            Payment.objects.filter(hub_id=payment.hub_id, id=payment.id).update(updated_at=now)
     return counts
 
 
@@ -97,8 +95,8 @@ def payments_abandoned_close(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     message = gettext_noop("Not paid within a day: nothing was charged.")  # translated where it is shown
     return (
-        Payment.objects.with_scopes_disabled()
-        .filter(
+        Payment.objects.across_hubs()
+        .filter(  # a job over every hub
             status=PaymentStatus.CREATED,
             payment_method_ref="",
             method=PaymentMethod.CARD,

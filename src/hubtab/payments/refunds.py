@@ -58,7 +58,7 @@ def payment_refund_prepare(
     if not reason:
         raise DomainError("comment_required", _("Say why: the reason is kept with the refund."))
     amount_check(amount_minor)
-    existing = PaymentRefund.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
+    existing = PaymentRefund.objects.filter(hub=hub, key=key).first()
     if existing is not None:
         return existing
     with transaction.atomic():
@@ -82,7 +82,7 @@ def payment_refund_prepare(
         unit = unit_get(hub_id=hub.id, code=payment.unit)
         quote = Quote(currency=payment.currency, price_minor=amount_minor, unit=unit, paid_minor=credit_minor,
                       bonus_minor=0)  # fmt: skip
-        refund = PaymentRefund.objects.with_scopes_disabled().create(
+        refund = PaymentRefund.objects.create(
             hub=hub, payment=payment, amount_minor=amount_minor, credit_minor=credit_minor, key=key,
             reason=reason[:500], actor=actor,
         )  # fmt: skip
@@ -113,14 +113,14 @@ def refund_send(*, hub: Hub, refund: PaymentRefund) -> PaymentRefund:
         gateway_ref = gateway_for(hub).refund(key=refund.key, intent_ref=refund.payment.gateway_ref,
                                               amount_minor=refund.amount_minor)  # fmt: skip
     except GatewayUnavailable:
-        PaymentRefund.objects.with_scopes_disabled().filter(id=refund.id).update(
+        PaymentRefund.objects.filter(hub=hub, id=refund.id).update(
             status=RefundStatus.UNKNOWN, updated_at=timezone.now()
         )
         refund.status = RefundStatus.UNKNOWN
         return refund
     except DomainError as exc:
         return _refund_refused(hub, refund, exc.message)
-    PaymentRefund.objects.with_scopes_disabled().filter(id=refund.id).update(
+    PaymentRefund.objects.filter(hub=hub, id=refund.id).update(
         status=RefundStatus.SUCCEEDED, gateway_ref=gateway_ref, updated_at=timezone.now()
     )
     refund.status, refund.gateway_ref = RefundStatus.SUCCEEDED, gateway_ref
@@ -130,14 +130,14 @@ def refund_send(*, hub: Hub, refund: PaymentRefund) -> PaymentRefund:
 def _refund_refused(hub: Hub, refund: PaymentRefund, message: str) -> PaymentRefund:
     """The gateway said no: the credit taken for it goes back to the account, once."""
     with transaction.atomic():
-        locked = locks.refund_locked(refund_id=refund.id)
+        locked = locks.refund_locked(hub=hub, refund_id=refund.id)
         if locked.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED) or locked.transaction_id is None:
             return locked
         reversal = posting_undo(
             hub=hub, transaction_id=locked.transaction_id, key=f"refund-refused:{locked.id}",
             reason=f"The card refund was refused: {message}",
         )  # fmt: skip
-        Payment.objects.with_scopes_disabled().filter(id=locked.payment_id).update(
+        Payment.objects.filter(hub=hub, id=locked.payment_id).update(
             refunded_minor=F("refunded_minor") - locked.amount_minor
         )
         locked.status = RefundStatus.FAILED
@@ -152,8 +152,8 @@ def refunds_reconcile() -> int:
     """Send again every refund whose answer was lost (same key: the gateway refunds once)."""
     sent = 0
     for refund in (
-        PaymentRefund.objects.with_scopes_disabled()
-        .filter(
+        PaymentRefund.objects.across_hubs()
+        .filter(  # the reconcile job walks every hub
             status__in=[RefundStatus.PENDING, RefundStatus.UNKNOWN], updated_at__lt=timezone.now() - RECONCILE_AFTER
         )
         .select_related("hub", "payment")[:200]

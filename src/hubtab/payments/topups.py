@@ -21,7 +21,7 @@ from hubtab.core.money import currency_unit, money_format, reader_locale, unit_g
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
 from hubtab.ledger.types import SystemAccount
-from hubtab.messaging.services import delivery_queue
+from hubtab.messaging.services import message_queue
 from hubtab.payments import events, locks
 from hubtab.payments.cards import _card_known, _card_save
 from hubtab.payments.gateway import CardFacts, GatewayUnavailable, IntentState, PaymentGateway
@@ -75,7 +75,7 @@ def topup_start(
             },
         )
     is_transfer = method == PaymentMethod.BANK_TRANSFER
-    return Payment.objects.with_scopes_disabled().create(
+    return Payment.objects.create(
         hub=hub, account_id=customer.account_id, customer=customer, currency=quote.currency,
         price_minor=quote.price_minor, unit=quote.unit.code, paid_minor=quote.paid_minor,
         bonus_minor=quote.bonus_minor, bundle_name=quote.bundle_name, key=f"topup-{uuid.uuid4()}",
@@ -100,7 +100,7 @@ def topup_card_form(*, hub: Hub, payment: Payment) -> str:
         raise DomainError(
             "gateway_unavailable", _("The payment provider is not answering. Nothing was charged; try again shortly.")
         ) from None
-    Payment.objects.with_scopes_disabled().filter(id=payment.id).update(setup_ref=setup_ref)
+    Payment.objects.filter(hub_id=payment.hub_id, id=payment.id).update(setup_ref=setup_ref)
     payment.setup_ref = setup_ref
     return client_secret
 
@@ -110,7 +110,7 @@ def topup_charge(*, hub: Hub, payment_id: int) -> tuple[Payment, IntentState | N
     charges once: the card is claimed under the payment's lock, and the charge carries the
     payment's key. The state is None when the gateway did not answer: the payment is UNKNOWN and
     the reconcile job asks again, with the same key."""
-    payment = Payment.objects.with_scopes_disabled().get(hub=hub, id=payment_id)
+    payment = Payment.objects.get(hub=hub, id=payment_id)
     if not payment.setup_ref:
         raise DomainError("payment_not_open", _("Enter a card first."))
     gateway = gateway_for(hub)
@@ -123,11 +123,9 @@ def topup_charge(*, hub: Hub, payment_id: int) -> tuple[Payment, IntentState | N
     if setup_status != "succeeded" or not method_ref:
         raise DomainError("card_not_ready", _("The card was not accepted; check it and try again."))
     with transaction.atomic():
-        claimed = (
-            Payment.objects.with_scopes_disabled()
-            .filter(id=payment.id, status=PaymentStatus.CREATED, payment_method_ref="")
-            .update(payment_method_ref=method_ref, updated_at=timezone.now())
-        )
+        claimed = Payment.objects.filter(
+            hub_id=payment.hub_id, id=payment.id, status=PaymentStatus.CREATED, payment_method_ref=""
+        ).update(payment_method_ref=method_ref, updated_at=timezone.now())
     if not claimed:  # already charged (the form sent twice): tell what we know
         return payment_refresh(hub=hub, payment=payment), None
     payment.payment_method_ref = method_ref
@@ -135,7 +133,7 @@ def topup_charge(*, hub: Hub, payment_id: int) -> tuple[Payment, IntentState | N
 
 
 def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Payment, IntentState | None]:
-    customer_ref = GatewayCustomer.objects.with_scopes_disabled().get(hub=hub, account_id=payment.account_id).ref
+    customer_ref = GatewayCustomer.objects.get(hub=hub, account_id=payment.account_id).ref
     try:
         state = gateway.intent_create(
             key=payment.key, amount_minor=payment.price_minor, currency=payment.currency, customer_ref=customer_ref,
@@ -148,7 +146,7 @@ def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Paymen
     except DomainError as exc:
         _status_set(payment, PaymentStatus.FAILED, failure=exc.message)
         return payment, None
-    Payment.objects.with_scopes_disabled().filter(id=payment.id, gateway_ref="").update(gateway_ref=state.ref)
+    Payment.objects.filter(hub_id=payment.hub_id, id=payment.id, gateway_ref="").update(gateway_ref=state.ref)
     payment.gateway_ref = state.ref
     return payment_settle(hub=hub, payment_id=payment.id, state=state), state
 
@@ -156,8 +154,7 @@ def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Paymen
 def _status_set(payment: Payment, status: str, failure: str = "") -> None:
     with transaction.atomic():
         changed = (
-            Payment.objects.with_scopes_disabled()
-            .filter(id=payment.id)
+            Payment.objects.filter(hub_id=payment.hub_id, id=payment.id)
             .exclude(status__in=_FINAL)
             .update(status=status, failure_message=failure[:300], updated_at=timezone.now())
         )
@@ -171,7 +168,7 @@ def payment_refresh(*, hub: Hub, payment: Payment) -> Payment:
     """Ask the gateway how the payment stands and record it (the customer's return, the webhook,
     the reconcile job). A charge whose answer was lost is sent again with the same key, which the
     gateway answers with the first charge rather than making a second one."""
-    payment = Payment.objects.with_scopes_disabled().get(id=payment.id)
+    payment = Payment.objects.get(hub=hub, id=payment.id)
     if payment.status in _FINAL or not payment.payment_method_ref:
         return payment  # final, or no card given yet: nothing to ask
     gateway = gateway_for(hub)
@@ -197,7 +194,7 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
     """Record what the gateway says of a payment; post its credit once if it succeeded."""
     card = None
     if state.status == PaymentStatus.SUCCEEDED and state.payment_method_ref:
-        payment = Payment.objects.with_scopes_disabled().get(hub=hub, id=payment_id)
+        payment = Payment.objects.get(hub=hub, id=payment_id)
         if payment.status != PaymentStatus.SUCCEEDED:
             # The card's facts, to keep a card the customer saves and to name it on the receipt.
             card = _card_known(hub, state.payment_method_ref)
@@ -207,9 +204,10 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
                 except GatewayUnavailable:
                     card = None  # the credit matters more than the card's name; a saved card can be saved again
     with transaction.atomic():
-        payment = locks.payment_locked(hub=hub, payment_id=payment_id)
-        if payment is None:
+        locked = locks.payment_locked(hub=hub, payment_id=payment_id)
+        if locked is None:
             raise DomainError("not_found", "That payment does not exist at this hub.")
+        payment = locked
         if payment.status in _FINAL:
             return payment  # told twice (redirect and webhook, a replayed event): nothing more
         if payment.gateway_ref and state.ref != payment.gateway_ref:
@@ -286,24 +284,14 @@ def _receipt_queue(hub: Hub, payment: Payment, quote: Quote, card: CardFacts | N
     assert customer is not None
     balance_minor = account_state(hub_id=hub.id, account_id=payment.account_id).balance_minor
     with translation.override(hub.locale), timezone.override(hub.timezone):
-        paid = money_format(payment.price_minor, currency_unit(payment.currency), hub.locale)
         facts = {
-            "name": customer.first_name or customer.full_name, "paid": paid, "hub": hub.name,
+            "name": customer.first_name or customer.full_name, "hub": hub.name,
+            "paid": money_format(payment.price_minor, currency_unit(payment.currency), hub.locale),
             "credit": money_format(quote.total_minor, quote.unit, hub.locale),
             "when": moment_short(timezone.localtime(payment.settled_at or timezone.now()), hub.locale),
             "balance": money_format(balance_minor, quote.unit, hub.locale),
             "card": _("%(brand)s card ending in %(last4)s") % {"brand": card.brand.capitalize(), "last4": card.last4}
             if card else str(PaymentMethod(payment.method).label),
         }  # fmt: skip
-        delivery_queue(
-            hub=hub,
-            customer=customer,
-            kind="payment_receipt",
-            dedupe_key=f"payment-receipt:{payment.id}",
-            subject=_("%(hub)s: your top-up of %(paid)s") % {"hub": hub.name, "paid": paid},
-            body=_(
-                "Hello %(name)s,\n\nThank you: we received %(paid)s and added %(credit)s to your account at %(hub)s."
-                "\n\nPaid: %(when)s\nPaid with: %(card)s\nYour balance now: %(balance)s\n"
-            )
-            % facts,
-        )
+    message_queue(hub=hub, customer=customer, kind="payment_receipt", dedupe_key=f"payment-receipt:{payment.id}",
+                  template="payments/email/receipt", context=facts)  # fmt: skip

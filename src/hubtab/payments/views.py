@@ -52,11 +52,7 @@ log = logging.getLogger(__name__)
 
 
 def _own_payment(record: Customer, payment_id: int) -> Payment:
-    payment = (
-        Payment.objects.with_scopes_disabled()
-        .filter(hub=record.hub, account_id=record.account_id, id=payment_id)
-        .first()
-    )
+    payment = Payment.objects.filter(hub=record.hub, account_id=record.account_id, id=payment_id).first()
     if payment is None:
         raise Http404("No such payment.")
     return payment
@@ -154,7 +150,7 @@ def topup_card(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("topup", hub_slug=hub.slug)
-    gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+    gateway = GatewayAccount.objects.get(hub=hub)
     return render(
         request,
         "payments/topup_card.html",
@@ -213,7 +209,7 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
         if client_secret is None:  # the gateway cannot be asked now: shown as being confirmed
             payment.status = PaymentStatus.UNKNOWN
             return render(request, "payments/topup_done.html", context)
-        gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+        gateway = GatewayAccount.objects.get(hub=hub)
         context |= {
             "stripe_js": stripe_js_url(),
             "publishable_key": gateway.publishable_key,
@@ -227,7 +223,7 @@ def topup_done(request: HttpRequest, hub_slug: str, payment_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def gateway_settings(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The owner enters the hub's Stripe keys; the secret ones are never shown back in full."""
-    current = GatewayAccount.objects.with_scopes_disabled().filter(hub=hub).first()
+    current = GatewayAccount.objects.filter(hub=hub).first()
     form = GatewayForm(request.POST or None, initial={"publishable_key": current.publishable_key if current else ""})
     if request.method == "POST" and form.is_valid():
         try:
@@ -267,7 +263,7 @@ def stripe_webhook(request: HttpRequest, hub_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     """A customer's card payments, refunds and saved cards; finance refunds a payment to its card."""
-    customer = Customer.objects.with_scope(hub=hub).filter(id=customer_id).first()
+    customer = Customer.objects.filter(hub=hub).filter(id=customer_id).first()
     if customer is None:
         raise Http404("No such customer.")
     money = currency_unit(hub.currency)
@@ -384,7 +380,7 @@ def _card_page(request: HttpRequest, hub: Hub, customer: Customer, back_url: str
         setup_ref, client_secret = card_setup_start(hub=hub, customer=customer)
     except DomainError as exc:  # no gateway, or it does not answer: say so on the page
         return render(request, "payments/card_setup.html", context | {"unavailable": exc.message})
-    gateway = GatewayAccount.objects.with_scopes_disabled().get(hub=hub)
+    gateway = GatewayAccount.objects.get(hub=hub)
     context |= {"setup_ref": setup_ref, "client_secret": client_secret, "publishable_key": gateway.publishable_key,
                 "stripe_js": stripe_js_url()}  # fmt: skip
     return render(request, "payments/card_setup.html", context)
@@ -394,7 +390,7 @@ def _card_page(request: HttpRequest, hub: Hub, customer: Customer, back_url: str
 @require_http_methods(["GET", "POST"])
 def customer_card_setup(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     """Finance saves a new card for a customer on the phone (the card goes to Stripe only)."""
-    customer = Customer.objects.with_scope(hub=hub).filter(id=customer_id).first()
+    customer = Customer.objects.filter(hub=hub).filter(id=customer_id).first()
     if customer is None:
         raise Http404("No such customer.")
     return _card_page(request, hub, customer, reverse("customer_payments", args=[hub.slug, customer.id]), True)

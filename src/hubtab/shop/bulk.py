@@ -43,7 +43,7 @@ def orders_bulk(*, hub: Hub, actor: User, order_ids: Iterable[int], action: str,
             elif action == BulkAction.CANCEL:
                 order_cancel(hub=hub, actor=actor, order_id=order_id, reason=_("Cancelled from the orders list"))
             else:
-                order = Order.objects.with_scopes_disabled().filter(hub=hub, id=order_id).first()
+                order = Order.objects.filter(hub=hub, id=order_id).first()
                 left = refundable_minor(order) if order else 0
                 if order is None or left <= 0:
                     raise DomainError("nothing_to_refund", _("Nothing left to refund."))

@@ -42,12 +42,7 @@ def tier_save(
     """Create or change a price tier; a changed price applies to orders placed from now on."""
     name = name_clean(name, _("Give the tier a name."), 40)
     amount_check(credits_minor)
-    if (
-        PriceTier.objects.with_scopes_disabled()
-        .filter(hub=hub, name__iexact=name)
-        .exclude(id=tier.id if tier else None)
-        .exists()
-    ):
+    if PriceTier.objects.filter(hub=hub, name__iexact=name).exclude(id=tier.id if tier else 0).exists():
         raise DomainError("validation_error", _("There is already a tier called %(name)s.") % {"name": name})
     with transaction.atomic():
         tier = tier or PriceTier(hub=hub)
@@ -104,7 +99,7 @@ def variant_save(
         raise DomainError("validation_error", _("Give either a price or a credit tier."))
     tier = None
     if tier_id is not None:
-        tier = PriceTier.objects.with_scopes_disabled().filter(hub=hub, id=tier_id).first()
+        tier = PriceTier.objects.filter(hub=hub, id=tier_id).first()
         if tier is None:
             raise DomainError("validation_error", _("Choose one of the hub's tiers."))
     else:
@@ -115,7 +110,7 @@ def variant_save(
         raise DomainError("validation_error", _("Stock is a whole number from 0, or blank when not counted."))
     with transaction.atomic():
         if variant is not None:
-            variant = locks.variant_locked(variant_id=variant.id)
+            variant = locks.variant_locked(hub=hub, variant_id=variant.id)
             if stock is not None and stock_seen is not None and variant.stock is not None:
                 stock = max(variant.stock + stock - stock_seen, 0)
         variant = variant or Variant(hub=hub, product=product)
@@ -165,9 +160,7 @@ def fulfilment_add(
     name = name_clean(name, _("Name the pickup point or the delivery."), 120)
     amount_check(fee_minor, allow_zero=True)
     with transaction.atomic():
-        option = FulfilmentOption.objects.with_scopes_disabled().create(
-            hub=hub, cycle=cycle, kind=kind, name=name, fee_minor=fee_minor
-        )
+        option = FulfilmentOption.objects.create(hub=hub, cycle=cycle, kind=kind, name=name, fee_minor=fee_minor)
         audit_record(hub=hub, actor=actor, action="shop.fulfilment", subject=cycle,
                      summary=gettext_noop("Added %(kind_word)s %(name)s to %(cycle)s"),
                      params={"kind_word": kind.capitalize(), "name": name, "cycle": cycle.name})  # fmt: skip

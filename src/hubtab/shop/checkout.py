@@ -54,9 +54,9 @@ def cart_save(*, customer: Customer, items: dict[int, int]) -> None:
     """Keep the customer's cart at their hub (an empty one is removed)."""
     kept = {str(variant_id): quantity for variant_id, quantity in items.items() if quantity}
     if not kept:
-        Cart.objects.with_scopes_disabled().filter(hub_id=customer.hub_id, customer=customer).delete()
+        Cart.objects.filter(hub_id=customer.hub_id, customer=customer).delete()
         return
-    Cart.objects.with_scopes_disabled().update_or_create(
+    Cart.objects.update_or_create(
         hub_id=customer.hub_id, customer=customer, defaults={"items": kept, "updated_at": timezone.now()}
     )
 
@@ -78,13 +78,13 @@ def order_place(
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         raise DomainError("invalid_key", _("This checkout expired; open it again."))
     request_hash = _checkout_hash(cycle_id, items, option_id, rest_method)
-    existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
+    existing = Order.objects.filter(hub=hub, key=key).first()
     if existing is not None:
         return _checkout_replay(existing, customer, request_hash)
-    cycle = OrderCycle.objects.with_scopes_disabled().filter(hub=hub, id=cycle_id).first()
+    cycle = OrderCycle.objects.filter(hub=hub, id=cycle_id).first()
     if cycle is None or not cycle.is_open(now):
         raise DomainError("cycle_closed", _("This order cycle is closed; orders can't be placed in it now."))
-    options = list(FulfilmentOption.objects.with_scopes_disabled().filter(cycle=cycle))
+    options = list(FulfilmentOption.objects.filter(cycle=cycle))
     option = next((o for o in options if o.id == option_id), None)
     if options and option is None:
         raise DomainError("validation_error", _("Choose pickup or delivery."))
@@ -94,7 +94,7 @@ def order_place(
     except (IntegrityError, DomainError):
         # The same checkout sent twice at once (a double click): the second send waited on the
         # first's locks and then saw its own order's stock or credit gone, or its key taken.
-        existing = Order.objects.with_scopes_disabled().filter(hub=hub, key=key).first()
+        existing = Order.objects.filter(hub=hub, key=key).first()
         if existing is None:
             raise
         return _checkout_replay(existing, customer, request_hash)
@@ -150,14 +150,14 @@ def _order_place_locked(
             raise DomainError("validation_error", _("Choose how you pay the rest."))
     else:
         rest_method = RestMethod.NONE
-    order = Order.objects.with_scopes_disabled().create(
+    order = Order.objects.create(
         hub=hub, cycle=cycle, customer=customer, account_id=customer.account_id, unit=unit.code, key=key,
         payment_policy=quote.policy, fulfilment_kind=option.kind if option else "",
         fulfilment_name=option.name if option else "", fee_minor=quote.fee_minor,
         carried_minor=quote.carried_minor, estimated_minor=quote.total_minor, rest_method=rest_method,
         due_minor=quote.rest_minor, placed_at=now, request_hash=request_hash,
     )  # fmt: skip
-    OrderLine.objects.with_scopes_disabled().bulk_create(
+    OrderLine.objects.bulk_create(
         [
             OrderLine(
                 hub=hub,
@@ -173,8 +173,8 @@ def _order_place_locked(
         ]
     )
     for variant_id in counted:
-        Variant.objects.with_scopes_disabled().filter(id=variant_id).update(stock=F("stock") - items[variant_id])
-    OrderLine.objects.with_scopes_disabled().filter(order=order, variant_id__in=list(counted)).update(stock_taken=True)
+        Variant.objects.filter(hub=hub, id=variant_id).update(stock=F("stock") - items[variant_id])
+    OrderLine.objects.filter(order=order, variant_id__in=list(counted)).update(stock_taken=True)
     order_event_record(order, OrderEventKind.PLACED, quote.total_minor)
     if quote.credit_minor > 0:
         try:
@@ -192,7 +192,7 @@ def _order_place_locked(
         order.save(update_fields=["hold_id", "held_minor"])
         order_event_record(order, OrderEventKind.HELD, quote.credit_minor)
     if owed:
-        Order.objects.with_scopes_disabled().filter(id__in=[o.id for o in owed]).update(carried_into=order)
+        Order.objects.filter(hub=hub, id__in=[o.id for o in owed]).update(carried_into=order)
     events.order_placed(order=order)
     return order
 
@@ -212,13 +212,13 @@ def checkout_topup_start(*, hub: Hub, customer: Customer, shortfall_minor: int, 
     remembered with the checkout it pays for: the order is placed as soon as the payment succeeds.
     A checkout whose order is placed already starts no payment."""
     amount_check(shortfall_minor)
-    placed = Order.objects.with_scopes_disabled().filter(hub=hub, key=draft.key, customer=customer).first()
+    placed = Order.objects.filter(hub=hub, key=draft.key, customer=customer).first()
     if placed is not None:
         raise DomainError("checkout_placed", _("This checkout already placed order #%(id)s.") % {"id": placed.id})
     with transaction.atomic():
         payment = topup_start(hub=hub, customer=customer, actor=None, credits_minor=shortfall_minor,
                               for_shortfall=True)  # fmt: skip
-        CheckoutPayment.objects.with_scopes_disabled().create(
+        CheckoutPayment.objects.create(
             hub=hub, customer=customer, payment_id=payment.id, key=draft.key, cycle_id=draft.cycle_id,
             items={str(variant_id): quantity for variant_id, quantity in draft.items.items()},
             option_id=draft.option_id,
@@ -234,7 +234,7 @@ def checkout_paid_place(*, hub: Hub, payment_id: int) -> CheckoutPayment | None:
         waiting = locks.checkout_payment_locked(hub=hub, payment_id=payment_id)
         if waiting is None or waiting.finished_at is not None:
             return waiting
-        status = Payment.objects.with_scopes_disabled().filter(hub=hub, id=payment_id).values_list("status", flat=True)
+        status = Payment.objects.filter(hub=hub, id=payment_id).values_list("status", flat=True)
         if status.first() != PaymentStatus.SUCCEEDED:
             return waiting
         try:
@@ -257,7 +257,7 @@ def checkout_paid_seen(*, hub: Hub, customer: Customer) -> CheckoutPayment | Non
     with transaction.atomic():
         waiting = locks.checkout_payment_unseen_locked(hub=hub, customer_id=customer.id)
         if waiting is not None:
-            CheckoutPayment.objects.with_scopes_disabled().filter(
+            CheckoutPayment.objects.filter(
                 hub=hub, customer=customer, finished_at__isnull=False, seen_at__isnull=True
             ).update(seen_at=timezone.now())
     return waiting
@@ -285,7 +285,5 @@ def order_paid_by_hand(order: Order) -> bool:
 def order_payment_link(*, hub: Hub, order: Order, payment_id: int) -> None:
     """Remember the card top-up that paid the rest of this order, for a refund to the card (only a
     payment into the same account)."""
-    if Payment.objects.with_scopes_disabled().filter(hub=hub, id=payment_id, account_id=order.account_id).exists():
-        Order.objects.with_scopes_disabled().filter(hub=hub, id=order.id, payment_id__isnull=True).update(
-            payment_id=payment_id
-        )
+    if Payment.objects.filter(hub=hub, id=payment_id, account_id=order.account_id).exists():
+        Order.objects.filter(hub=hub, id=order.id, payment_id__isnull=True).update(payment_id=payment_id)

@@ -48,7 +48,7 @@ def order_pack(
         order = locks.order_locked(hub=hub, order_id=order_id)
         if order.status != OrderStatus.PLACED:
             raise DomainError("order_not_open", _("Only an order not yet completed or cancelled can be packed."))
-        lines = {line.id: line for line in OrderLine.objects.with_scopes_disabled().filter(order=order)}
+        lines = {line.id: line for line in OrderLine.objects.filter(order=order)}
         changed = False
         for line_id, (quantity, grams) in packed.items():
             line = lines.get(line_id)
@@ -65,7 +65,7 @@ def order_pack(
                 line.packed_quantity, line.packed_grams = quantity, grams
                 line.save(update_fields=["packed_quantity", "packed_grams"])
                 changed = True
-        if changed or not OrderEvent.objects.with_scopes_disabled().filter(order=order, kind=OrderEventKind.PACKED):
+        if changed or not OrderEvent.objects.filter(order=order, kind=OrderEventKind.PACKED):
             # Once when packed, again only when the packing changes (completing re-sends the same form).
             order_event_record(order, OrderEventKind.PACKED, order_final_minor(order), actor=actor)
     return order
@@ -85,7 +85,7 @@ def order_extra_add(
     key = (key or "").strip()[:100]
     with transaction.atomic():
         order = locks.order_locked(hub=hub, order_id=order_id)
-        if key and OrderLine.objects.with_scopes_disabled().filter(order=order, key=key).exists():
+        if key and OrderLine.objects.filter(order=order, key=key).exists():
             return order  # the same form sent twice
         if order.status == OrderStatus.CANCELLED:
             raise DomainError("order_not_open", _("A cancelled order can't take extras."))
@@ -93,7 +93,7 @@ def order_extra_add(
             raise DomainError(
                 "order_carried", _("What this order owed is collected with a later order; add the extra there.")
             )
-        line = OrderLine.objects.with_scopes_disabled().create(
+        line = OrderLine.objects.create(
             hub=hub, order=order, name=name, quantity=quantity, unit_price_minor=unit_price_minor, is_extra=True,
             added_by=actor, key=key,
         )  # fmt: skip
@@ -216,7 +216,7 @@ def order_complete(
             order_event_record(order, OrderEventKind.RELEASED, order.released_minor, actor=actor)
         if order.owed_minor:
             order_event_record(order, OrderEventKind.OWED, order.owed_minor, actor=actor)
-        for carried in Order.objects.with_scopes_disabled().filter(carried_into=order).order_by("id"):
+        for carried in Order.objects.filter(carried_into=order).order_by("id"):
             # Its debt was part of this order's total, now taken: it owes nothing any more.
             order_event_record(
                 carried, OrderEventKind.SETTLED, carried.owed_minor, note=order_reference(hub, order), actor=actor
@@ -241,15 +241,13 @@ def order_cancel(*, hub: Hub, actor: User | None, order_id: int, reason: str = "
             raise DomainError("order_not_cancellable", _("This order can't be cancelled any more; ask the hub."))
         # Variants, then earlier orders, then the account: the order in which placing an order
         # locks them, so that a cancel and a checkout of the same customer never deadlock.
-        for line in (
-            OrderLine.objects.with_scopes_disabled()
-            .filter(order=order, variant__isnull=False, stock_taken=True)
-            .order_by("variant_id")
+        for line in OrderLine.objects.filter(order=order, variant__isnull=False, stock_taken=True).order_by(
+            "variant_id"
         ):
-            Variant.objects.with_scopes_disabled().filter(id=line.variant_id, stock__isnull=False).update(
+            Variant.objects.filter(hub=hub, id=line.variant_id or 0, stock__isnull=False).update(
                 stock=F("stock") + line.quantity
             )
-        Order.objects.with_scopes_disabled().filter(carried_into=order).update(carried_into=None)
+        Order.objects.filter(carried_into=order).update(carried_into=None)
         if order.hold_id:
             order_hold_void(hub=hub, hold_id=order.hold_id)
         order.status = OrderStatus.CANCELLED
@@ -267,8 +265,6 @@ def customer_may_cancel(order: Order) -> bool:
     """Whether the customer may still cancel: open order, open cycle, nothing packed yet."""
     if order.status != OrderStatus.PLACED or not order.cycle.is_open():
         return False
-    return (
-        not OrderLine.objects.with_scopes_disabled()
-        .filter(Q(packed_quantity__isnull=False) | Q(packed_grams__isnull=False), order=order)
-        .exists()
-    )
+    return not OrderLine.objects.filter(
+        Q(packed_quantity__isnull=False) | Q(packed_grams__isnull=False), order=order
+    ).exists()

@@ -15,16 +15,15 @@ from hubtab.shop.models import CheckoutPayment, Order, Variant
 from hubtab.shop.selectors import orders_owed
 
 
-def variant_locked(*, variant_id: int) -> Variant:
-    return Variant.objects.with_scopes_disabled().select_for_update().get(id=variant_id)
+def variant_locked(*, hub: Hub, variant_id: int) -> Variant:
+    return Variant.objects.select_for_update().get(hub=hub, id=variant_id)
 
 
 def counted_variants_locked(*, hub: Hub, variant_ids: Iterable[int]) -> dict[int, Variant]:
     """The variants whose stock is counted, locked in id order (uncounted stock needs no lock)."""
     return {
         v.id: v
-        for v in Variant.objects.with_scopes_disabled()
-        .select_for_update()
+        for v in Variant.objects.select_for_update()
         .filter(hub=hub, id__in=list(variant_ids), stock__isnull=False)
         .select_related("product")
         .order_by("id")
@@ -37,7 +36,7 @@ def owed_orders_locked(*, hub: Hub, account_id: int) -> list[Order]:
 
 
 def order_locked(*, hub: Hub, order_id: int) -> Order:
-    order = Order.objects.with_scopes_disabled().select_for_update().filter(hub=hub, id=order_id).first()
+    order = Order.objects.select_for_update().filter(hub=hub, id=order_id).first()
     if order is None:
         raise DomainError("not_found", _("That order does not exist at this hub."))
     return order
@@ -45,8 +44,7 @@ def order_locked(*, hub: Hub, order_id: int) -> Order:
 
 def checkout_payment_locked(*, hub: Hub, payment_id: int) -> CheckoutPayment | None:
     return (
-        CheckoutPayment.objects.with_scopes_disabled()
-        .select_for_update()
+        CheckoutPayment.objects.select_for_update()
         .filter(hub=hub, payment_id=payment_id)
         .select_related("customer")
         .first()
@@ -56,8 +54,7 @@ def checkout_payment_locked(*, hub: Hub, payment_id: int) -> CheckoutPayment | N
 def checkout_payment_unseen_locked(*, hub: Hub, customer_id: int) -> CheckoutPayment | None:
     """The customer's latest finished checkout payment they have not been shown yet."""
     return (
-        CheckoutPayment.objects.with_scopes_disabled()
-        .select_for_update()
+        CheckoutPayment.objects.select_for_update()
         .filter(hub=hub, customer_id=customer_id, finished_at__isnull=False, seen_at__isnull=True)
         .order_by("-finished_at")
         .first()

@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_scopes import ScopedManager
 
 from hubtab.core.models import Hub, User
+from hubtab.core.tenancy import HubManager
 from hubtab.crm.models import Customer
 
 
@@ -24,7 +24,7 @@ class PriceTier(models.Model):
     name = models.CharField(max_length=40)
     credits_minor = models.BigIntegerField()
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["credits_minor", "name"]
@@ -45,7 +45,7 @@ class Product(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -70,7 +70,7 @@ class Variant(models.Model):
     stock = models.IntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["product_id", "id"]
@@ -101,7 +101,7 @@ class OrderCycle(models.Model):
     closes_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -133,7 +133,7 @@ class FulfilmentOption(models.Model):
     name = models.CharField(max_length=120)
     fee_minor = models.BigIntegerField(default=0)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["id"]
@@ -204,7 +204,7 @@ class Order(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -247,7 +247,7 @@ class OrderLine(models.Model):
     added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     key = models.CharField(max_length=100, blank=True)  # an extra's form key: added once
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["id"]
@@ -324,7 +324,7 @@ class OrderEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     key = models.CharField(max_length=120, blank=True)  # an event that a retry must not record twice
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -356,7 +356,7 @@ class CheckoutPayment(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField(null=True, blank=True)  # the customer was shown the outcome
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "payment_id"], name="checkout_payment_once")]
@@ -374,7 +374,7 @@ class Cart(models.Model):
     items = models.JSONField(default=dict)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(hub="hub")
+    objects = HubManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "customer"], name="cart_one_per_customer")]

@@ -19,8 +19,8 @@ def order_event_record(
     order: Order, kind: str, amount_minor: int | None = None, note: str = "", actor: User | None = None, key: str = ""
 ) -> None:
     """Record what happened to the order; an event with a `key` is recorded once."""
-    if key and OrderEvent.objects.with_scopes_disabled().filter(order=order, key=key).exists():
+    if key and OrderEvent.objects.filter(order=order, key=key).exists():
         return
-    OrderEvent.objects.with_scopes_disabled().create(
+    OrderEvent.objects.create(
         hub_id=order.hub_id, order=order, kind=kind, amount_minor=amount_minor, note=note[:300], actor=actor, key=key
     )

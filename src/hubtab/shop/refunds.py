@@ -127,7 +127,7 @@ def order_refund(
                 assert order.payment_id is not None  # checked by _card_refund_check
                 payment_refund_prepare(hub=hub, actor=actor, payment_id=order.payment_id, amount_minor=money_minor,
                                        reason=reason, key=card_key)  # fmt: skip
-    refund = PaymentRefund.objects.with_scopes_disabled().filter(hub=hub, key=card_key).first()
+    refund = PaymentRefund.objects.filter(hub=hub, key=card_key).first()
     if refund is not None and refund.status in (RefundStatus.PENDING, RefundStatus.UNKNOWN):
         refund = refund_send(hub=hub, refund=refund)
         if refund.status in (RefundStatus.SUCCEEDED, RefundStatus.PENDING, RefundStatus.UNKNOWN):
@@ -141,7 +141,7 @@ def _card_refund_check(hub: Hub, order: Order, amount_minor: int) -> int:
     """The money a refund to the card sends, refused before anything moves when it can't be made:
     no card payment that went through, more than it can still give back, or credit that does not
     come to a whole amount of money. The credit it takes back is then exactly `amount_minor`."""
-    payment = Payment.objects.with_scopes_disabled().filter(hub=hub, id=order.payment_id).first()
+    payment = Payment.objects.filter(hub=hub, id=order.payment_id).first() if order.payment_id else None
     if payment is None or payment.method != PaymentMethod.CARD or not payment.card_refundable_minor:
         raise DomainError("not_refundable", _("This order was not paid by a card payment that went through: "
                                               "refund it to credit."))  # fmt: skip

@@ -41,14 +41,14 @@ MAX_QUANTITY = 99
 
 
 def tier_list(*, hub: Hub) -> QuerySet[PriceTier]:
-    return PriceTier.objects.with_scopes_disabled().filter(hub=hub)
+    return PriceTier.objects.filter(hub=hub)
 
 
 def product_list(*, hub: Hub, active_only: bool = False) -> QuerySet[Product]:
-    variants = Variant.objects.with_scopes_disabled().select_related("tier").order_by("id")
+    variants = Variant.objects.select_related("tier").order_by("id")
     if active_only:
         variants = variants.filter(active=True)
-    products = Product.objects.with_scopes_disabled().filter(hub=hub)
+    products = Product.objects.filter(hub=hub)
     if active_only:
         products = products.filter(active=True, variants__active=True).distinct()
     return products.prefetch_related(Prefetch("variants", queryset=variants))
@@ -86,13 +86,12 @@ class Pricer:
 
 def cycle_list(*, hub: Hub) -> QuerySet[OrderCycle]:
     return (
-        OrderCycle.objects.with_scopes_disabled()
-        .filter(hub=hub)
+        OrderCycle.objects.filter(hub=hub)
         .annotate(
             order_count=Count("orders", filter=~Q(orders__status=OrderStatus.CANCELLED)),
             placed_count=Count("orders", filter=Q(orders__status=OrderStatus.PLACED)),
         )
-        .prefetch_related(Prefetch("options", queryset=FulfilmentOption.objects.with_scopes_disabled().all()))
+        .prefetch_related(Prefetch("options", queryset=FulfilmentOption.objects.all()))
     )
 
 
@@ -181,9 +180,9 @@ def cart_lines(*, hub: Hub, items: dict[int, int], pricer: Pricer | None = None)
             )
     variants = {
         v.id: v
-        for v in Variant.objects.with_scopes_disabled()
-        .filter(hub=hub, id__in=list(items), active=True, product__active=True)
-        .select_related("product", "tier")
+        for v in Variant.objects.filter(hub=hub, id__in=list(items), active=True, product__active=True).select_related(
+            "product", "tier"
+        )
     }
     missing = set(items) - set(variants)
     if missing:
@@ -210,7 +209,7 @@ def cart_lines(*, hub: Hub, items: dict[int, int], pricer: Pricer | None = None)
 
 def orders_owed(*, hub: Hub, account_id: int) -> QuerySet[Order]:
     """Completed orders that left something to pay, not yet taken into a later order."""
-    return Order.objects.with_scopes_disabled().filter(
+    return Order.objects.filter(
         hub=hub, account_id=account_id, status=OrderStatus.COMPLETED, owed_minor__gt=0, carried_into__isnull=True
     )
 
@@ -244,7 +243,7 @@ def checkout_quote(
 def order_list(
     *, hub: Hub, cycle_id: int | None = None, status: str = "", account_id: int | None = None
 ) -> QuerySet[Order]:
-    orders = Order.objects.with_scopes_disabled().filter(hub=hub).select_related("customer", "cycle")
+    orders = Order.objects.filter(hub=hub).select_related("customer", "cycle")
     if cycle_id is not None:
         orders = orders.filter(cycle_id=cycle_id)
     if status:
@@ -255,18 +254,18 @@ def order_list(
 
 
 def order_get(*, hub: Hub, order_id: int, account_id: int | None = None) -> Order | None:
-    orders = Order.objects.with_scopes_disabled().filter(hub=hub, id=order_id)
+    orders = Order.objects.filter(hub=hub, id=order_id)
     if account_id is not None:
         orders = orders.filter(account_id=account_id)
     return orders.select_related("customer", "cycle").first()
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:
-    return OrderEvent.objects.with_scopes_disabled().filter(order=order).select_related("actor")
+    return OrderEvent.objects.filter(order=order).select_related("actor")
 
 
 def order_lines(*, order: Order) -> QuerySet[OrderLine]:
-    return OrderLine.objects.with_scopes_disabled().filter(order=order)
+    return OrderLine.objects.filter(order=order)
 
 
 def order_final_minor(order: Order) -> int:
@@ -276,8 +275,7 @@ def order_final_minor(order: Order) -> int:
 
 def cycle_totals(*, hub: Hub, cycle_id: int) -> dict[str, int]:
     totals = (
-        Order.objects.with_scopes_disabled()
-        .filter(hub=hub, cycle_id=cycle_id)
+        Order.objects.filter(hub=hub, cycle_id=cycle_id)
         .exclude(status=OrderStatus.CANCELLED)
         .aggregate(
             estimated=Sum("estimated_minor"),
@@ -291,15 +289,10 @@ def cycle_totals(*, hub: Hub, cycle_id: int) -> dict[str, int]:
 
 def orders_open_count(*, hub: Hub) -> int:
     """Orders placed and not yet completed or cancelled: the crew's packing to do."""
-    return Order.objects.with_scopes_disabled().filter(hub=hub, status=OrderStatus.PLACED).count()
+    return Order.objects.filter(hub=hub, status=OrderStatus.PLACED).count()
 
 
 def cart_of(*, customer: Customer) -> dict[int, int]:
     """The customer's cart at their hub: variant id -> quantity."""
-    stored = (
-        Cart.objects.with_scopes_disabled()
-        .filter(hub_id=customer.hub_id, customer=customer)
-        .values_list("items", flat=True)
-        .first()
-    )
+    stored = Cart.objects.filter(hub_id=customer.hub_id, customer=customer).values_list("items", flat=True).first()
     return {int(variant_id): int(quantity) for variant_id, quantity in (stored or {}).items()}

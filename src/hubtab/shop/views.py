@@ -77,8 +77,9 @@ def storefront(request: HttpRequest, hub_slug: str) -> HttpResponse:
     items = cart_of(customer=record)
     if request.method == "POST":
         variant = (
-            Variant.objects.with_scopes_disabled()
-            .filter(hub=hub, id=int_or_none(request.POST.get("variant")), active=True, product__active=True)
+            Variant.objects.filter(
+                hub=hub, id=int_or_none(request.POST.get("variant")) or 0, active=True, product__active=True
+            )
             .select_related("product")
             .first()
         )
@@ -145,9 +146,9 @@ def _cart_view_lines(request: HttpRequest, record: Customer, pricer: Pricer) -> 
     if not items:
         return []
     sellable = set(
-        Variant.objects.with_scopes_disabled()
-        .filter(hub=hub, id__in=list(items), active=True, product__active=True)
-        .values_list("id", flat=True)
+        Variant.objects.filter(hub=hub, id__in=list(items), active=True, product__active=True).values_list(
+            "id", flat=True
+        )
     )
     if set(items) - sellable:
         messages.info(request, _("Something in your cart is no longer for sale and was taken out."))

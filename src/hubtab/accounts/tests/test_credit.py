@@ -74,7 +74,7 @@ def test_settings_are_saved_in_the_hubs_currency_and_audited(finance_client, hub
     assert settings.payment_policy == "credit_only"
     assert (settings.default_floor_minor, settings.low_balance_minor) == (-5000, 750)
     assert settings.topup_presets_minor == [1000, 2000, 5000] and settings.topup_bonus_percent == Decimal("5.00")
-    event = AuditEvent.objects.with_scopes_disabled().get(action="credit_settings.update")
+    event = AuditEvent.objects.across_hubs().get(action="credit_settings.update")
     assert event.actor == finance and event.data["default_floor_minor"] == [0, -5000]
 
 
@@ -103,7 +103,7 @@ def test_bad_settings_are_refused_with_the_reason_and_change_nothing(finance_cli
     }
     response = finance_client.post(reverse("credit_settings", args=[hub.slug]), data)
     assert response.status_code == 200 and message in response.content.decode()
-    assert not CreditSettings.objects.with_scopes_disabled().filter(hub=hub).exists()  # nothing saved
+    assert not CreditSettings.objects.across_hubs().filter(hub=hub).exists()  # nothing saved
 
 
 def test_new_customers_get_the_default_limit_and_it_can_be_applied_to_a_tag(finance_client, hub, finance, marie):
@@ -116,7 +116,7 @@ def test_new_customers_get_the_default_limit_and_it_can_be_applied_to_a_tag(fina
     marie.account.refresh_from_db()
     hugo.account.refresh_from_db()
     assert (marie.account.floor_minor, hugo.account.floor_minor) == (-3000, 0)
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="customers.floor_apply").count() == 1
+    assert AuditEvent.objects.across_hubs().filter(action="customers.floor_apply").count() == 1
 
 
 # --- crew actions ---------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_finance_adds_paid_credit_with_a_comment_that_shows_in_the_history(finan
     response = _post(finance_client, hub, marie, action="add_paid", amount="12.50", comment="Box missing leeks")
     assert response.status_code == 302
     assert _balance(hub, marie) == 1250
-    txn = Transaction.objects.with_scopes_disabled().get(kind="adjustment")
+    txn = Transaction.objects.across_hubs().get(kind="adjustment")
     assert txn.reason == "Box missing leeks" and txn.actor.email == "finance@example.org"
     page = finance_client.get(reverse("customer_detail", args=[hub.slug, marie.id])).content.decode()
     assert "Box missing leeks" in page and "€12.50" in page
@@ -138,7 +138,7 @@ def test_finance_adds_paid_credit_with_a_comment_that_shows_in_the_history(finan
 def test_granted_credit_expires_at_the_end_of_the_chosen_day_in_the_hubs_time(finance_client, hub, marie):
     day = (timezone.now() + timedelta(days=10)).date()
     _post(finance_client, hub, marie, action="add_granted", amount="5", expires_on=day.isoformat(), comment="Sorry")
-    lot = Lot.objects.with_scopes_disabled().get(account_id=marie.account_id)
+    lot = Lot.objects.across_hubs().get(account_id=marie.account_id)
     assert lot.kind == "granted"
     local = timezone.localtime(lot.expires_at, timezone=__import__("zoneinfo").ZoneInfo(hub.timezone))
     assert (local.date(), local.hour, local.minute) == (day, 23, 59)
@@ -147,7 +147,7 @@ def test_granted_credit_expires_at_the_end_of_the_chosen_day_in_the_hubs_time(fi
 def test_a_payment_received_by_hand_is_paid_credit_with_its_method(finance_client, hub, marie):
     _post(finance_client, hub, marie, action="external_payment", amount="30", method="cash", comment="Saturday")
     assert _balance(hub, marie) == 3000
-    txn = Transaction.objects.with_scopes_disabled().get(kind="top_up")
+    txn = Transaction.objects.across_hubs().get(kind="top_up")
     assert txn.memo == "Cash: Saturday"  # what happened, in Hubtab's words: each reader reads it in theirs
     url = reverse("customer_detail", args=[hub.slug, marie.id])
     assert "Espèces: Saturday" in finance_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
@@ -173,7 +173,7 @@ def test_a_comment_is_required_and_a_form_sent_twice_posts_once(finance_client, 
     for _ in range(2):
         _post(finance_client, hub, marie, action="refund", amount="4", comment="Damaged eggs", key=key)
     assert _balance(hub, marie) == 400
-    assert Transaction.objects.with_scopes_disabled().filter(kind="refund").count() == 1
+    assert Transaction.objects.across_hubs().filter(kind="refund").count() == 1
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "abc", "1e400", "10000000000000"])
@@ -195,7 +195,7 @@ def test_support_may_look_but_never_move_money(client, hub, marie):
 
 def test_a_mistaken_entry_is_reversed_once_with_a_reason(finance_client, hub, marie):
     _post(finance_client, hub, marie, action="add_paid", amount="20", comment="typo: should be 2")
-    txn = Transaction.objects.with_scopes_disabled().get(kind="adjustment")
+    txn = Transaction.objects.across_hubs().get(kind="adjustment")
     url = reverse("customer_transaction_reverse", args=[hub.slug, marie.id, txn.id])
     assert "typo: should be 2" in finance_client.get(url).content.decode()
     assert finance_client.post(url, {"reason": "", "key": str(uuid.uuid4())}).status_code == 200
@@ -204,13 +204,13 @@ def test_a_mistaken_entry_is_reversed_once_with_a_reason(finance_client, hub, ma
     again = finance_client.post(url, {"reason": "again", "key": str(uuid.uuid4())})
     assert again.status_code == 200 and "already been reversed" in again.content.decode()
     assert _balance(hub, marie) == 0
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.reverse").count() == 1
+    assert AuditEvent.objects.across_hubs().filter(action="credit.reverse").count() == 1
 
 
 def test_another_customers_entry_is_not_found_through_this_customers_page(finance_client, hub, marie):
     hugo = customer_create(hub=hub, email="hugo@example.org")
     _post(finance_client, hub, hugo, action="add_paid", amount="5", comment="x")
-    txn = Transaction.objects.with_scopes_disabled().get(kind="adjustment")
+    txn = Transaction.objects.across_hubs().get(kind="adjustment")
     url = reverse("customer_transaction_reverse", args=[hub.slug, marie.id, txn.id])
     assert finance_client.get(url).status_code == 404
 
@@ -260,7 +260,7 @@ def test_finance_credits_everyone_with_a_tag_at_once(finance_client, hub, marie)
     response = finance_client.post(reverse("customers_credit_many", args=[hub.slug]), {**form, "confirm": confirm})
     assert response.status_code == 302
     assert (_balance(hub, marie), _balance(hub, lea), _balance(hub, hugo)) == (500, 500, 0)
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="credit.add_granted").count() == 2
+    assert AuditEvent.objects.across_hubs().filter(action="credit.add_granted").count() == 2
     page = finance_client.get(reverse("customers_credit_many", args=[hub.slug])).content.decode()
     assert "Remove credit" not in page  # many at once can only be given credit
 
@@ -276,7 +276,7 @@ def test_one_customer_gets_their_own_limit_and_payment_policy(finance_client, hu
     assert marie.account.floor_minor == -3000
     assert payment_policy_for(hub=hub, account_id=marie.account_id) == ("credit_only", True)
     assert credit_settings_of(hub=hub).payment_policy == "credit_first"  # the hub's rule is untouched
-    event = AuditEvent.objects.with_scopes_disabled().get(action="account.rules")
+    event = AuditEvent.objects.across_hubs().get(action="account.rules")
     assert event.data == {"floor_minor": [0, -3000], "payment_policy": ["", "credit_only"]}
     refused = finance_client.post(url, {"floor": "25", "payment_policy": ""})
     assert refused.status_code == 200 and "zero or negative" in refused.content.decode()
@@ -303,7 +303,7 @@ def test_an_amount_that_could_be_misread_is_refused_with_an_example_and_nothing_
     page = response.content.decode()
     assert response.status_code == 200
     assert "Type an amount like 1,234.50" in page or "Amounts above 1,000,000" in page
-    assert _balance(other_hub, sam) == 0 and not Transaction.objects.with_scopes_disabled().exists()
+    assert _balance(other_hub, sam) == 0 and not Transaction.objects.across_hubs().exists()
 
 
 def test_an_english_1_500_is_fifteen_hundred_and_above_the_usual_range_it_is_confirmed_first(

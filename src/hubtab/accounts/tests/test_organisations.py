@@ -33,7 +33,7 @@ def finance(hub):
 @pytest.fixture
 def school(books, finance):
     organisation = organisation_create(hub=books.hub, actor=finance, name="École Jules Ferry")
-    account = Account.objects.with_scopes_disabled().get(id=organisation.account_id)
+    account = Account.objects.across_hubs().get(id=organisation.account_id)
     books.top_up(account, 10000)  # the school pays 100.00 in
     return organisation
 

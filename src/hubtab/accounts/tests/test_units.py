@@ -56,27 +56,25 @@ def _pay_by_hand(hub, owner, customer, amount_minor, key="k1"):
 
 
 def _lots(customer):
-    lots = Lot.objects.with_scopes_disabled().filter(account_id=customer.account_id)
+    lots = Lot.objects.across_hubs().filter(account_id=customer.account_id)
     return dict(lots.values_list("kind", "amount_minor"))
 
 
 def _legs(posted):
     return sorted(
         (entry.account.code or "customer", entry.unit, entry.amount_minor)
-        for entry in Entry.objects.with_scopes_disabled()
-        .filter(transaction_id=posted.transaction_id)
-        .select_related("account")
+        for entry in Entry.objects.across_hubs().filter(transaction_id=posted.transaction_id).select_related("account")
     )
 
 
 def test_a_hub_that_counts_in_named_credits_moves_its_customers_and_new_ones_to_them(hub, owner, marie, tokens):
     assert (tokens.code, tokens.name, tokens.is_currency) == ("TOKEN", "tokens", False)
-    assert Account.objects.with_scopes_disabled().get(id=marie.account_id).unit == "TOKEN"
+    assert Account.objects.across_hubs().get(id=marie.account_id).unit == "TOKEN"
     paul = customer_create(hub=hub, email="paul@example.org", first_name="Paul")
     school = organisation_create(hub=hub, actor=owner, name="School")
-    units = Account.objects.with_scopes_disabled().filter(id__in=[paul.account_id, school.account_id])
+    units = Account.objects.across_hubs().filter(id__in=[paul.account_id, school.account_id])
     assert set(units.values_list("unit", flat=True)) == {"TOKEN"}
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="credit_settings.unit", actor=owner).count() == 1
+    assert AuditEvent.objects.across_hubs().filter(action="credit_settings.unit", actor=owner).count() == 1
 
 
 def test_the_unit_cannot_change_once_credit_has_moved_and_nothing_changes(hub, owner, marie, tokens):
@@ -85,7 +83,7 @@ def test_the_unit_cannot_change_once_credit_has_moved_and_nothing_changes(hub, o
         credit_unit_choose(hub=hub, actor=owner)  # back to EUR
     assert refused.value.code == "unit_locked"
     assert credit_unit_of(hub=hub).code == "TOKEN"
-    assert Account.objects.with_scopes_disabled().get(id=marie.account_id).unit == "TOKEN"
+    assert Account.objects.across_hubs().get(id=marie.account_id).unit == "TOKEN"
     # Renaming the unit is always possible; its decimals are not.
     assert credit_unit_choose(hub=hub, actor=owner, code="TOKEN", name="jetons", decimals=2).name == "jetons"
     with pytest.raises(DomainError):
@@ -108,7 +106,7 @@ def test_money_received_by_hand_buys_credits_at_the_hubs_price_and_the_legs_reco
         ("customer", "TOKEN", 5000),
         ("external_payments", "EUR", -500),
     ]
-    assert Lot.objects.with_scopes_disabled().get(account_id=marie.account_id).kind == "paid"
+    assert Lot.objects.across_hubs().get(account_id=marie.account_id).kind == "paid"
     assert ledger_verify(hub_id=hub.id) == []
 
 

@@ -57,7 +57,7 @@ def test_a_customer_signs_up_proves_the_address_and_sees_the_account_the_hub_kee
     record.refresh_from_db()
     user = User.objects.get(email="marie@example.org")
     assert record.user_id == user.id
-    assert Membership.objects.with_scopes_disabled().filter(hub=books.hub, user=user, role="customer").exists()
+    assert Membership.objects.across_hubs().filter(hub=books.hub, user=user, role="customer").exists()
     portal = response.content.decode()
     assert books.hub.name in portal and "€30.00" in portal
 
@@ -115,7 +115,7 @@ def test_an_unproven_address_cannot_log_in_and_is_sent_a_new_link(client, smtp_s
 def test_a_record_made_by_crew_for_a_proven_address_is_linked_at_once(books):
     user = user_create(email="lea@example.org", password=PASSWORD, email_verified=True)
     record = customer_create(hub=books.hub, email="LEA@example.org")
-    assert Customer.objects.with_scopes_disabled().get(id=record.id).user_id == user.id
+    assert Customer.objects.across_hubs().get(id=record.id).user_id == user.id
 
 
 def test_a_shared_network_is_not_locked_out_by_others_typos(client):

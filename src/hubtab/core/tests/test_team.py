@@ -26,9 +26,7 @@ def owner(hub):
 
 
 def _roles(hub, email):
-    return set(
-        Membership.objects.with_scopes_disabled().filter(hub=hub, user__email=email).values_list("role", flat=True)
-    )
+    return set(Membership.objects.across_hubs().filter(hub=hub, user__email=email).values_list("role", flat=True))
 
 
 def test_an_owner_invites_finance_crew_who_accept_with_the_emailed_link(client, hub, owner, smtp_server):
@@ -52,9 +50,7 @@ def test_an_owner_invites_finance_crew_who_accept_with_the_emailed_link(client, 
     # The link works once.
     response = client.post(path)
     assert response.status_code == 400 and "already been accepted" in response.content.decode()
-    actions = list(
-        AuditEvent.objects.with_scopes_disabled().filter(hub=hub).order_by("id").values_list("action", flat=True)
-    )
+    actions = list(AuditEvent.objects.across_hubs().filter(hub=hub).order_by("id").values_list("action", flat=True))
     assert actions == ["crew.invite", "crew.join"]
 
 
@@ -76,7 +72,7 @@ def test_a_withdrawn_or_expired_invitation_gives_nothing(client, hub, owner):
     assert client.post(reverse("invitation_accept", args=[token])).status_code == 400
 
     expired, token = invitation_create(hub=hub, email="sam@example.org", role="owner", invited_by=owner)
-    Invitation.objects.with_scopes_disabled().filter(id=expired.id).update(expires_at=timezone.now() - timedelta(1))
+    Invitation.objects.across_hubs().filter(id=expired.id).update(expires_at=timezone.now() - timedelta(1))
     response = client.post(reverse("invitation_accept", args=[token]))
     assert response.status_code == 400 and "expired" in response.content.decode()
     assert _roles(hub, "sam@example.org") == set()
@@ -88,7 +84,7 @@ def test_someone_not_logged_in_is_asked_to_log_in_or_sign_up_first(client, hub, 
     page = client.get(reverse("invitation_accept", args=[token])).content.decode()
     assert "Create a login" in page and "/accounts/signup/?next=" in page
     assert client.post(reverse("invitation_accept", args=[token])).status_code == 200  # nothing accepted
-    assert Invitation.objects.with_scopes_disabled().get().accepted_at is None
+    assert Invitation.objects.across_hubs().get().accepted_at is None
 
 
 def test_bad_invitations_are_refused_with_a_reason(client, hub, owner):
@@ -98,11 +94,11 @@ def test_bad_invitations_are_refused_with_a_reason(client, hub, owner):
     assert client.post(url, {"email": "a@example.org", "role": "customer"}).status_code == 200  # not a crew role
     page = client.post(url, {"email": "owner@example.org", "role": "owner"}).content.decode()
     assert "already has the owner role" in page
-    assert Invitation.objects.with_scopes_disabled().count() == 0
+    assert Invitation.objects.across_hubs().count() == 0
 
 
 def test_a_hub_always_keeps_an_owner(hub, owner):
-    only = Membership.objects.with_scopes_disabled().get(hub=hub, user=owner, role="owner")
+    only = Membership.objects.across_hubs().get(hub=hub, user=owner, role="owner")
     with pytest.raises(DomainError) as refused:
         membership_remove(hub=hub, membership=only, actor=owner)
     assert refused.value.code == "last_owner"
@@ -115,13 +111,13 @@ def test_crew_changes_to_a_customer_are_on_its_page_and_in_the_activity_log(clie
         reverse("customer_new", args=[hub.slug]),
         {"email": "hugo@example.org", "first_name": "Hugo", "last_name": "Martin", "tags": "box"},
     )
-    hugo = Customer.objects.with_scopes_disabled().get(email="hugo@example.org")
+    hugo = Customer.objects.across_hubs().get(email="hugo@example.org")
     client.post(
         reverse("customer_edit", args=[hub.slug, hugo.id]),
         {"email": "hugo@example.org", "first_name": "Hugo", "last_name": "Martin", "phone": "0601", "tags": "box, veg"},
     )
     client.post(reverse("customer_archive", args=[hub.slug, hugo.id]))
-    events = AuditEvent.objects.with_scopes_disabled().filter(subject_id=hugo.id).order_by("id")
+    events = AuditEvent.objects.across_hubs().filter(subject_id=hugo.id).order_by("id")
     assert [e.action for e in events] == ["customer.create", "customer.update", "customer.archive"]
     assert events[1].data == {"phone": ["", "0601"], "tags": [["box"], ["box", "veg"]]}
     assert all(e.actor_id == owner.id and e.actor_email == "owner@example.org" for e in events)
@@ -143,6 +139,6 @@ def test_removing_a_role_asks_first_and_says_who_loses_what(client, hub, owner):
     asked = client.post(url)  # the "remove" button on the Team page
     page = asked.content.decode()
     assert asked.status_code == 200 and "sam@example.org" in page and "will no longer be" in page
-    assert Membership.objects.with_scopes_disabled().filter(id=membership.id).exists()
+    assert Membership.objects.across_hubs().filter(id=membership.id).exists()
     done = client.post(url, {"confirm": "yes"})
-    assert done.status_code == 302 and not Membership.objects.with_scopes_disabled().filter(id=membership.id).exists()
+    assert done.status_code == 302 and not Membership.objects.across_hubs().filter(id=membership.id).exists()

@@ -17,10 +17,12 @@ def snapshot(hub_id: int) -> dict:
         balances = cursor.fetchall()
     return {
         "balances": balances,
-        "transactions": Transaction.objects.filter(hub_id=hub_id).count(),
-        "entries": Entry.objects.filter(hub_id=hub_id).count(),
-        "lots": list(Lot.objects.filter(hub_id=hub_id).values_list("id", "remaining_minor").order_by("id")),
-        "holds": list(Hold.objects.filter(hub_id=hub_id).values_list("id", "status").order_by("id")),
+        "transactions": Transaction.objects.across_hubs().filter(hub_id=hub_id).count(),
+        "entries": Entry.objects.across_hubs().filter(hub_id=hub_id).count(),
+        "lots": list(
+            Lot.objects.across_hubs().filter(hub_id=hub_id).values_list("id", "remaining_minor").order_by("id")
+        ),
+        "holds": list(Hold.objects.across_hubs().filter(hub_id=hub_id).values_list("id", "status").order_by("id")),
     }
 
 

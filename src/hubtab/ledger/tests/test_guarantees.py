@@ -80,7 +80,7 @@ def test_a_transaction_that_fails_on_its_last_leg_writes_nothing(books):
         )
     assert error.value.code == "insufficient_funds"
     assert snapshot(books.hub.id) == before
-    assert not Transaction.objects.filter(key="split").exists()
+    assert not Transaction.objects.across_hubs().filter(key="split").exists()
 
 
 def test_a_failure_inside_a_callers_transaction_rolls_back_the_callers_work_too(books):
@@ -148,7 +148,7 @@ def test_a_reversal_negates_every_entry_and_records_who_and_why(books, django_us
         actor_id=crew.id,
     )
     assert balance(alice) == 0
-    row = Transaction.objects.get(id=reversal.transaction_id)
+    row = Transaction.objects.across_hubs().get(id=reversal.transaction_id)
     assert (row.reverses_id, row.actor_id, row.reason) == (posted.transaction_id, crew.id, "Typed 15 instead of 1.50")
     assert ledger_verify(hub_id=books.hub.id) == []
 
@@ -175,7 +175,7 @@ def test_a_reversal_that_would_break_a_floor_is_refused(books):
 def test_the_database_refuses_to_change_an_entry_or_a_transaction(books):
     alice = books.customer("Alice")
     posted = books.top_up(alice, 1500)
-    entry = Entry.objects.filter(account=alice).first()
+    entry = Entry.objects.across_hubs().filter(account=alice).first()
     for statement, row in (
         ("UPDATE ledger_entry SET amount_minor = 1 WHERE id = %s", entry.id),
         ("UPDATE ledger_transaction SET memo = 'edited' WHERE id = %s", posted.transaction_id),
@@ -190,7 +190,7 @@ def test_the_database_refuses_to_change_an_entry_or_a_transaction(books):
 def test_the_database_refuses_to_delete_an_entry(books):
     alice = books.customer("Alice")
     books.top_up(alice, 1500)
-    entry = Entry.objects.filter(account=alice).first()
+    entry = Entry.objects.across_hubs().filter(account=alice).first()
     with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM ledger_entry WHERE id = %s", [entry.id])
@@ -210,7 +210,7 @@ def test_a_hold_captured_for_less_releases_the_rest(books):
     )
     state = selectors.account_state(hub_id=books.hub.id, account_id=alice.id)
     assert (state.balance_minor, state.held_minor, state.spendable_minor) == (943, 0, 943)
-    assert Hold.objects.get(id=hold.hold_id).captured_minor == 1057
+    assert Hold.objects.across_hubs().get(id=hold.hold_id).captured_minor == 1057
     assert captured.transaction_id is not None
 
 
@@ -222,7 +222,7 @@ def test_a_hold_captured_for_more_takes_the_extra_within_the_floor(books):
         services.hold_capture(
             hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1101
         )
-    assert Hold.objects.get(id=hold.hold_id).status == "held"
+    assert Hold.objects.across_hubs().get(id=hold.hold_id).status == "held"
     services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id, amount_minor=1057)
     assert balance(alice) == -57
 
@@ -262,7 +262,7 @@ def test_a_hold_expires_at_its_time_and_not_before(books):
     assert error.value.code == "hold_not_expired"
     assert services.holds_expire_due(now=now + timedelta(hours=2)) == 1
     assert services.holds_expire_due(now=now + timedelta(hours=3)) == 0
-    assert Hold.objects.get(id=hold.hold_id).status == "expired"
+    assert Hold.objects.across_hubs().get(id=hold.hold_id).status == "expired"
     assert spendable(alice) == 1000
 
 
@@ -284,7 +284,12 @@ def test_each_entry_carries_the_running_balance_and_version(books):
     books.top_up(alice, 1000)
     books.spend(alice, 250)
     books.top_up(alice, 100)
-    rows = list(Entry.objects.filter(account=alice).order_by("version").values_list("version", "balance_after_minor"))
+    rows = list(
+        Entry.objects.across_hubs()
+        .filter(account=alice)
+        .order_by("version")
+        .values_list("version", "balance_after_minor")
+    )
     assert rows == [(1, 1000), (2, 750), (3, 850)]
 
 
@@ -322,10 +327,13 @@ def test_spending_consumes_granted_credit_soonest_expiring_first_then_paid_credi
     books.grant(alice, 200, expires_at=now + timedelta(days=3))  # granted, expires first
     books.top_up(alice, 500)  # paid credit joins the account's one paid lot
     books.spend(alice, 1200)
-    lots = {(lot.kind, lot.amount_minor): lot.remaining_minor for lot in Lot.objects.filter(account=alice)}
+    lots = {
+        (lot.kind, lot.amount_minor): lot.remaining_minor for lot in Lot.objects.across_hubs().filter(account=alice)
+    }
     assert lots == {("granted", 200): 0, ("granted", 300): 0, ("paid", 1500): 800}
     paid_by = list(
-        Entry.objects.filter(account=alice, amount_minor__lt=0)
+        Entry.objects.across_hubs()
+        .filter(account=alice, amount_minor__lt=0)
         .order_by("version")
         .values_list("lot__kind", "amount_minor")
     )
@@ -336,7 +344,9 @@ def test_credit_first_repays_debt_and_only_the_rest_becomes_a_lot(books):
     alice = books.customer("Alice", floor_minor=-1000)
     books.spend(alice, 57)
     books.top_up(alice, 1000)
-    assert list(Lot.objects.filter(account=alice).values_list("kind", "remaining_minor")) == [("paid", 943)]
+    assert list(Lot.objects.across_hubs().filter(account=alice).values_list("kind", "remaining_minor")) == [
+        ("paid", 943)
+    ]
     assert ledger_verify(hub_id=books.hub.id) == []
 
 
@@ -349,7 +359,7 @@ def test_reversing_a_spend_restores_credit_of_the_same_kind_and_expiry(books):
     services.transaction_reverse(hub_id=books.hub.id, transaction_id=spent.transaction_id, key="r", reason="refund")
     open_lots = sorted(
         (lot.kind, lot.remaining_minor, lot.expires_at)
-        for lot in Lot.objects.filter(account=alice, remaining_minor__gt=0)
+        for lot in Lot.objects.across_hubs().filter(account=alice, remaining_minor__gt=0)
     )
     assert open_lots == [("granted", 300, expiry), ("paid", 1000, None)]
 
@@ -359,9 +369,9 @@ def test_reversing_a_grant_takes_back_that_grant_not_paid_credit(books):
     books.top_up(alice, 1000)
     granted = books.grant(alice, 300)
     services.transaction_reverse(hub_id=books.hub.id, transaction_id=granted.transaction_id, key="r", reason="mistake")
-    assert list(Lot.objects.filter(account=alice, remaining_minor__gt=0).values_list("kind", "remaining_minor")) == [
-        ("paid", 1000)
-    ]
+    assert list(
+        Lot.objects.across_hubs().filter(account=alice, remaining_minor__gt=0).values_list("kind", "remaining_minor")
+    ) == [("paid", 1000)]
 
 
 # 9. Exactly-once scheduled effects ------------------------------------------------------------------
@@ -559,14 +569,14 @@ def test_an_expiry_is_not_reversed_into_credit_that_expires_again(books):
     now = timezone.now()
     books.grant(alice, 50, expires_at=now)
     services.lots_expire_due(now=now)
-    expiry = Transaction.objects.get(kind="lot_expiry")
+    expiry = Transaction.objects.across_hubs().get(kind="lot_expiry")
     with pytest.raises(DomainError) as error:
         services.transaction_reverse(hub_id=books.hub.id, transaction_id=expiry.id, key="r", reason="x")
     assert error.value.code == "cannot_reverse_expiry"
 
 
 def _kinds(account):
-    return dict(Lot.objects.filter(account=account, is_open=True).values_list("kind", "remaining_minor"))
+    return dict(Lot.objects.across_hubs().filter(account=account, is_open=True).values_list("kind", "remaining_minor"))
 
 
 def test_reversing_a_spend_that_ran_into_debt_gives_back_the_granted_credit_as_granted(books):
@@ -625,4 +635,4 @@ def test_another_hubs_hold_is_not_found_for_void_expire_or_capture(books, other_
         with pytest.raises(DomainError) as error:
             attempt()
         assert error.value.code == "hold_not_found"
-    assert Hold.objects.get(id=hold.hold_id).status == "held"
+    assert Hold.objects.across_hubs().get(id=hold.hold_id).status == "held"

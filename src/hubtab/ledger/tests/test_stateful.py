@@ -125,7 +125,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert exc.code == "already_reversed"
             elif exc.code == "cannot_reverse_expired_grant":
                 # Only when part of what it granted really expired.
-                assert Entry.objects.filter(lot__transaction_id=transaction_id, transaction__kind="lot_expiry").exists()
+                assert (
+                    Entry.objects.across_hubs()
+                    .filter(lot__transaction_id=transaction_id, transaction__kind="lot_expiry")
+                    .exists()
+                )
             else:
                 assert refused and exc.code == "insufficient_funds", exc
             return
@@ -193,9 +197,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 del self.holds[hold_id]
         services.lots_expire_due(now=self.now, hub_id=self.books.hub.id)
         # Expiry amounts depend on lots the model does not track: take them from the entries.
-        expiries = Entry.objects.filter(
-            hub_id=self.books.hub.id, transaction__kind="lot_expiry", account__kind="customer"
-        ).order_by("id")
+        expiries = (
+            Entry.objects.across_hubs()
+            .filter(hub_id=self.books.hub.id, transaction__kind="lot_expiry", account__kind="customer")
+            .order_by("id")
+        )
         for entry in expiries[self.expired_seen :]:
             self.balance[entry.account_id] += entry.amount_minor
             self.expired_seen += 1
@@ -215,7 +221,7 @@ class LedgerMachine(RuleBasedStateMachine):
 def selectors_hold_status(hold_id: int) -> str:
     from hubtab.ledger.models import Hold
 
-    return Hold.objects.values_list("status", flat=True).get(id=hold_id)
+    return Hold.objects.across_hubs().values_list("status", flat=True).get(id=hold_id)
 
 
 @pytest.mark.django_db

@@ -54,7 +54,7 @@ def test_verify_is_clean_and_the_command_says_so(ledger, capsys):
 
 
 def _entry(account, version: int) -> Entry:
-    return Entry.objects.get(account=account, version=version)
+    return Entry.objects.across_hubs().get(account=account, version=version)
 
 
 CASES = {
@@ -87,19 +87,19 @@ CASES = {
     "hold_state": lambda fx: tamper("UPDATE ledger_hold SET status = 'captured' WHERE id = %s", [fx["hold"]]),
     "lot_total": lambda fx: tamper(
         "UPDATE ledger_lot SET remaining_minor = remaining_minor - 1 WHERE id = %s",
-        [Lot.objects.filter(account=fx["bob"], remaining_minor__gt=0).first().id],
+        [Lot.objects.across_hubs().filter(account=fx["bob"], remaining_minor__gt=0).first().id],
     ),
     "lot_entries": lambda fx: tamper(
         "UPDATE ledger_lot SET amount_minor = amount_minor + 100 WHERE id = %s",
-        [Lot.objects.filter(account=fx["bob"]).first().id],
+        [Lot.objects.across_hubs().filter(account=fx["bob"]).first().id],
     ),
     "dangling_reference": lambda fx: tamper(
         "UPDATE ledger_lot SET transaction_id = 987654321 WHERE id = %s",
-        [Lot.objects.filter(account=fx["bob"]).first().id],
+        [Lot.objects.across_hubs().filter(account=fx["bob"]).first().id],
     ),
     "reversal": lambda fx: tamper(
         "UPDATE ledger_transaction SET reverses_id = %s WHERE kind = 'reversal'",
-        [Transaction.objects.filter(kind="grant").first().id],
+        [Transaction.objects.across_hubs().filter(kind="grant").first().id],
     ),
 }
 

@@ -43,7 +43,7 @@ def test_falling_below_the_line_sends_one_reminder_in_the_hubs_language(books, m
     balance_reminders_run()
     balance_reminders_run()
     assert len(smtp_server) == 1  # the same crossing never reminds twice
-    event = AuditEvent.objects.with_scopes_disabled().get(action="reminder.low_balance")
+    event = AuditEvent.objects.across_hubs().get(action="reminder.low_balance")
     assert event.actor is None and event.subject_id == marie.id  # on the customer's page
 
 
@@ -103,7 +103,7 @@ def test_a_message_the_mail_server_refused_is_kept_and_sent_on_the_next_run(book
     }
     counts = balance_reminders_run()
     assert (counts["low"], counts["sent"], counts["retry"]) == (1, 0, 1)
-    delivery = Delivery.objects.with_scopes_disabled().get()
+    delivery = Delivery.objects.across_hubs().get()
     assert delivery.status == "queued" and delivery.attempts == 1 and delivery.error
     settings.MAILERS = working
     assert balance_reminders_run()["sent"] == 1
@@ -142,7 +142,7 @@ def test_two_workers_at_once_send_each_reminder_once(books, smtp_server):
         thread.join()
     assert errors == []
     assert sorted(m["To"] for m in smtp_server) == sorted(r.email for r in records)
-    assert Delivery.objects.with_scopes_disabled().filter(status="sent").count() == 20
+    assert Delivery.objects.across_hubs().filter(status="sent").count() == 20
 
 
 def test_through_an_anymail_provider_the_providers_message_id_is_kept(books, marie, settings):
@@ -151,5 +151,20 @@ def test_through_an_anymail_provider_the_providers_message_id_is_kept(books, mar
     settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     books.spend(marie.account, 1700)
     assert balance_reminders_run()["sent"] == 1
-    delivery = Delivery.objects.with_scopes_disabled().get()
+    delivery = Delivery.objects.across_hubs().get()
     assert delivery.provider_message_id == str(mail.outbox[0].anymail_status.message_id) != "None"
+
+
+def test_the_reminders_job_queues_and_the_sending_job_sends(books, marie, smtp_server):
+    """Two periodic jobs: a slow scan does not hold up receipts, and a send that fails is retried
+    by the sending job whatever queued it."""
+    from hubtab.messaging.reminders import balance_reminders_queue
+    from hubtab.messaging.tasks import deliveries_send
+
+    books.spend(marie.account, 1700)
+    assert balance_reminders_queue()["low"] == 1
+    delivery = Delivery.objects.across_hubs().get()
+    assert (delivery.status, len(smtp_server)) == ("queued", 0)
+    assert deliveries_send.call()["sent"] == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and len(smtp_server) == 1

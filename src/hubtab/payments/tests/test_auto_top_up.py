@@ -39,7 +39,7 @@ def _saved_card(hub, customer, localstripe_url, card="4242424242424242"):
     if payment.status == "requires_action":
         stripe_customer_authenticates(localstripe_url, state.client_secret)
         payment_refresh(hub=hub, payment=payment)
-    return SavedCard.objects.with_scopes_disabled().get(account_id=customer.account_id)
+    return SavedCard.objects.across_hubs().get(account_id=customer.account_id)
 
 
 def _spend(hub, customer, amount_minor, key):
@@ -62,7 +62,7 @@ def test_a_threshold_rule_tops_up_to_the_target_once_per_crossing(stripe_hub, ma
     assert auto_top_ups_run()["charged"] == 0  # the same crossing never charges twice
     _spend(stripe_hub, marie, 2500, "order-2")  # below again: a new crossing
     assert auto_top_ups_run()["charged"] == 1 and _balance(stripe_hub, marie) == 3000
-    assert Payment.objects.with_scopes_disabled().filter(off_session=True, status="succeeded").count() == 2
+    assert Payment.objects.across_hubs().filter(off_session=True, status="succeeded").count() == 2
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 
@@ -84,8 +84,8 @@ def test_a_bank_that_wants_the_customer_gets_an_email_with_a_link_and_credit_fol
     auto_top_up_set(hub=stripe_hub, customer=marie, card_id=card.id, kind="interval", period="week",
                     amount_minor=1000)  # fmt: skip
     assert auto_top_ups_run(now=datetime(2026, 12, 2, 8, 0, tzinfo=PARIS))["action_required"] == 1
-    notice = Delivery.objects.with_scopes_disabled().get(kind="auto_top_up_action")
-    payment = Payment.objects.with_scopes_disabled().get(off_session=True)
+    notice = Delivery.objects.across_hubs().get(kind="auto_top_up_action")
+    payment = Payment.objects.across_hubs().get(off_session=True)
     assert f"/me/{stripe_hub.slug}/top-up/{payment.id}/done/" in notice.body
     assert _balance(stripe_hub, marie) == 2000  # nothing before the customer confirms
     intent_secret = (
@@ -102,14 +102,12 @@ def test_a_bank_that_wants_the_customer_gets_an_email_with_a_link_and_credit_fol
 
 def test_a_declined_card_tells_the_customer_once_and_is_not_retried_on_every_run(stripe_hub, marie, localstripe_url):
     card = _saved_card(stripe_hub, marie, localstripe_url)
-    SavedCard.objects.with_scopes_disabled().filter(id=card.id).update(
-        payment_method_ref=_declining_card(localstripe_url, card)
-    )
+    SavedCard.objects.across_hubs().filter(id=card.id).update(payment_method_ref=_declining_card(localstripe_url, card))
     auto_top_up_set(hub=stripe_hub, customer=marie, card_id=card.id, kind="threshold", threshold_minor=5000,
                     amount_minor=2000)  # fmt: skip
     assert auto_top_ups_run()["failed"] == 1
     assert auto_top_ups_run()["failed"] == 0  # disarmed until the balance is back above the line
-    assert Delivery.objects.with_scopes_disabled().filter(kind="auto_top_up_failed").count() == 1
+    assert Delivery.objects.across_hubs().filter(kind="auto_top_up_failed").count() == 1
     assert _balance(stripe_hub, marie) == 2000
 
 
@@ -141,7 +139,7 @@ def test_the_customer_sets_the_rule_on_their_page_and_bad_input_is_explained(cli
     assert "Visa ending 4242, expires 12/2031" in page
     form = {"active": "on", "card": card.id, "kind": "threshold", "threshold": "10", "target": "5", "period": ""}
     assert "Top up to more than the line." in client.post(url, form).content.decode()
-    assert AutoTopUp.objects.with_scopes_disabled().count() == 0
+    assert AutoTopUp.objects.across_hubs().count() == 0
     assert client.post(url, {**form, "target": "30"}).status_code == 302
-    rule = AutoTopUp.objects.with_scopes_disabled().get()
+    rule = AutoTopUp.objects.across_hubs().get()
     assert (rule.threshold_minor, rule.target_minor, rule.amount_minor) == (1000, 3000, None)

@@ -64,7 +64,7 @@ def test_a_customer_tops_up_by_card_passes_the_bank_check_and_sees_the_new_balan
     assert page.get_by_text("Your balance is now €20.00.").is_visible()
     screenshot(page, f"topup-paid-{device}")
 
-    card = SavedCard.objects.with_scopes_disabled().get(account_id=marie.account_id)
+    card = SavedCard.objects.across_hubs().get(account_id=marie.account_id)
     assert (card.brand, card.last4) == ("visa", "3184")
     page.get_by_role("link", name="Back to my account").click()
     assert page.get_by_role("row").filter(has_text="Card top-up").is_visible()  # in the reader's language
@@ -82,7 +82,7 @@ def test_a_declined_card_is_said_so_and_nothing_is_added(live_server, browser, s
     page.get_by_role("heading", name="The payment did not go through").wait_for()
     assert page.get_by_text("Nothing was added to your account and nothing was taken.").is_visible()
     screenshot(page, "topup-declined-laptop")
-    payment = Payment.objects.with_scopes_disabled().get()
+    payment = Payment.objects.across_hubs().get()
     assert (payment.status, payment.price_minor, payment.transaction_id) == ("failed", 1250, None)
     context.close()
 
@@ -108,7 +108,7 @@ def test_the_customer_sets_an_auto_top_up_and_crew_see_payments_transfers_and_ke
     page.get_by_role("button", name="Save", exact=True).click()
     assert page.get_by_text("Automatic top-up saved.").is_visible()
     screenshot(page, "auto-top-up-phone")
-    assert AutoTopUp.objects.with_scopes_disabled().get().target_minor == 4000
+    assert AutoTopUp.objects.across_hubs().get().target_minor == 4000
     context.close()
 
     owner = user_create(email="owner@example.org", password="pw-long-enough", email_verified=True)

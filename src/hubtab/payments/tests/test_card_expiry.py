@@ -31,7 +31,7 @@ def _card_saved(hub, customer, localstripe_url, price_minor=2000):
 
 
 def _floor(customer):
-    return Account.objects.with_scopes_disabled().get(id=customer.account_id).floor_minor
+    return Account.objects.across_hubs().get(id=customer.account_id).floor_minor
 
 
 def test_an_expired_card_drops_the_limit_to_zero_once_and_a_new_card_brings_it_back(stripe_hub, marie, localstripe_url):
@@ -44,13 +44,13 @@ def test_an_expired_card_drops_the_limit_to_zero_once_and_a_new_card_brings_it_b
     january = datetime(2032, 1, 1, 9, 0, tzinfo=PARIS)
     assert cards_expiry_run(now=january) == {"expired": 1, "limits_dropped": 1, "limits_restored": 0}
     assert _floor(marie) == 0 and cards_expiry_run(now=january)["expired"] == 0  # once
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="account.floor").count() == 1
+    assert AuditEvent.objects.across_hubs().filter(action="account.floor").count() == 1
 
     # A new card while still in debt: the limit stays at 0 until the balance is back at 0 or above.
-    SavedCard.objects.with_scopes_disabled().update(exp_year=2035)  # (the same card, renewed)
+    SavedCard.objects.across_hubs().update(exp_year=2035)  # (the same card, renewed)
     assert cards_expiry_run(now=january)["limits_restored"] == 0
     _card_saved(stripe_hub, marie, localstripe_url, price_minor=1000)  # pays the 10.00 of debt
-    assert _floor(marie) == -5000 and CardLimitSuspension.objects.with_scopes_disabled().count() == 0
+    assert _floor(marie) == -5000 and CardLimitSuspension.objects.across_hubs().count() == 0
 
 
 def test_hubs_that_do_not_back_debt_with_cards_keep_the_limit(stripe_hub, marie, localstripe_url):
@@ -82,6 +82,6 @@ def test_finance_saves_a_new_card_for_a_customer_on_the_phone_and_the_limit_retu
     setup_ref = re.search(r'name="setup" value="([^"]+)"', page).group(1)
     stripe_card_entered(localstripe_url, secret, "5555555555554444")  # what Stripe.js does in the page
     assert client.post(url, {"setup": setup_ref}).status_code == 302
-    assert SavedCard.objects.with_scopes_disabled().filter(last4="4444", removed_at__isnull=True).exists()
+    assert SavedCard.objects.across_hubs().filter(last4="4444", removed_at__isnull=True).exists()
     assert _floor(marie) == -5000  # balance at 20.00 and a valid card: the hub's default is back
-    assert AuditEvent.objects.with_scopes_disabled().filter(action="payment.card_saved", actor=finance).exists()
+    assert AuditEvent.objects.across_hubs().filter(action="payment.card_saved", actor=finance).exists()

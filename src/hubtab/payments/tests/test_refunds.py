@@ -42,7 +42,7 @@ def _paid_top_up(hub, customer, localstripe_url, price_minor=2000):
 
 
 def _lots(customer):
-    lots = Lot.objects.with_scopes_disabled().filter(account_id=customer.account_id)
+    lots = Lot.objects.across_hubs().filter(account_id=customer.account_id)
     return dict(lots.values_list("kind", "remaining_minor"))
 
 
@@ -63,7 +63,7 @@ def test_a_refund_takes_back_paid_credit_only_and_the_bonus_stays(stripe_hub, fi
     with pytest.raises(DomainError) as refused:
         _refund(stripe_hub, finance, payment, 1)
     assert "At most €0.00" in refused.value.message
-    assert PaymentRefund.objects.with_scopes_disabled().count() == 1
+    assert PaymentRefund.objects.across_hubs().count() == 1
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 
@@ -74,7 +74,7 @@ def test_a_partial_refund_in_named_credits_takes_back_their_share(stripe_hub, fi
     payment = _paid_top_up(stripe_hub, marie, localstripe_url)  # 20 EUR: 200 tokens
     _refund(stripe_hub, finance, payment, 500)  # 5 EUR back: 50 tokens
     assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 15000
-    assert Payment.objects.with_scopes_disabled().get(id=payment.id).refunded_minor == 500
+    assert Payment.objects.across_hubs().get(id=payment.id).refunded_minor == 500
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 
@@ -87,7 +87,7 @@ def test_paid_credit_already_spent_is_not_refunded_and_nothing_is_written(stripe
     with pytest.raises(DomainError) as refused:
         _refund(stripe_hub, finance, payment, 2000)
     assert refused.value.code == "not_enough_paid_credit"
-    assert PaymentRefund.objects.with_scopes_disabled().count() == 0
+    assert PaymentRefund.objects.across_hubs().count() == 0
     assert account_state(hub_id=stripe_hub.id, account_id=marie.account_id).balance_minor == 500
     _refund(stripe_hub, finance, payment, 500)  # what is left can go back
     assert _lots(marie) == {"paid": 0}
@@ -96,11 +96,11 @@ def test_paid_credit_already_spent_is_not_refunded_and_nothing_is_written(stripe
 def test_a_refund_the_gateway_refuses_gives_the_credit_back_once(stripe_hub, finance, marie, localstripe_url):
     payment = _paid_top_up(stripe_hub, marie, localstripe_url)
     # The gateway no longer knows the charge (refused with an error, as for a disputed payment).
-    Payment.objects.with_scopes_disabled().filter(id=payment.id).update(gateway_ref="pi_gone")
+    Payment.objects.across_hubs().filter(id=payment.id).update(gateway_ref="pi_gone")
     refund = _refund(stripe_hub, finance, payment, 2000)
     assert refund.status == "failed" and refund.reversal_transaction_id
     assert _lots(marie) == {"paid": 2000}
-    assert Payment.objects.with_scopes_disabled().get(id=payment.id).refunded_minor == 0
+    assert Payment.objects.across_hubs().get(id=payment.id).refunded_minor == 0
     assert ledger_verify(hub_id=stripe_hub.id) == []
 
 

@@ -47,7 +47,7 @@ def _balance(hub, customer):
 
 
 def _top_ups(hub):
-    return Transaction.objects.with_scopes_disabled().filter(hub_id=hub.id, kind="top_up").count()
+    return Transaction.objects.across_hubs().filter(hub_id=hub.id, kind="top_up").count()
 
 
 def _event(payment, event_type="payment_intent.succeeded", event_id="evt_1"):
@@ -72,7 +72,7 @@ def test_a_card_top_up_credits_the_account_once_when_the_gateway_confirms(stripe
     payment = payment_refresh(hub=stripe_hub, payment=payment)  # and the return page
     assert payment.status == PaymentStatus.SUCCEEDED
     assert _balance(stripe_hub, marie) == 2000 and _top_ups(stripe_hub) == 1
-    receipts = Delivery.objects.with_scopes_disabled().filter(kind="payment_receipt", customer=marie)
+    receipts = Delivery.objects.across_hubs().filter(kind="payment_receipt", customer=marie)
     assert [d.subject for d in receipts] == ["Green Valley Food Hub : votre rechargement de 20,00\xa0€"]  # hub: fr
     body = receipts[0].body
     assert "Visa" in body and "4242" in body and "20,00\xa0€" in body  # the card, and the balance now
@@ -90,7 +90,7 @@ def test_a_declined_card_fails_the_payment_and_credits_nothing(stripe_hub, marie
 def test_a_saved_card_keeps_only_brand_last_digits_and_expiry(stripe_hub, marie, localstripe_url):
     payment = _card_entered(stripe_hub, marie, localstripe_url, price_minor=1000, save_card=True)
     topup_charge(hub=stripe_hub, payment_id=payment.id)
-    card = SavedCard.objects.with_scopes_disabled().get(account_id=marie.account_id)
+    card = SavedCard.objects.across_hubs().get(account_id=marie.account_id)
     assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("visa", "4242", 12, 2031)
     assert card.payment_method_ref.startswith("pm_")
 
@@ -102,7 +102,7 @@ def test_top_ups_outside_the_hubs_limits_are_refused_and_leave_nothing(stripe_hu
         with pytest.raises(DomainError) as refused:
             topup_start(hub=stripe_hub, customer=marie, actor=None, price_minor=price_minor)
         assert refused.value.code == "invalid_amount"
-    assert Payment.objects.with_scopes_disabled().count() == 0
+    assert Payment.objects.across_hubs().count() == 0
 
 
 def test_a_signed_webhook_credits_once_and_duplicates_or_late_events_change_nothing(
@@ -139,7 +139,7 @@ def test_forged_unknown_or_foreign_webhooks_are_refused_and_write_nothing(
     assert "unknown payment pi_not_ours" in caplog.text
     # The payment is this hub's: another hub's endpoint (with no gateway) refuses it.
     assert _webhook(client, other_hub.slug, payload).status_code == 400
-    assert WebhookEvent.objects.with_scopes_disabled().count() == 0
+    assert WebhookEvent.objects.across_hubs().count() == 0
     assert _balance(stripe_hub, marie) == 0 and _top_ups(stripe_hub) == 0
 
 
@@ -250,7 +250,7 @@ def test_the_return_page_and_the_webhook_at_the_same_moment_credit_once(stripe_h
     def settle():
         try:
             barrier.wait()
-            payment_refresh(hub=stripe_hub, payment=Payment.objects.with_scopes_disabled().get(id=payment.id))
+            payment_refresh(hub=stripe_hub, payment=Payment.objects.across_hubs().get(id=payment.id))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -277,7 +277,7 @@ def test_each_top_up_choice_says_what_is_paid_and_what_is_got_and_credits_read_a
     from hubtab.core.services import user_create
 
     user = user_create(email="marie-login@example.org", password="pw-long-enough", email_verified=True)
-    type(marie).objects.with_scopes_disabled().filter(id=marie.id).update(user=user)
+    type(marie).objects.filter(hub=stripe_hub, id=marie.id).update(user=user)
     client.force_login(user)
     credit_settings_update(hub=stripe_hub, actor=None, topup_bonus_percent=Decimal(5), topup_presets_minor=[2000])
     page = client.get(reverse("topup", args=[stripe_hub.slug])).content.decode()

@@ -38,7 +38,7 @@ def finance(hub):
 def test_a_customer_announces_a_transfer_and_finance_confirms_it_once(client, hub, marie_user, finance):
     client.force_login(marie_user)
     response = client.post(f"/me/{hub.slug}/top-up/", {"choice": "other", "other": "30", "method": "bank_transfer"})
-    payment = Payment.objects.with_scopes_disabled().get()
+    payment = Payment.objects.across_hubs().get()
     assert response.status_code == 302 and (payment.status, payment.method) == ("pending", "bank_transfer")
     page = client.get(response["Location"]).content.decode()
     assert "IBAN FR76 3000 6000 0112 3456 7890 189" in page and f"HT-{hub.id}-{payment.id}" in page
@@ -50,18 +50,18 @@ def test_a_customer_announces_a_transfer_and_finance_confirms_it_once(client, hu
     for _ in range(2):  # a double click
         client.post(f"/hubs/{hub.slug}/transfers/", {"payment": payment.id, "do": "confirm"})
     assert account_state(hub_id=hub.id, account_id=marie.account_id).balance_minor == 3000
-    assert Transaction.objects.with_scopes_disabled().filter(kind="top_up").count() == 1
+    assert Transaction.objects.across_hubs().filter(kind="top_up").count() == 1
     assert "No transfer is waiting." in client.get(f"/hubs/{hub.slug}/transfers/").content.decode()
 
 
 def test_a_cancelled_transfer_is_never_credited(client, hub, marie_user, finance):
-    marie = Customer.objects.with_scopes_disabled().get(email="marie@example.org")
+    marie = Customer.objects.across_hubs().get(email="marie@example.org")
     payment = topup_start(hub=hub, customer=marie, actor=None, price_minor=2000, method="bank_transfer")
     client.force_login(finance)
     client.post(f"/hubs/{hub.slug}/transfers/", {"payment": payment.id, "do": "cancel"})
     with pytest.raises(DomainError):
         transfer_confirm(hub=hub, actor=finance, payment_id=payment.id)
-    assert Transaction.objects.with_scopes_disabled().filter(kind="top_up").count() == 0
+    assert Transaction.objects.across_hubs().filter(kind="top_up").count() == 0
 
 
 def test_a_hub_without_bank_details_takes_no_transfers(hub):

@@ -14,12 +14,12 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
-from django_scopes import scopes_disabled
 
 from hubtab.accounts.services import CreditAction, credit_settings_update, order_hold_place
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
+from hubtab.core.tenancy import all_hubs
 from hubtab.crm.activity import figures_computed
 from hubtab.crm.models import Activity, CustomerFigures
 from hubtab.crm.services import (
@@ -46,14 +46,12 @@ def finance(hub):
 
 
 def _kept(customer) -> dict:
-    figures = CustomerFigures.objects.with_scopes_disabled().get(customer=customer)
+    figures = CustomerFigures.objects.across_hubs().get(customer=customer)
     return {name: getattr(figures, name) for name in FIELDS}
 
 
 def _kinds(customer) -> list[str]:
-    return list(
-        Activity.objects.with_scopes_disabled().filter(customer=customer).order_by("id").values_list("kind", flat=True)
-    )
+    return list(Activity.objects.across_hubs().filter(customer=customer).order_by("id").values_list("kind", flat=True))
 
 
 def _mixed_history(shop, finance):
@@ -67,7 +65,7 @@ def _mixed_history(shop, finance):
     cancelled = shop.place(marie, {shop.bread.id: 1})
     order_cancel(hub=shop.hub, actor=finance, order_id=cancelled.id, reason="Changed her mind")
     second = shop.place(marie, {shop.chicken.id: 1, shop.bread.id: 2})
-    line = OrderLine.objects.with_scopes_disabled().get(order=second, variant=shop.chicken)
+    line = OrderLine.objects.across_hubs().get(order=second, variant=shop.chicken)
     order_pack(hub=shop.hub, actor=finance, order_id=second.id, packed={line.id: (1, 1480)})
     order_complete(hub=shop.hub, actor=finance, order_id=second.id)
     order_refund(hub=shop.hub, actor=finance, order_id=second.id, amount_minor=320, reason="Stale bread", key="r1")
@@ -82,7 +80,7 @@ def _mixed_history(shop, finance):
 
 def test_the_kept_figures_equal_the_orders_and_a_rebuild_after_a_mixed_history(shop, finance):
     marie = _mixed_history(shop, finance)
-    completed = Order.objects.with_scopes_disabled().filter(customer=marie, status=OrderStatus.COMPLETED)
+    completed = Order.objects.across_hubs().filter(customer=marie, status=OrderStatus.COMPLETED)
     # What a person would add up from the orders themselves.
     expected_spent = sum(o.final_minor - o.carried_minor - o.refunded_minor for o in completed)
     kept = _kept(marie)
@@ -104,7 +102,7 @@ def test_the_rebuild_command_finds_and_fixes_figures_that_went_wrong(shop, finan
     out = StringIO()
     call_command("crm", "figures", "rebuild", "--hub", shop.hub.slug, stdout=out)
     assert "all figures held" in out.getvalue()
-    CustomerFigures.objects.with_scopes_disabled().filter(customer=marie).update(spent_minor=0, orders_completed=7)
+    CustomerFigures.objects.across_hubs().filter(customer=marie).update(spent_minor=0, orders_completed=7)
     out = StringIO()
     call_command("crm", "figures", "rebuild", stdout=out)
     assert "1 person(s)' figures were wrong and are fixed" in out.getvalue()
@@ -120,7 +118,7 @@ def test_an_action_rolled_back_leaves_no_activity_and_a_retry_records_nothing_tw
         order_complete(hub=shop.hub, actor=finance, order_id=order.id, charge_estimate=True)
         raise RuntimeError("crash after completing")
     assert "order_completed" not in _kinds(marie)
-    assert not CustomerFigures.objects.with_scopes_disabled().filter(customer=marie, orders_completed__gt=0).exists()
+    assert not CustomerFigures.objects.across_hubs().filter(customer=marie, orders_completed__gt=0).exists()
     for _ in range(2):  # a double click, a retried job
         order_complete(hub=shop.hub, actor=finance, order_id=order.id, charge_estimate=True)
         customer_credit_apply(hub=shop.hub, actor=finance, customer=marie, action=CreditAction.ADD_GRANTED,
@@ -141,7 +139,7 @@ def test_a_reversal_is_on_the_timeline_with_its_reason(shop, finance):
 
 def test_the_customer_page_shows_the_timeline_and_figures(client, shop, finance):
     marie = _mixed_history(shop, finance)
-    completed = Order.objects.with_scopes_disabled().filter(customer=marie, status=OrderStatus.COMPLETED)
+    completed = Order.objects.across_hubs().filter(customer=marie, status=OrderStatus.COMPLETED)
     second = completed.order_by("id").last()
     client.force_login(finance)
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(
@@ -158,10 +156,10 @@ def test_the_backfill_writes_the_activity_of_a_history_older_than_the_record(sho
     marie = _mixed_history(shop, finance)
     kept = _kept(marie)
     kinds = sorted(_kinds(marie))
-    Activity.objects.with_scopes_disabled().all().delete()
-    CustomerFigures.objects.with_scopes_disabled().all().delete()
+    Activity.objects.across_hubs().all().delete()
+    CustomerFigures.objects.across_hubs().all().delete()
     migration = importlib.import_module("hubtab.crm.migrations.0008_activity_backfill")
-    with scopes_disabled():  # as in a migration, whose models have plain managers
+    with all_hubs():  # as in a migration, whose models have plain managers
         migration.backfill(apps, None)
     assert _kept(marie) == kept
     # Extras after completion are part of the order's total there, not lines of their own.

@@ -121,7 +121,7 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
     # 3. The customer sees their order, placed with the checkout's key, its credit held.
     page.get_by_text("Thank you: your payment went through and your order is placed.").wait_for()
     screenshot(page, "shop-order-placed-after-card-laptop")
-    order = Order.objects.with_scopes_disabled().get()
+    order = Order.objects.across_hubs().get()
     assert (order.status, order.held_minor, order.payment_id is not None) == ("placed", 2120, True)
     state = account_state(hub_id=shop_hub.id, account_id=marie.account_id)
     assert (state.balance_minor, state.held_minor, state.spendable_minor) == (2120, 2120, 0)
@@ -169,9 +169,9 @@ def test_blocked_then_topped_up_then_ordered_packed_and_completed(live_server, b
 
 def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_hub, marie, books):
     books.top_up(marie.account, 3000)
-    cycle = OrderCycle.objects.with_scopes_disabled().get()
-    options = {o.kind: o for o in FulfilmentOption.objects.with_scopes_disabled().filter(cycle=cycle)}
-    variants = {v.product.name: v for v in Variant.objects.with_scopes_disabled().select_related("product")}
+    cycle = OrderCycle.objects.across_hubs().get()
+    options = {o.kind: o for o in FulfilmentOption.objects.across_hubs().filter(cycle=cycle)}
+    variants = {v.product.name: v for v in Variant.objects.across_hubs().select_related("product")}
     order = order_place(
         hub=shop_hub,
         customer=marie,
@@ -180,7 +180,7 @@ def test_the_shop_and_an_order_read_well_on_a_phone(live_server, browser, shop_h
         key=checkout_key(),
         items={variants["Whole chicken"].id: 1, variants["Chestnut honey"].id: 1},
     )
-    line = OrderLine.objects.with_scopes_disabled().get(order=order, by_weight=True)
+    line = OrderLine.objects.across_hubs().get(order=order, by_weight=True)
     order_pack(hub=shop_hub, actor=None, order_id=order.id, packed={line.id: (None, 1620)})
     order_complete(hub=shop_hub, actor=None, order_id=order.id)
 

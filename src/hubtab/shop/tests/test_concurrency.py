@@ -40,19 +40,19 @@ def _at_once(calls: list) -> list:
 
 
 def _orders_of(customer) -> list[Order]:
-    return list(Order.objects.with_scopes_disabled().filter(account_id=customer.account_id).order_by("id"))
+    return list(Order.objects.across_hubs().filter(account_id=customer.account_id).order_by("id"))
 
 
 def _hold(order: Order) -> Hold:
-    return Hold.objects.with_scopes_disabled().get(id=order.hold_id)
+    return Hold.objects.across_hubs().get(id=order.hold_id)
 
 
 def _event_kinds(order: Order) -> list[str]:
-    return list(OrderEvent.objects.with_scopes_disabled().filter(order=order).values_list("kind", flat=True))
+    return list(OrderEvent.objects.across_hubs().filter(order=order).values_list("kind", flat=True))
 
 
 def _stock(variant) -> int:
-    return Variant.objects.with_scopes_disabled().get(id=variant.id).stock
+    return Variant.objects.across_hubs().get(id=variant.id).stock
 
 
 # --- two tabs of one customer ---------------------------------------------------------------------
@@ -126,9 +126,9 @@ def test_a_hundred_customers_check_out_at_once_and_crew_complete_every_order_at_
 
     assert run_in_threads(checkout, WORKERS) == []
 
-    orders = {o.account_id: o for o in Order.objects.with_scopes_disabled().filter(hub=shop.hub)}
+    orders = {o.account_id: o for o in Order.objects.across_hubs().filter(hub=shop.hub)}
     assert len(orders) == 100 and {c.account_id for c in customers} == set(orders)
-    holds = {h.id: h for h in Hold.objects.with_scopes_disabled().filter(hub=shop.hub)}
+    holds = {h.id: h for h in Hold.objects.across_hubs().filter(hub=shop.hub)}
     for customer in customers:
         order = orders[customer.account_id]
         assert order.status == OrderStatus.PLACED and order.held_minor == order.estimated_minor > 0
@@ -141,7 +141,7 @@ def test_a_hundred_customers_check_out_at_once_and_crew_complete_every_order_at_
 
     # The chickens are weighed, 1.40 to 1.65 kg: some cost less than their hold, some more.
     for n, order in enumerate(o for o in orders.values() if o.estimated_minor >= 1800):
-        line = OrderLine.objects.with_scopes_disabled().get(order=order, by_weight=True)
+        line = OrderLine.objects.across_hubs().get(order=order, by_weight=True)
         order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (None, 1400 + 10 * n)})
     to_complete: queue.SimpleQueue = queue.SimpleQueue()
     for order in orders.values():
@@ -159,11 +159,11 @@ def test_a_hundred_customers_check_out_at_once_and_crew_complete_every_order_at_
 
     finals = 0
     for customer in customers:
-        order = Order.objects.with_scopes_disabled().get(id=orders[customer.account_id].id)
+        order = Order.objects.across_hubs().get(id=orders[customer.account_id].id)
         assert order.status == OrderStatus.COMPLETED
         assert order.captured_minor == order.final_minor and order.owed_minor == 0
         assert order.released_minor == max(order.held_minor - order.final_minor, 0)
-        hold = Hold.objects.with_scopes_disabled().get(id=order.hold_id)
+        hold = Hold.objects.across_hubs().get(id=order.hold_id)
         assert (hold.status, hold.captured_minor) == (HoldStatus.CAPTURED, order.final_minor)
         state = shop.state(customer)
         assert (state.balance_minor, state.held_minor) == (5000 - order.final_minor, 0)
@@ -184,7 +184,7 @@ def test_the_last_ten_boxes_of_eggs_go_to_ten_of_twenty_customers_ordering_at_on
     assert sum(isinstance(r, Order) for r in results) == 10
     assert sorted(r.code for r in results if isinstance(r, DomainError)) == ["out_of_stock"] * 10
     assert _stock(shop.eggs) == 0
-    sold = OrderLine.objects.with_scopes_disabled().filter(variant=shop.eggs).values_list("quantity", flat=True)
+    sold = OrderLine.objects.across_hubs().filter(variant=shop.eggs).values_list("quantity", flat=True)
     assert sorted(sold) == [1] * 10
     # Those turned away have no order and nothing held.
     for customer, result in zip(customers, results, strict=True):
@@ -200,7 +200,7 @@ def test_two_crew_completing_the_same_order_at_once_take_the_money_once(shop):
     for n in range(ROUNDS // 2):
         marie = shop.customer(f"marie{n}@example.org", credit_minor=3000)
         order = shop.place(marie, {shop.chicken.id: 1})  # about 1.5 kg: 18.00 held
-        line = OrderLine.objects.with_scopes_disabled().get(order=order)
+        line = OrderLine.objects.across_hubs().get(order=order)
         order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (None, 1600)})  # 19.20
         complete = partial(order_complete, hub=shop.hub, actor=None, order_id=order.id)
         results = _at_once([complete, complete])

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _line(order):
-    return OrderLine.objects.with_scopes_disabled().get(order=order)
+    return OrderLine.objects.across_hubs().get(order=order)
 
 
 def _events(order):
@@ -51,9 +51,9 @@ def test_credit_only_checkout_is_blocked_and_offers_the_shortfall_as_top_up(shop
     assert refused.value.code == "credit_short" and "€3.50" in refused.value.message
 
     # Nothing happened: no order, no hold, the eggs are still on the shelf.
-    assert not Order.objects.with_scopes_disabled().exists()
-    assert not Hold.objects.with_scopes_disabled().exists()
-    assert Variant.objects.with_scopes_disabled().get(id=shop.eggs.id).stock == 10
+    assert not Order.objects.across_hubs().exists()
+    assert not Hold.objects.across_hubs().exists()
+    assert Variant.objects.across_hubs().get(id=shop.eggs.id).stock == 10
     assert shop.state(marie).spendable_minor == 1000
 
     shop.books.top_up(marie.account, 350)  # the shortfall, topped up
@@ -68,7 +68,7 @@ def test_placing_holds_the_credit_and_completing_captures_the_weighed_total_and_
     assert order.estimated_minor == 3600 + 320
     assert shop.state(marie).held_minor == 3920
 
-    chicken_line = OrderLine.objects.with_scopes_disabled().get(order=order, by_weight=True)
+    chicken_line = OrderLine.objects.across_hubs().get(order=order, by_weight=True)
     order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={chicken_line.id: (None, 2730)})  # 2.73 kg
     order = order_complete(hub=shop.hub, actor=None, order_id=order.id)
 
@@ -166,11 +166,11 @@ def test_a_customers_own_policy_overrides_the_hubs(shop, hub):
 def test_cancelling_voids_the_hold_and_puts_the_stock_back_once(shop):
     marie = shop.customer(credit_minor=2000)
     order = shop.place(marie, {shop.eggs.id: 4})
-    assert Variant.objects.with_scopes_disabled().get(id=shop.eggs.id).stock == 6
+    assert Variant.objects.across_hubs().get(id=shop.eggs.id).stock == 6
     order_cancel(hub=shop.hub, actor=None, order_id=order.id)
     order = order_cancel(hub=shop.hub, actor=None, order_id=order.id)  # a second click
     assert order.status == OrderStatus.CANCELLED and order.released_minor == 1800
-    assert Variant.objects.with_scopes_disabled().get(id=shop.eggs.id).stock == 10
+    assert Variant.objects.across_hubs().get(id=shop.eggs.id).stock == 10
     assert shop.state(marie).spendable_minor == 2000
     with pytest.raises(DomainError) as refused:
         order_complete(hub=shop.hub, actor=None, order_id=order.id)
@@ -249,7 +249,7 @@ def test_a_closed_cycle_takes_no_order_and_bad_carts_are_refused(shop):
     with pytest.raises(DomainError) as refused:
         shop.place(marie, {shop.eggs.id: 1})
     assert refused.value.code == "cycle_closed"
-    assert not Order.objects.with_scopes_disabled().exists()
+    assert not Order.objects.across_hubs().exists()
 
 
 def test_the_delivery_fee_is_part_of_the_order(shop):
@@ -316,7 +316,7 @@ def test_cancelling_gives_back_only_stock_that_was_taken(shop):
     order = shop.place(marie, {shop.bread.id: 2})  # bread's stock is not counted
     variant_save(hub=shop.hub, actor=None, product=shop.bread.product, price_minor=320, stock=5, variant=shop.bread)
     order_cancel(hub=shop.hub, actor=None, order_id=order.id)
-    assert Variant.objects.with_scopes_disabled().get(id=shop.bread.id).stock == 5
+    assert Variant.objects.across_hubs().get(id=shop.bread.id).stock == 5
 
 
 def test_completing_an_unweighed_item_sold_by_weight_asks_for_the_weight_one_by_one_and_in_bulk(shop):
@@ -346,7 +346,7 @@ def test_crew_may_charge_the_estimate_and_the_order_says_it_was_estimated(shop):
 def test_packing_saved_then_completed_shows_packed_once(shop):
     marie = shop.customer(credit_minor=5000)
     order = shop.place(marie, {shop.chicken.id: 1})
-    line = OrderLine.objects.with_scopes_disabled().get(order=order)
+    line = OrderLine.objects.across_hubs().get(order=order)
     order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (1, 1500)})
     order_pack(hub=shop.hub, actor=None, order_id=order.id, packed={line.id: (1, 1500)})  # the complete button's send
     order = order_complete(hub=shop.hub, actor=None, order_id=order.id)

@@ -47,7 +47,7 @@ def marie_client(client, shop):
     """Marie, logged in, with 10,00 € of credit at the hub."""
     user = _person(shop.hub, Role.CUSTOMER, "marie@example.org")
     record = shop.customer(credit_minor=1000)
-    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=user)
+    Customer.objects.across_hubs().filter(id=record.id).update(user=user)
     client.force_login(user)
     client.record = record
     return client
@@ -66,12 +66,12 @@ def test_the_owner_adds_a_tier_and_a_product_sold_by_weight(client, hub, owner):
     url = reverse("shop_products", args=[hub.slug])
     response = client.post(url, {"do": "tier", "tier-name": "Gold", "tier-credits": "9.50"})
     assert response.status_code == 302
-    assert PriceTier.objects.with_scopes_disabled().get().credits_minor == 950
+    assert PriceTier.objects.across_hubs().get().credits_minor == 950
     response = client.post(url, {"do": "product", "name": "Whole chicken", "producer": "Ferme des Saules",
                                  "active": "on", "variant_name": "", "price": "12.00", "by_weight": "on",
                                  "estimated_grams": "1500", "variant_active": "on"})  # fmt: skip
     assert response.status_code == 302
-    variant = Variant.objects.with_scopes_disabled().select_related("product").get()
+    variant = Variant.objects.across_hubs().select_related("product").get()
     assert (variant.product.name, variant.price_minor, variant.by_weight, variant.estimated_grams) == (
         "Whole chicken", 1200, True, 1500)  # fmt: skip
     page = _text(client.get(url))
@@ -88,19 +88,19 @@ def test_a_product_without_a_price_or_weight_is_refused_with_a_reason_and_nothin
     assert response.status_code == 200 and "Say about how much one item weighs" in _text(response)
     response = client.post(url, {"do": "product", "name": "Cheese", "price": "abc"})
     assert response.status_code == 200
-    assert not Product.objects.with_scopes_disabled().exists()
+    assert not Product.objects.across_hubs().exists()
 
 
 def test_the_owner_opens_a_cycle_in_the_hubs_time_and_adds_pickup_and_delivery(client, hub, owner):
     client.force_login(owner)
     response = client.post(reverse("shop_cycles", args=[hub.slug]), {
         "name": "Week 49", "opens_at": "2026-12-01T08:00", "closes_at": "2026-12-04T20:00"})  # fmt: skip
-    cycle = OrderCycle.objects.with_scopes_disabled().get()
+    cycle = OrderCycle.objects.across_hubs().get()
     assert response.status_code == 302
     assert cycle.opens_at.astimezone(ZoneInfo("Europe/Paris")).hour == 8  # the hub's 08:00, not UTC's
     url = reverse("shop_cycle", args=[hub.slug, cycle.id])
     client.post(url, {"do": "option", "option-kind": "delivery", "option-name": "To your door", "option-fee": "3"})
-    assert [(o.kind, o.fee_minor) for o in cycle.options.model.objects.with_scopes_disabled().all()] == [
+    assert [(o.kind, o.fee_minor) for o in cycle.options.all()] == [
         ("delivery", 300)]  # fmt: skip
     response = client.post(reverse("shop_cycles", args=[hub.slug]), {
         "name": "Backwards", "opens_at": "2026-12-04T08:00", "closes_at": "2026-12-01T20:00"})  # fmt: skip
@@ -119,11 +119,11 @@ def test_support_packs_orders_but_neither_opens_cycles_nor_refunds(client, shop,
     response = client.post(url + "refund/", {"refund-key": "k", "refund-amount": "1", "refund-to": "credit",
                                  "refund-reason": "x"})  # fmt: skip
     assert response.status_code == 403
-    assert Order.objects.with_scopes_disabled().get().refunded_minor == 0
+    assert Order.objects.across_hubs().get().refunded_minor == 0
 
 
 def _line(order, **filters):
-    return OrderLine.objects.with_scopes_disabled().filter(order=order, **filters).get()
+    return OrderLine.objects.across_hubs().filter(order=order, **filters).get()
 
 
 def test_crew_weigh_collect_cash_and_complete_then_finance_refunds(client, shop, support, finance):
@@ -178,7 +178,7 @@ def test_bulk_complete_from_the_cycle_page_reports_each_order(client, shop, supp
     response = client.post(url, {"do": "bulk", "key": "b1", "action": "complete",
                                  "orders": [o.id for o in orders]}, follow=True)  # fmt: skip
     assert "3 orders done." in _text(response)
-    assert set(Order.objects.with_scopes_disabled().values_list("status", flat=True)) == {"completed"}
+    assert set(Order.objects.across_hubs().values_list("status", flat=True)) == {"completed"}
     response = client.post(url, {"do": "bulk", "key": "b2", "action": "refund_credit", "orders": [orders[0].id]})
     assert response.status_code == 403  # support moves no money
 
@@ -206,11 +206,11 @@ def test_a_customer_fills_the_cart_and_checks_out_paying_the_rest_at_pickup(mari
     key = page.context["form"]["key"].value()
     data = {"key": key, "option": shop.delivery.id, "rest_method": "cash", "do": "place"}
     response = marie_client.post(checkout, data)
-    order = Order.objects.with_scopes_disabled().get()
+    order = Order.objects.across_hubs().get()
     assert response.status_code == 302 and response["Location"] == reverse("my_order", args=[slug, order.id])
     assert (order.held_minor, order.due_minor, order.rest_method) == (1000, 520, "cash")
     marie_client.post(checkout, data)  # the same checkout sent again: still one order
-    assert Order.objects.with_scopes_disabled().count() == 1
+    assert Order.objects.across_hubs().count() == 1
     page = _text(marie_client.get(reverse("my_order", args=[slug, order.id])))
     assert "Held on your credit" in page and "To pay: Cash on delivery" in page
 
@@ -226,7 +226,7 @@ def test_credit_only_checkout_offers_exactly_the_shortfall_and_no_way_round_it(m
         {"key": page.context["form"]["key"].value(), "option": shop.pickup.id, "do": "place", "rest_method": "cash"},
     )
     assert response.status_code == 200 and "€3.50 is missing" in _text(response)
-    assert not Order.objects.with_scopes_disabled().exists()
+    assert not Order.objects.across_hubs().exists()
 
 
 def test_bad_cart_input_is_answered_without_an_error_page(marie_client, shop):
@@ -269,18 +269,18 @@ def test_paying_the_shortfall_by_card_places_the_order_at_once_and_only_once(
 
     slug = shop.hub.slug
     form, response = _checkout_by_card(marie_client, shop)
-    payment = Payment.objects.with_scopes_disabled().get()
+    payment = Payment.objects.across_hubs().get()
     assert (payment.price_minor, payment.paid_minor) == (350, 350)  # exactly the shortfall, below the smallest top-up
     assert response["Location"] == reverse("topup_card", args=[slug, payment.id])
     stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
     paid = marie_client.post(reverse("topup_pay", args=[slug, payment.id]), follow=True)
-    order = Order.objects.with_scopes_disabled().get()
+    order = Order.objects.across_hubs().get()
     assert paid.redirect_chain[-1][0] == reverse("my_order", args=[slug, order.id])  # the order, not "place it again"
     assert "your order is placed" in _text(paid)
     assert (order.key, order.payment_id, order.held_minor) == (form["key"], payment.id, 1350)
     assert cart_of(customer=marie_client.record) == {}
     again = marie_client.post(reverse("shop_checkout", args=[slug]), {**form, "do": ""}, follow=True)  # a second tab
-    assert Order.objects.with_scopes_disabled().count() == 1 and again.status_code == 200
+    assert Order.objects.across_hubs().count() == 1 and again.status_code == 200
     assert shop.state(marie_client.record).balance_minor == 1350
 
 
@@ -294,11 +294,11 @@ def test_a_paid_checkout_that_can_no_longer_be_placed_keeps_the_money_as_credit_
 
     slug = shop.hub.slug
     _checkout_by_card(marie_client, shop)
-    payment = Payment.objects.with_scopes_disabled().get()
-    Variant.objects.with_scopes_disabled().filter(id=shop.eggs.id).update(stock=0)  # sold out while she paid
+    payment = Payment.objects.across_hubs().get()
+    Variant.objects.across_hubs().filter(id=shop.eggs.id).update(stock=0)  # sold out while she paid
     stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
     paid = marie_client.post(reverse("topup_pay", args=[slug, payment.id]), follow=True)
-    assert not Order.objects.with_scopes_disabled().exists()
+    assert not Order.objects.across_hubs().exists()
     assert "Your payment went through and the money is on your credit" in _text(paid) and "sold out" in _text(paid)
     assert shop.state(marie_client.record).balance_minor == 1350
 
@@ -343,7 +343,7 @@ def test_checkout_says_how_much_is_own_credit_and_how_much_is_borrowed_within_th
     credit_settings_update(hub=shop.hub, actor=None, payment_policy="credit_first", default_floor_minor=-5000)
     user = _person(shop.hub, Role.CUSTOMER, "lea@example.org")
     record = shop.customer("lea@example.org", credit_minor=credit_minor, floor_minor=-5000)
-    Customer.objects.with_scopes_disabled().filter(id=record.id).update(user=user)
+    Customer.objects.across_hubs().filter(id=record.id).update(user=user)
     client.force_login(user)
     client.post(reverse("shop", args=[shop.hub.slug]), {"variant": shop.eggs.id, "quantity": "1"})  # 4,50
     page = _text(client.get(reverse("shop_checkout", args=[shop.hub.slug]) + f"?option={shop.pickup.id}"))
@@ -373,7 +373,7 @@ def test_a_bad_quantity_in_the_cart_is_refused_and_the_line_kept(marie_client, s
 def test_the_cart_is_still_there_after_logging_out_and_in_again(marie_client, shop):
     slug = shop.hub.slug
     marie_client.post(reverse("shop", args=[slug]), {"variant": shop.bread.id, "quantity": "2"})
-    marie = Customer.objects.with_scopes_disabled().select_related("user").get(id=marie_client.record.id)
+    marie = Customer.objects.across_hubs().select_related("user").get(id=marie_client.record.id)
     marie_client.logout()
     marie_client.force_login(marie.user)
     page = _text(marie_client.get(reverse("shop_cart", args=[slug])))

@@ -34,12 +34,12 @@ from hubtab.testing import stripe_card_entered
 
 
 def _lots(account_id, kind):
-    return sum(Lot.objects.with_scopes_disabled().filter(account_id=account_id, kind=kind)
+    return sum(Lot.objects.across_hubs().filter(account_id=account_id, kind=kind)
                .values_list("remaining_minor", flat=True))  # fmt: skip
 
 
 def _line(order):
-    return OrderLine.objects.with_scopes_disabled().get(order=order, is_extra=False)
+    return OrderLine.objects.across_hubs().get(order=order, is_extra=False)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_an_extra_sent_twice_is_added_once(shop):
         order_extra_add(hub=shop.hub, actor=None, order_id=order.id, name="Honey", quantity=1, unit_price_minor=700,
                         key="extra-1")  # fmt: skip
     assert shop.state(marie).balance_minor == 5000 - 320 - 700
-    assert OrderLine.objects.with_scopes_disabled().filter(order=order, is_extra=True).count() == 1
+    assert OrderLine.objects.across_hubs().filter(order=order, is_extra=True).count() == 1
 
 
 @pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_cash_collected_can_not_be_more_than_is_left_to_pay(shop):
     with pytest.raises(DomainError) as refused:
         order_complete(hub=shop.hub, actor=None, order_id=order.id, collected_minor=35000)  # a typo
     assert "At most €3.50" in refused.value.message
-    assert shop.state(marie).balance_minor == 100 and Order.objects.with_scopes_disabled().get().status == "placed"
+    assert shop.state(marie).balance_minor == 100 and Order.objects.across_hubs().get().status == "placed"
 
 
 @pytest.mark.django_db
@@ -121,17 +121,17 @@ def test_the_same_checkout_key_with_another_cart_is_refused_not_answered_with_th
     with pytest.raises(DomainError) as refused:
         shop.place(marie, {shop.eggs.id: 3}, key=key)  # an old tab, sent after the cart changed
     assert refused.value.code == "checkout_used"
-    assert Order.objects.with_scopes_disabled().count() == 1
+    assert Order.objects.across_hubs().count() == 1
 
 
 @pytest.mark.django_db
 def test_saving_a_variant_keeps_the_stock_sold_since_the_page_was_opened(shop):
     marie = shop.customer(credit_minor=5000)
-    seen = Variant.objects.with_scopes_disabled().get(id=shop.eggs.id).stock  # the owner's page shows 10
+    seen = Variant.objects.across_hubs().get(id=shop.eggs.id).stock  # the owner's page shows 10
     shop.place(marie, {shop.eggs.id: 4})  # meanwhile 4 boxes are sold
     variant_save(hub=shop.hub, actor=None, product=shop.eggs.product, name="box of 6", price_minor=480, stock=seen + 6,
                  variant=shop.eggs, stock_seen=seen)  # a delivery of 6 more, and a new price  # fmt: skip
-    assert Variant.objects.with_scopes_disabled().get(id=shop.eggs.id).stock == 12
+    assert Variant.objects.across_hubs().get(id=shop.eggs.id).stock == 12
 
 
 @pytest.mark.django_db
@@ -166,7 +166,7 @@ def _order_paid_partly_by_card(shop, localstripe_url):
     stripe_card_entered(localstripe_url, topup_card_form(hub=shop.hub, payment=payment))
     payment, _state = topup_charge(hub=shop.hub, payment_id=payment.id)
     assert payment.status == "succeeded"
-    order = Order.objects.with_scopes_disabled().get(key=draft.key)  # placed as the payment went through
+    order = Order.objects.across_hubs().get(key=draft.key)  # placed as the payment went through
     assert order.payment_id == payment.id
     return marie, order_complete(hub=shop.hub, actor=None, order_id=order.id), payment
 
@@ -177,15 +177,15 @@ def test_a_refund_to_the_card_sends_what_the_card_paid_and_says_so(stripe_hub, s
     with pytest.raises(DomainError) as refused:  # more than the card paid: refused before anything moves
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=450, reason="x", key="r0", to="card")
     assert refused.value.code == "not_refundable" and "At most €3.50" in refused.value.message
-    assert Order.objects.with_scopes_disabled().get(id=order.id).refunded_minor == 0
+    assert Order.objects.across_hubs().get(id=order.id).refunded_minor == 0
 
     for _ in range(2):  # the form sent twice
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=350, reason="Eggs broken",
                      key="r1", to="card")  # fmt: skip
-    refund = PaymentRefund.objects.with_scopes_disabled().get()
+    refund = PaymentRefund.objects.across_hubs().get()
     assert (refund.status, refund.amount_minor) == ("succeeded", 350)
     assert shop.state(marie).balance_minor == 0  # the credit came back and went on to the card
-    kinds = list(OrderEvent.objects.with_scopes_disabled().filter(order=order).values_list("kind", "amount_minor"))
+    kinds = list(OrderEvent.objects.across_hubs().filter(order=order).values_list("kind", "amount_minor"))
     assert kinds[-2:] == [("refunded_credit", 350), ("refunded_card", 350)]
     assert ledger_verify(hub_id=shop.hub.id) == []
 
@@ -200,13 +200,13 @@ def test_a_refund_to_the_card_of_an_order_paid_from_credit_alone_is_refused(stri
     with pytest.raises(DomainError) as refused:
         order_refund(hub=shop.hub, actor=finance, order_id=order.id, amount_minor=100, reason="x", key="r", to="card")
     assert refused.value.code == "not_refundable"
-    assert shop.state(marie).balance_minor == 550 and not PaymentRefund.objects.with_scopes_disabled().exists()
+    assert shop.state(marie).balance_minor == 550 and not PaymentRefund.objects.across_hubs().exists()
 
 
 def _transaction_of(hub, key):
     from hubtab.ledger.models import Transaction
 
-    return Transaction.objects.with_scopes_disabled().get(hub_id=hub.id, key=key)
+    return Transaction.objects.across_hubs().get(hub_id=hub.id, key=key)
 
 
 @pytest.mark.django_db

@@ -28,9 +28,9 @@ def demo_customer_link(hub: Hub) -> None:
     user = User.objects.filter(email=CUSTOMER_LOGIN).first() or user_create(
         email=CUSTOMER_LOGIN, password=PASSWORD, email_verified=True, first_name="Marie"
     )
-    first = Customer.objects.with_scopes_disabled().filter(hub=hub).order_by("id").first()
+    first = Customer.objects.filter(hub=hub).order_by("id").first()
     assert first is not None
-    Customer.objects.with_scopes_disabled().filter(id=first.id).update(user=user)
+    Customer.objects.filter(hub=hub, id=first.id).update(user=user)
     membership_grant(hub=hub, user=user, role=Role.CUSTOMER)
 
 

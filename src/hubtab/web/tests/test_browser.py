@@ -97,7 +97,7 @@ def test_a_customer_logs_in_to_their_own_balance_and_history(live_server, browse
 
     from hubtab.ledger.models import Entry
 
-    posted_at = Entry.objects.with_scopes_disabled().filter(account=record.account).order_by("id").first().posted_at
+    posted_at = Entry.objects.across_hubs().filter(account=record.account).order_by("id").first().posted_at
     local = timezone.localtime(posted_at, timezone=seeded.hub_timezone()).strftime("%H:%M")
     assert local in page.get_by_role("row").filter(has_text="Top-up").inner_text()  # the hub's local time
     screenshot(page, "portal-phone")

@@ -161,14 +161,18 @@ def test_finance_sets_the_rules_credits_a_customer_and_reverses_a_mistake(live_s
     page.get_by_label("Why").fill("Sorry for the late box")
     screenshot(page, "customer-credit-laptop")
     page.get_by_role("button", name="Record it").click()
-    assert page.get_by_role("row").filter(has_text="Sorry for the late box").is_visible()
+    # On the timeline, with who did it, and in the account history, with its Reverse link.
+    assert page.locator("tr.activity-credit_added").filter(has_text="Sorry for the late box").is_visible()
+    history = page.locator("table.history:not(.timeline-table)")
+    assert history.get_by_role("row").filter(has_text="Sorry for the late box").is_visible()
     assert "€10.50" in page.locator(".card.figure").first.inner_text()  # 3.00 + 7.50
 
-    page.get_by_role("row").filter(has_text="Sorry for the late box").get_by_role("link", name="Reverse").click()
+    history.get_by_role("row").filter(has_text="Sorry for the late box").get_by_role("link", name="Reverse").click()
     page.get_by_label("Why is it reversed?").fill("Meant for Hugo")
     page.get_by_role("button", name="Reverse it").click()
     assert "€3.00" in page.locator(".card.figure").first.inner_text()
     assert page.get_by_text("Reversed a transaction: Meant for Hugo").is_visible()
+    assert page.locator("tr.activity-entry_reversed").filter(has_text="Entry reversed: Meant for Hugo").is_visible()
     screenshot(page, "customer-after-reversal-laptop")
     page.close()
 
@@ -217,7 +221,7 @@ def test_an_owner_runs_an_organisation_and_makes_an_api_token(live_server, brows
     from hubtab.crm.models import Customer
 
     school = organisation_create(hub=books.hub, actor=crew["owner"], name="École Jules Ferry")
-    marie = Customer.objects.with_scopes_disabled().get(email="c0@example.org")
+    marie = Customer.objects.across_hubs().get(email="c0@example.org")
     organisation_member_set(hub=books.hub, actor=crew["owner"], organisation=school,
                             member_account_id=marie.account_id, monthly_limit_minor=3000)  # fmt: skip
     page = browser.new_page(viewport={"width": 1280, "height": 800})
