@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone as dj_timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hubtab.core.tenancy import HubManager
@@ -189,19 +188,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'}: {self.summary}"
-
-    @property
-    def text(self) -> str:
-        """The summary in the reader's language, its amounts written their way."""
-        from hubtab.core.money import money_format, reader_locale, unit_get
-
-        values = {
-            name: money_format(value["minor"], unit_get(hub_id=self.hub_id, code=value["unit"]), reader_locale())
-            if isinstance(value, dict) and "minor" in value
-            else gettext(value) if isinstance(value, str) and name.endswith("_word") else value
-            for name, value in self.params.items()
-        }  # fmt: skip
-        try:
-            return gettext(self.summary) % values if values else gettext(self.summary)
-        except (KeyError, TypeError, ValueError):  # a summary written before it had params
-            return self.summary

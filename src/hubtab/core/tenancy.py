@@ -48,9 +48,7 @@ def is_tenant_owned(model: type[models.Model]) -> bool:
 
 def _pins_a_hub(field: Any, queried: type[models.Model]) -> bool:
     """Whether a lookup on `field` ties the rows to one hub's rows."""
-    from hubtab.core.models import Hub
-
-    if field.model is Hub or field.name == "hub":
+    if field.model._meta.label_lower == "core.hub" or field.name == "hub":
         return True
     if field.is_relation and (field.many_to_one or field.one_to_one):
         return is_tenant_owned(field.related_model)

@@ -16,6 +16,7 @@ from hubtab.core.forms import InvitationForm
 from hubtab.core.models import Hub
 from hubtab.core.notify import invitation_send
 from hubtab.core.permissions import Permission
+from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list, crew_list, invitation_list_pending
 from hubtab.core.services import (
     invitation_accept,
@@ -83,7 +84,7 @@ def invitation_withdraw(request: HttpRequest, hub: Hub, invitation_id: int) -> H
 @hub_view(Permission.VIEW_AUDIT)
 def audit(request: HttpRequest, hub: Hub) -> HttpResponse:
     page = Paginator(audit_list(hub=hub), 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit.html", {"hub": hub, "page": page})
+    return render(request, "core/audit.html", {"hub": hub, "page": page, "lines": audit_lines(page)})
 
 
 def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:

@@ -39,6 +39,7 @@ from hubtab.core.money import (
     unit_get,
 )
 from hubtab.core.permissions import Permission
+from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
 from hubtab.crm.exports import customer_csv_rows
@@ -133,7 +134,7 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
 def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(hub, customer_id)
     summary = account_summary(hub, customer, last=100)
-    events = audit_list(hub=hub, subjects=[customer, customer.account])[:50]
+    events = audit_lines(audit_list(hub=hub, subjects=[customer, customer.account])[:50])
     figures = figures_view(hub=hub, figures=figures_of(hub=hub, customer=customer), unit_code=customer.account.unit)
     timeline = timeline_lines(hub=hub, activities=activity_list(hub=hub, customer=customer, limit=100))
     return render(

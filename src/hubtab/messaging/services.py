@@ -30,26 +30,30 @@ def message_render(*, template: str, context: dict[str, Any], language: str) -> 
 
 
 def message_queue(
-    *, hub: Hub, customer: Customer, kind: str, dedupe_key: str, template: str, context: dict[str, Any],
-    stream: str = Stream.TRANSACTIONAL,
+    *, hub: Hub, customer: Customer | None, kind: str, dedupe_key: str, template: str, context: dict[str, Any],
+    stream: str = Stream.TRANSACTIONAL, to_email: str = "",
 ) -> Delivery | None:  # fmt: skip
-    """Render a message for one customer in the hub's language and queue it once (see delivery_queue)."""
+    """Render a message in the hub's language and queue it once (see delivery_queue)."""
     subject, body = message_render(template=template, context=context, language=hub.locale)
     return delivery_queue(hub=hub, customer=customer, kind=kind, dedupe_key=dedupe_key, subject=subject, body=body,
-                          stream=stream)  # fmt: skip
+                          stream=stream, to_email=to_email)  # fmt: skip
 
 
 def delivery_queue(
-    *, hub: Hub, customer: Customer, kind: str, dedupe_key: str, subject: str, body: str,
-    stream: str = Stream.TRANSACTIONAL,
+    *, hub: Hub, customer: Customer | None, kind: str, dedupe_key: str, subject: str, body: str,
+    stream: str = Stream.TRANSACTIONAL, to_email: str = "",
 ) -> Delivery | None:  # fmt: skip
-    """Queue one message for one customer; None if a message with this key was queued before."""
+    """Queue one message for a customer (or, `to_email`, someone who is not one yet: an invited crew
+    member); None if a message with this key was queued before."""
+    to_email = to_email or (customer.email if customer else "")
+    if not to_email:
+        raise ValueError("A message needs an address.")
     try:
         with transaction.atomic():
             return Delivery.objects.create(
                 hub=hub,
                 customer=customer,
-                to_email=customer.email,
+                to_email=to_email,
                 stream=Stream(stream),
                 kind=kind,
                 dedupe_key=dedupe_key,
@@ -81,6 +85,18 @@ def deliveries_send_due(*, limit: int = 500) -> dict[str, int]:
             tried.append(delivery.id)
             counts[_send(delivery)] += 1
     return counts
+
+
+def delivery_send_now(*, delivery: Delivery) -> str:
+    """Send one queued message now, for someone waiting for it; claimed like the job claims it, so
+    the two never both send it. Returns the outcome ("sent", "retry", "failed", or "taken")."""
+    with transaction.atomic():
+        claimed = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(hub_id=delivery.hub_id, id=delivery.id, status=DeliveryStatus.QUEUED)
+            .first()
+        )
+        return _send(claimed) if claimed is not None else "taken"
 
 
 def _send(delivery: Delivery) -> str:

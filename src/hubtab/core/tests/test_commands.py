@@ -124,6 +124,11 @@ def test_a_new_hub_invites_its_first_owner_who_accepts_by_the_emailed_link(capsy
     assert link.startswith("http://127.0.0.1:8000/invitations/")
     assert len(smtp_server) == 1 and link in smtp_server[0].get_body().get_content()
     assert "Vous êtes invité à rejoindre La Ruche" in smtp_server[0]["Subject"]  # in the hub's language
+    from hubtab.messaging.models import Delivery
+
+    # Like every email Hubtab sends, it is on record: who got what, and whether it went.
+    (sent,) = Delivery.objects.across_hubs().filter(kind="invitation")
+    assert (sent.to_email, sent.status, sent.customer_id) == ("anne@example.org", "sent", None)
     anne = user_create(email="anne@example.org", password="pw-long-enough", email_verified=True)
     client.force_login(anne)
     client.post(link.removeprefix("http://127.0.0.1:8000"))
