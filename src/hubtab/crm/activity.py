@@ -82,7 +82,22 @@ def _figures_move(customer: Customer, kind: str, at: datetime, amount_minor: int
     CustomerFigures.objects.bulk_create(
         [CustomerFigures(customer_id=customer.id, hub_id=customer.hub_id)], ignore_conflicts=True
     )
-    CustomerFigures.objects.filter(customer_id=customer.id).update(**changes)
+    CustomerFigures.objects.filter(hub_id=customer.hub_id, customer_id=customer.id).update(**changes)
+    if kind in PURCHASES and _first_purchase(customer):
+        activity_record(
+            customer=customer, kind=ActivityKind.BECAME_CUSTOMER, key=f"customer:{customer.id}:became_customer",
+            occurred_at=at, data={"from": "lead", "to": "customer"},
+        )  # fmt: skip
+
+
+def _first_purchase(customer: Customer) -> bool:
+    """Whether the purchase just counted was the person's first (read under the row's update lock)."""
+    return (
+        CustomerFigures.objects.filter(hub_id=customer.hub_id, customer_id=customer.id)
+        .values_list("orders_completed", flat=True)
+        .first()
+        == 1
+    )
 
 
 def figures_computed(*, hub_id: int) -> dict[int, dict[str, Any]]:

@@ -81,12 +81,22 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
 
+class PersonStatus(models.TextChoices):
+    """Where a person stands with the hub, from their orders (crm.selectors.status_of)."""
+
+    LEAD = "lead", _("Lead")  # never completed an order
+    CUSTOMER = "customer", _("Customer")
+    LAPSED = "lapsed", _("Lapsed")  # no completed order for a while
+    ARCHIVED = "archived", _("Archived")
+
+
 class ActivityKind(models.TextChoices):
     """What can happen to a person at a hub; each kind is written by one `events.py` function."""
 
     CUSTOMER_ADDED = "customer_added", _("Became a customer record")
     CUSTOMER_ARCHIVED = "customer_archived", _("Archived")
     CUSTOMER_RESTORED = "customer_restored", _("Restored")
+    BECAME_CUSTOMER = "became_customer", _("Became a customer")
     ORDER_PLACED = "order_placed", _("Placed an order")
     ORDER_COMPLETED = "order_completed", _("Order completed")
     CHARGED = "charged", _("Paid an order from credit")

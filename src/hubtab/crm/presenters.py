@@ -20,7 +20,7 @@ from hubtab.accounts.services import reversible_by_hand
 from hubtab.core.dates import day_medium, moment_short
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, money_format, reader_locale, unit_get
-from hubtab.crm.models import Activity, ActivityKind, Customer, CustomerFigures, Source
+from hubtab.crm.models import Activity, ActivityKind, Customer, CustomerFigures, PersonStatus, Source
 from hubtab.crm.rows import CustomerRow
 from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import (
@@ -64,6 +64,7 @@ def _text(hub: Hub, activity: Activity) -> tuple[str, str]:
         ),
         ActivityKind.CUSTOMER_ARCHIVED: (_("Record archived"), ""),
         ActivityKind.CUSTOMER_RESTORED: (_("Record restored"), ""),
+        ActivityKind.BECAME_CUSTOMER: (_("Became a customer: first order completed"), ""),
         ActivityKind.ORDER_PLACED: (_("Placed order #%(order)s") % order, order_link),
         ActivityKind.ORDER_COMPLETED: (_("Order #%(order)s completed") % order, order_link),
         ActivityKind.CHARGED: (
@@ -163,6 +164,8 @@ def customer_list_lines(*, hub: Hub, rows: list[CustomerRow]) -> list[dict[str, 
             if row.last_order_at
             else "",
             "orders": row.orders_completed,
+            "status": row.status,
+            "status_label": PersonStatus(row.status).label,
         }
         for row in rows
     ]

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+
 from hubtab.core.models import Hub
 from hubtab.crm.models import Customer, CustomerFigures
+from hubtab.crm.selectors import status_of
 from hubtab.ledger.selectors import balances_of
 
 
@@ -21,12 +24,14 @@ class CustomerRow:
     orders_completed: int
     spent_minor: int
     last_top_up_at: datetime | None
+    status: str
 
 
 def customer_rows(*, hub: Hub, customers: Iterable[Customer]) -> list[CustomerRow]:
     """Rows for these customers, in their order (tags prefetched by the caller's queryset, or read
     here): one query for the balances and one for the figures, whatever the count."""
     batch = list(customers)
+    now = timezone.now()
     balances = balances_of(hub_id=hub.id, account_ids=[c.account_id for c in batch])
     figures = {f.customer_id: f for f in CustomerFigures.objects.filter(hub=hub, customer__in=[c.id for c in batch])}
     rows = []
@@ -41,6 +46,7 @@ def customer_rows(*, hub: Hub, customers: Iterable[Customer]) -> list[CustomerRo
                 orders_completed=kept.orders_completed,
                 spent_minor=kept.spent_minor,
                 last_top_up_at=kept.last_top_up_at,
+                status=status_of(archived=c.archived_at is not None, last_order_at=kept.last_order_at, now=now),
             )
         )
     return rows

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
-from hubtab.crm.models import Activity, Customer, CustomerFigures, Tag
+from hubtab.crm.models import Activity, Customer, CustomerFigures, PersonStatus, Tag
 from hubtab.crm.search import search_words
 from hubtab.ledger.selectors import accounts_below, balance_subquery
 
 LIST_ORDERS = ("name", "balance", "-balance")
+# A customer with no completed order for this long is lapsed (a hub setting comes with the CRM's page).
+LAPSED_AFTER = timedelta(weeks=8)
+
+
+def status_of(*, archived: bool, last_order_at: datetime | None, now: datetime) -> str:
+    if archived:
+        return PersonStatus.ARCHIVED
+    if last_order_at is None:
+        return PersonStatus.LEAD
+    return PersonStatus.CUSTOMER if last_order_at >= now - LAPSED_AFTER else PersonStatus.LAPSED
+
+
+def _status_condition(status: str, now: datetime) -> Q:
+    """The people of one status, as a filter (the same rule as status_of)."""
+    live = Q(archived_at__isnull=True)
+    if status == PersonStatus.ARCHIVED:
+        return Q(archived_at__isnull=False)
+    if status == PersonStatus.LEAD:
+        return live & (Q(figures__isnull=True) | Q(figures__last_order_at__isnull=True))
+    if status == PersonStatus.CUSTOMER:
+        return live & Q(figures__last_order_at__gte=now - LAPSED_AFTER)
+    return live & Q(figures__last_order_at__lt=now - LAPSED_AFTER)
 
 
 def customer_list(
@@ -21,15 +46,20 @@ def customer_list(
     tag: str = "",
     running_low: bool = False,
     archived: bool | None = False,
+    status: str = "",
     order: str = "name",
+    now: datetime | None = None,
 ) -> QuerySet[Customer]:
     """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
     are running low (below the hub's threshold, or in debt); the archived ones alone with
-    `archived`, everyone with `archived=None`.
+    `archived`, everyone with `archived=None`; or the people of one `status` (lead, customer,
+    lapsed, archived), whatever `archived` says.
     Balances are read for the rows shown (ledger.selectors.balances_of), so counting and paging
     touch the customer table only."""
-    customers = Customer.objects.filter(hub=hub).all()
-    if archived is not None:
+    customers = Customer.objects.filter(hub=hub)
+    if status in PersonStatus.values:
+        customers = customers.filter(_status_condition(status, now or timezone.now()))
+    elif archived is not None:
         customers = customers.filter(archived_at__isnull=not archived)
     words = search_words(query)
     for word in words:

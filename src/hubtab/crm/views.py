@@ -44,7 +44,7 @@ from hubtab.core.selectors import audit_list
 from hubtab.core.services import audit_record
 from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm
-from hubtab.crm.models import Customer
+from hubtab.crm.models import Customer, PersonStatus
 from hubtab.crm.presenters import account_summary, customer_list_lines, figures_view, history_line, timeline_lines
 from hubtab.crm.rows import customer_rows
 from hubtab.crm.selectors import (
@@ -85,14 +85,16 @@ class ListParams:
     running_low: bool
     archived: bool
     order: str
+    status: str = ""
 
     def filters(self) -> dict[str, str]:
         return {"q": self.query, "tag": self.tag, **({"low": "1"} if self.running_low else {}),
-                **({"archived": "1"} if self.archived else {})}  # fmt: skip
+                **({"archived": "1"} if self.archived else {}),
+                **({"status": self.status} if self.status else {})}  # fmt: skip
 
     def customers(self, hub: Hub) -> QuerySet[Customer]:
         return customer_list(hub=hub, query=self.query, tag=self.tag, running_low=self.running_low,
-                             archived=self.archived, order=self.order)  # fmt: skip
+                             archived=self.archived, status=self.status, order=self.order)  # fmt: skip
 
 
 def _list_params(request: HttpRequest) -> ListParams:
@@ -101,8 +103,10 @@ def _list_params(request: HttpRequest) -> ListParams:
     running_low = request.GET.get("low") == "1"
     default_order = "balance" if running_low else "name"  # who is lowest comes first on the running-low list
     order = request.GET.get("order", default_order)
+    status = request.GET.get("status", "")
     return ListParams(query, tag, running_low, request.GET.get("archived") == "1",
-                      order if order in LIST_ORDERS else default_order)  # fmt: skip
+                      order if order in LIST_ORDERS else default_order,
+                      status if status in PersonStatus.values else "")  # fmt: skip
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -123,6 +127,8 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
             "tags": tag_names(hub=hub),
             "running_low": params.running_low,
             "archived": params.archived,
+            "status": params.status,
+            "statuses": PersonStatus.choices,
             "order": params.order,
             "filter_params": urlencode(params.filters()),
             "pager_params": urlencode({**params.filters(), "order": params.order}),

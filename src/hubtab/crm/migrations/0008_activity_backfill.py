@@ -94,6 +94,15 @@ def backfill(apps: Any, schema_editor: Any) -> None:
         c, posted = by_account[entry.account_id], entry.transaction
         add(c, "charged", f"transaction:{posted.id}", posted.posted_at, amount_minor=-entry.amount_minor,
             unit=entry.unit, ref_kind="transaction", ref_id=posted.id, data={"reference": posted.memo})  # fmt: skip
+    # A lead became a customer at their first purchase.
+    first_purchase: dict[int, Any] = {}
+    for row in rows:
+        if row.kind in ("order_completed", "charged"):
+            first = first_purchase.get(row.customer_id)
+            first_purchase[row.customer_id] = row.occurred_at if first is None else min(first, row.occurred_at)
+    for customer_id, at in first_purchase.items():
+        add(customers[customer_id], "became_customer", f"customer:{customer_id}:became_customer", at,
+            data={"from": "lead", "to": "customer"})  # fmt: skip
     Activity.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
 
     figures: dict[int, dict[str, Any]] = {}

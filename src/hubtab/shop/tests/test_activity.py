@@ -91,7 +91,8 @@ def test_the_kept_figures_equal_the_orders_and_a_rebuild_after_a_mixed_history(s
     assert kept["last_top_up_at"] is not None
     assert figures_computed(hub_id=shop.hub.id)[marie.id] == kept
     assert _kinds(marie) == [
-        "customer_added", "order_placed", "order_completed", "order_extra", "order_placed", "order_cancelled",
+        "customer_added", "order_placed", "order_completed", "became_customer", "order_extra", "order_placed",
+        "order_cancelled",
         "order_placed", "order_completed", "order_refunded", "order_placed", "topped_up", "credit_removed",
     ]  # fmt: skip
 
@@ -174,7 +175,7 @@ def test_another_shops_orders_paid_over_the_api_count_as_purchases(shop, finance
                             key="api-2")  # fmt: skip
     for _ in range(2):  # the integrator retries
         customer_hold_capture(hub=shop.hub, hold_id=held.hold_id, key="api-3", amount_minor=800)
-    assert _kinds(marie) == ["customer_added", "charged", "charged"]
+    assert _kinds(marie) == ["customer_added", "charged", "became_customer", "charged"]
     assert (_kept(marie)["orders_completed"], _kept(marie)["spent_minor"]) == (2, 2000)
     assert figures_computed(hub_id=shop.hub.id)[marie.id] == _kept(marie)
 
@@ -187,3 +188,31 @@ def test_the_customer_export_carries_the_figures(client, shop, finance):
     (row,) = [r for r in rows if r["email"] == marie.email]
     assert (row["orders"], row["total_purchases"]) == ("2", "30.46")
     assert row["last_purchase"].startswith(str(_kept(marie)["last_order_at"].date()))
+
+
+def test_a_lead_becomes_a_customer_at_the_first_completed_order_and_lapses_after_eight_weeks(shop, finance):
+    from datetime import timedelta
+
+    from hubtab.crm.selectors import customer_list
+    from hubtab.crm.services import customer_archive
+
+    marie = shop.customer("marie@example.org", credit_minor=5000)
+    shop.customer("lea@example.org")  # never orders
+    gone = shop.customer("gone@example.org")
+    customer_archive(hub=shop.hub, customer=gone)
+
+    def who(status, now=None):
+        return sorted(c.email for c in customer_list(hub=shop.hub, status=status, now=now))
+
+    assert who("lead") == ["lea@example.org", "marie@example.org"]
+    for _ in range(2):
+        order = shop.place(marie, {shop.bread.id: 1})
+        order_complete(hub=shop.hub, actor=finance, order_id=order.id)
+    assert _kinds(marie).count("became_customer") == 1  # the first order only, on the timeline
+    assert (who("lead"), who("customer"), who("archived")) == (
+        ["lea@example.org"],
+        ["marie@example.org"],
+        ["gone@example.org"],
+    )
+    later = _kept(marie)["last_order_at"] + timedelta(weeks=8, days=1)
+    assert (who("customer", now=later), who("lapsed", now=later)) == ([], ["marie@example.org"])
