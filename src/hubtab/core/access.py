@@ -49,6 +49,11 @@ def hub_view(permission: Permission) -> Callable[[View], View]:
     return decorator
 
 
+def may(request: HttpRequest, permission: Permission) -> bool:
+    """Whether the person on this hub page holds `permission` there (False outside hub pages)."""
+    return permission in getattr(request, "hub_permissions", frozenset())
+
+
 def hub_permissions(request: HttpRequest) -> dict[str, frozenset[str]]:
     """Template context: `hub_can`, what the person may do at the hub of the page (empty elsewhere)."""
     return {"hub_can": frozenset(str(p) for p in getattr(request, "hub_permissions", frozenset()))}

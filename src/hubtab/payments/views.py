@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hubtab.accounts.selectors import bundle_list, credit_settings_of, credit_unit_of, topup_quote
-from hubtab.core.access import hub_view, request_user
+from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, money_format, reader_locale
@@ -269,7 +269,7 @@ def customer_payments(request: HttpRequest, hub: Hub, customer_id: int) -> HttpR
     money = currency_unit(hub.currency)
     refund_forms: dict[int, RefundForm] = {}
     if request.method == "POST":
-        if Permission.MOVE_MONEY not in getattr(request, "hub_permissions", frozenset()):
+        if not may(request, Permission.MOVE_MONEY):
             raise PermissionDenied("Your role does not move money.")
         payment_id = int(request.POST.get("payment", "0") or 0)
         form = RefundForm(request.POST, currency=money, prefix=f"p{payment_id}")

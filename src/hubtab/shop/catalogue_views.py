@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from hubtab.core.access import hub_view, request_user
+from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, currency_unit, minor_to_decimal, reader_locale
 from hubtab.core.permissions import Permission
-from hubtab.shop.crew_views import _may
 from hubtab.shop.forms import (
     CycleForm,
     FulfilmentForm,
@@ -188,7 +187,7 @@ def _variant_initial(variant: Variant, money: Unit) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def cycles(request: HttpRequest, hub: Hub) -> HttpResponse:
     """Order cycles, newest first, with their orders; the owner opens a new one here."""
-    may_manage = _may(request, Permission.MANAGE_SHOP)
+    may_manage = may(request, Permission.MANAGE_SHOP)
     form = CycleForm(request.POST or None, hub_timezone=hub.timezone)
     if request.method == "POST":
         if not may_manage:
@@ -230,7 +229,7 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
         raise Http404("No such cycle.")
     pricer = Pricer(hub)
     unit = pricer.unit
-    may_manage = _may(request, Permission.MANAGE_SHOP)
+    may_manage = may(request, Permission.MANAGE_SHOP)
     option_form = FulfilmentForm(request.POST if request.POST.get("do") == "option" else None, prefix="option")
     if request.POST.get("do") == "option":
         if not may_manage:
@@ -276,7 +275,7 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
             "options": [(o, option_label(pricer, o)) for o in cycle.options.all()],
             "option_form": option_form,
             "may_manage": may_manage,
-            "may_refund": _may(request, Permission.MOVE_MONEY),
+            "may_refund": may(request, Permission.MOVE_MONEY),
             "bulk_key": fresh_key(),
         },
     )
@@ -284,7 +283,7 @@ def cycle_detail(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
 
 def _bulk(request: HttpRequest, hub: Hub, cycle_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
-    if action == BulkAction.REFUND_CREDIT and not _may(request, Permission.MOVE_MONEY):
+    if action == BulkAction.REFUND_CREDIT and not may(request, Permission.MOVE_MONEY):
         raise PermissionDenied("Refunds are for the hub's finance crew.")
     ids = [i for i in (int_or_none(v) for v in request.POST.getlist("orders")) if i is not None]
     back = redirect("shop_cycle", slug=hub.slug, cycle_id=cycle_id)

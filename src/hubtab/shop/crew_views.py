@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.selectors import credit_unit_of
-from hubtab.core.access import hub_view, request_user
+from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import currency_unit, minor_to_decimal
@@ -42,10 +42,6 @@ from hubtab.shop.services import (
     order_refund,
     refundable_minor,
 )
-
-
-def _may(request: HttpRequest, permission: Permission) -> bool:
-    return permission in getattr(request, "hub_permissions", frozenset())
 
 
 def _extra_action(order: Order) -> OrderAction:
@@ -101,8 +97,8 @@ def _order_page(
             "manual": manual,
             "unweighed": any(line.by_weight for line in lines),
             "is_open": order.status == OrderStatus.PLACED,
-            "may_refund": _may(request, ORDER_ACTIONS[OrderAction.REFUND]) and refundable_minor(order) > 0,
-            "may_add_extra": _may(request, ORDER_ACTIONS[_extra_action(order)]),
+            "may_refund": may(request, ORDER_ACTIONS[OrderAction.REFUND]) and refundable_minor(order) > 0,
+            "may_add_extra": may(request, ORDER_ACTIONS[_extra_action(order)]),
             "paid_by_card": order.payment_id is not None,
         },
     )
@@ -164,7 +160,7 @@ def order_complete_view(request: HttpRequest, hub: Hub, order_id: int) -> HttpRe
 def order_extra_view(request: HttpRequest, hub: Hub, order_id: int) -> HttpResponse:
     """Add an extra; on a completed order it takes money at once, which needs a money role."""
     order = _order_or_404(hub, order_id)
-    if not _may(request, ORDER_ACTIONS[_extra_action(order)]):
+    if not may(request, ORDER_ACTIONS[_extra_action(order)]):
         raise PermissionDenied("An extra on a completed order takes money: it needs a money role.")
     extra_form = ExtraForm(request.POST, prefix="extra")
     if (
