@@ -20,6 +20,16 @@ class Source(models.TextChoices):
     IMPORTED = "imported", _("Imported")
 
 
+class ConsentSource(models.TextChoices):
+    """Where a consent (or its withdrawal) was recorded."""
+
+    CREW = "crew", _("Recorded by crew")
+    IMPORT = "import", _("Import")
+    SIGNUP = "signup", _("Sign-up")
+    CUSTOMER = "customer", _("The customer")
+    API = "api", _("API")
+
+
 class Tag(models.Model):
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=40)
@@ -47,6 +57,10 @@ class Customer(models.Model):
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.CREW)
     created_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Whether the person agreed to marketing messages, and when and how that was last recorded.
+    marketing_consent = models.BooleanField(default=False)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=12, choices=ConsentSource.choices, blank=True)
     # Lower-cased name, email, phone and code in one column, kept by the services; on PostgreSQL a
     # trigram index on it answers "contains" searches at any size (migration 0003).
     search_text = models.TextField(blank=True, default="", editable=False)
@@ -109,6 +123,12 @@ class ActivityKind(models.TextChoices):
     CREDIT_ADDED = "credit_added", _("Credit added")
     CREDIT_REMOVED = "credit_removed", _("Credit removed")
     ENTRY_REVERSED = "entry_reversed", _("Entry reversed")
+    NOTE_ADDED = "note_added", _("Note")
+    TAGGED = "tagged", _("Tag added")
+    UNTAGGED = "untagged", _("Tag removed")
+    IMPORTED = "imported", _("Updated by an import")
+    CONSENT_GIVEN = "consent_given", _("Agreed to marketing messages")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Withdrew consent to marketing messages")
 
 
 class Activity(models.Model):
@@ -164,3 +184,66 @@ class CustomerFigures(models.Model):
 
     def __str__(self) -> str:
         return f"figures of customer {self.customer_id}"
+
+
+class CrmSettings(models.Model):
+    """A hub's CRM choices (absent: the defaults)."""
+
+    hub = models.OneToOneField(Hub, on_delete=models.CASCADE, primary_key=True, related_name="crm_settings")
+    # A customer with no completed order for this many weeks is lapsed.
+    lapsed_after_weeks = models.PositiveSmallIntegerField(default=8)
+
+    objects = HubManager()
+
+    def __str__(self) -> str:
+        return f"CRM settings of {self.hub}"
+
+
+class Note(models.Model):
+    """What crew wrote about a person: pinned notes first, follow-ups listed on the overview."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    body = models.TextField()
+    pinned = models.BooleanField(default=False)
+    follow_up_on = models.DateField(null=True, blank=True)
+    follow_up_done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = HubManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["hub", "customer", "-pinned", "-created_at"], name="note_by_customer"),
+            models.Index(
+                fields=["hub", "follow_up_on"],
+                condition=Q(follow_up_on__isnull=False, follow_up_done_at__isnull=True),
+                name="note_follow_ups_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"note {self.id} on customer {self.customer_id}"
+
+
+class Segment(models.Model):
+    """A saved, named filter of the people list (crm.filters): its conditions, columns and order."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    conditions = models.JSONField(default=list)  # crm.filters.PeopleFilter.to_json()
+    columns = models.JSONField(default=list, blank=True)
+    order = models.CharField(max_length=24, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = HubManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "hub", name="segment_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
