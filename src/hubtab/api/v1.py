@@ -47,7 +47,8 @@ from hubtab.core.money import unit_get
 from hubtab.crm.models import Customer
 from hubtab.crm.selectors import customer_get, customer_list
 from hubtab.crm.services import customer_charge, customer_create, customer_credit_apply, customer_hold_capture
-from hubtab.ledger.selectors import account_entries, account_state, hold_get
+from hubtab.ledger.selectors import account_state, hold_get
+from hubtab.ledger.statements import account_entries
 from hubtab.ledger.types import Posted
 
 PAGE = 50

@@ -46,12 +46,8 @@ from hubtab.crm.selectors import (
     customer_list,
     customers_by_account,
 )
-from hubtab.ledger.selectors import (
-    account_state,
-    account_statement,
-    balances_of,
-    lines_by_transaction,
-)
+from hubtab.ledger.selectors import account_state, balances_of
+from hubtab.ledger.statements import account_statement, lines_by_transaction
 
 if TYPE_CHECKING:
     from hubtab.accounts.models import Organisation

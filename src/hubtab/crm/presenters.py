@@ -23,13 +23,8 @@ from hubtab.core.money import Unit, money_format, reader_locale, unit_get
 from hubtab.crm.models import Activity, ActivityKind, Customer, CustomerFigures, PersonStatus, Source
 from hubtab.crm.rows import CustomerRow
 from hubtab.ledger.labels import posting_label
-from hubtab.ledger.selectors import (
-    StatementLine,
-    account_state,
-    account_statement,
-    lines_by_transaction,
-    reversed_ids,
-)
+from hubtab.ledger.selectors import account_state, reversed_ids
+from hubtab.ledger.statements import StatementLine, account_statement, lines_by_transaction
 
 METHOD_WORDS = {
     "card": gettext_lazy("by card"),

@@ -19,7 +19,7 @@ from hubtab.core.money import Unit, minor_to_decimal, money_format, unit_get
 from hubtab.crm.exports import csv_safe
 from hubtab.crm.models import Customer
 from hubtab.ledger.labels import posting_label
-from hubtab.ledger.selectors import StatementLine, account_statement, lines_by_transaction
+from hubtab.ledger.statements import StatementLine, account_statement, lines_by_transaction
 
 # What a customer can filter their history by, and the kinds of transaction each covers.
 KIND_GROUPS: dict[str, tuple[str, ...]] = {

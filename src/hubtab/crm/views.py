@@ -66,10 +66,8 @@ from hubtab.crm.services import (
     customers_credit_apply,
     customers_floor_apply,
 )
-from hubtab.ledger.selectors import (
-    account_transaction,
-    reversed_ids,
-)
+from hubtab.ledger.selectors import reversed_ids
+from hubtab.ledger.statements import account_transaction
 
 if TYPE_CHECKING:
     pass

@@ -1,13 +1,14 @@
-"""Reads of the ledger: account state, balance at a past time, statements, lots."""
+"""Reads of the ledger: account state, balances of many accounts, lots, holds, activity. An
+account's history (statements, entries, balance at a past time) is `statements`'."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncWeek
 
 from hubtab.core.errors import DomainError
 from hubtab.ledger.models import (
@@ -21,20 +22,15 @@ from hubtab.ledger.models import (
     Lot,
     Transaction,
 )
-from hubtab.ledger.owners import Owner, posting_owner
 from hubtab.ledger.types import AccountState
-
-
-def _account(hub_id: int, account_id: int) -> Account:
-    account = Account.objects.filter(id=account_id, hub_id=hub_id).first()
-    if account is None:
-        raise DomainError("account_not_found", "That account does not exist at this hub.")
-    return account
 
 
 def account_get(*, hub_id: int, account_id: int) -> Account:
     """The account, refused with a clear error when it is not the hub's."""
-    return _account(hub_id, account_id)
+    account = Account.objects.filter(id=account_id, hub_id=hub_id).first()
+    if account is None:
+        raise DomainError("account_not_found", "That account does not exist at this hub.")
+    return account
 
 
 def holder_get(*, hub_id: int, account_id: int) -> Account | None:
@@ -108,9 +104,46 @@ def balance_subquery(account_field: str = "account_id") -> Subquery:
 def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance, Any]:
     """Ids of the hub's customer and organisation accounts whose balance is below `below_minor`,
     as a subquery (these accounts have one balance row, shard 0)."""
-    return Balance.objects.filter(
-        hub_id=hub_id, shard=0, balance_minor__lt=below_minor, account__kind__in=LOT_BEARING_KINDS
-    ).values("account_id")
+    return accounts_between(hub_id=hub_id, below_minor=below_minor)
+
+
+def accounts_between(
+    *, hub_id: int, at_least_minor: int | None = None, below_minor: int | None = None
+) -> QuerySet[Balance, Any]:
+    """Ids of the hub's customer and organisation accounts whose balance is at least
+    `at_least_minor` and below `below_minor` (either bound optional), as a subquery."""
+    rows = Balance.objects.filter(hub_id=hub_id, shard=0, account__kind__in=LOT_BEARING_KINDS)
+    if at_least_minor is not None:
+        rows = rows.filter(balance_minor__gte=at_least_minor)
+    if below_minor is not None:
+        rows = rows.filter(balance_minor__lt=below_minor)
+    return rows.values("account_id")
+
+
+def states_of(*, hub_id: int, account_ids: list[int]) -> dict[int, AccountState]:
+    """Balance, held and floor of several accounts at once, for a page of a list."""
+    rows = (
+        Balance.objects.filter(hub_id=hub_id, account_id__in=account_ids)
+        .values("account_id", "account__unit")
+        .annotate(balance=Sum("balance_minor"), held=Sum("held_minor"), floor=Max("floor_minor"))
+    )
+    states = {}
+    for row in rows:
+        states[row["account_id"]] = AccountState(
+            account_id=row["account_id"], unit=row["account__unit"], balance_minor=row["balance"],
+            held_minor=row["held"], floor_minor=row["floor"],
+        )  # fmt: skip
+    return states
+
+
+def spendable_subquery(account_field: str = "account_id") -> Subquery:
+    """What a customer or organisation account may still spend (balance - held - floor; shard 0),
+    to order rows that carry the account's id in `account_field`."""
+    return Subquery(
+        Balance.objects.filter(account_id=OuterRef(account_field), shard=0)
+        .annotate(spendable=F("balance_minor") - F("held_minor") - Coalesce("floor_minor", 0))
+        .values("spendable")[:1]
+    )
 
 
 def account_list(*, hub_id: int, kind: str | None = None) -> QuerySet[Account]:
@@ -119,113 +152,6 @@ def account_list(*, hub_id: int, kind: str | None = None) -> QuerySet[Account]:
     if kind is not None:
         accounts = accounts.filter(kind=kind)
     return accounts.annotate(balance_minor=Sum("balances__balance_minor"), held_minor=Sum("balances__held_minor"))
-
-
-def account_balance_at(*, hub_id: int, account_id: int, at: datetime) -> int:
-    """The balance as it stood at `at`: the last entry at or before it on each shard, no scan."""
-    account = _account(hub_id, account_id)
-    total = 0
-    for shard in range(account.shard_count):
-        last = (
-            Entry.objects.filter(account_id=account_id, shard=shard, posted_at__lte=at)
-            .order_by("-posted_at", "-version")
-            .values_list("balance_after_minor", flat=True)
-            .first()
-        )
-        total += last or 0
-    return total
-
-
-@dataclass(frozen=True)
-class StatementLine:
-    entry_id: int
-    transaction_id: int
-    posted_at: datetime
-    kind: str
-    memo: str
-    amount_minor: int
-    balance_after_minor: int
-    lot_kind: str | None
-    key: str = ""  # what it was posted under: names its owner (ledger.owners) and its label (ledger.labels)
-
-    @property
-    def owner(self) -> Owner | None:
-        """The order, payment or card refund that posted it, if any."""
-        return posting_owner(self.key)
-
-
-@dataclass(frozen=True)
-class Statement:
-    account_id: int
-    unit: str
-    start: datetime
-    end: datetime
-    opening_minor: int
-    closing_minor: int
-    lines: list[StatementLine]
-
-
-def account_statement(*, hub_id: int, account_id: int, start: datetime, end: datetime) -> Statement:
-    """Entries in [start, end) with the account's running balance, opening and closing balances."""
-    if end < start:
-        raise DomainError("invalid_period", "The statement must end after it starts.")
-    account = _account(hub_id, account_id)
-    opening = account_balance_at(hub_id=hub_id, account_id=account_id, at=start)
-    # The opening balance is as of the instant before `start`; entries exactly at start belong to the period.
-    before = (
-        Entry.objects.filter(account_id=account_id, posted_at=start).aggregate(total=Sum("amount_minor"))["total"] or 0
-    )
-    opening -= before
-    running = opening
-    lines = []
-    entries = (
-        Entry.objects.filter(account_id=account_id, posted_at__gte=start, posted_at__lt=end)
-        .select_related("transaction", "lot")
-        .order_by("posted_at", "id")
-    )
-    for entry in entries:
-        running += entry.amount_minor
-        lines.append(
-            StatementLine(
-                entry_id=entry.id,
-                transaction_id=entry.transaction_id,
-                posted_at=entry.posted_at,
-                kind=entry.transaction.kind,
-                memo=entry.transaction.memo,
-                amount_minor=entry.amount_minor,
-                balance_after_minor=running if account.shard_count > 1 else entry.balance_after_minor,
-                lot_kind=entry.lot.kind if entry.lot else None,
-                key=entry.transaction.key,
-            )
-        )
-    return Statement(
-        account_id=account_id,
-        unit=account.unit,
-        start=start,
-        end=end,
-        opening_minor=opening,
-        closing_minor=running,
-        lines=lines,
-    )
-
-
-def lines_by_transaction(lines: list[StatementLine]) -> list[StatementLine]:
-    """One line per transaction, as people read an account: a top-up that first repays debt and
-    then credits a lot, or an order paid partly from granted and partly from paid credit, are
-    several entries in the ledger but one event. The balance is the one after the last part."""
-    merged: list[StatementLine] = []
-    for line in lines:
-        if merged and merged[-1].transaction_id == line.transaction_id:
-            last = merged[-1]
-            merged[-1] = replace(
-                last,
-                amount_minor=last.amount_minor + line.amount_minor,
-                balance_after_minor=line.balance_after_minor,
-                lot_kind=last.lot_kind if last.lot_kind == line.lot_kind else None,
-            )
-        else:
-            merged.append(line)
-    return merged
 
 
 @dataclass(frozen=True)
@@ -265,7 +191,7 @@ def transaction_key_used(*, hub_id: int, key: str) -> bool:
 
 
 def account_has_history(*, hub_id: int, account_id: int) -> bool:
-    _account(hub_id, account_id)
+    account_get(hub_id=hub_id, account_id=account_id)
     return Entry.objects.filter(account_id=account_id).exists()
 
 
@@ -377,30 +303,6 @@ def system_account_ids(*, hub_id: int, codes: list[str], unit: str) -> list[int]
     )
 
 
-def account_transaction(*, hub_id: int, account_id: int, transaction_id: int) -> StatementLine | None:
-    """One transaction as the account saw it (its entries on the account summed), or None if the
-    transaction never touched this account of this hub."""
-    entries = list(
-        Entry.objects.filter(hub_id=hub_id, account_id=account_id, transaction_id=transaction_id)
-        .select_related("transaction", "lot")
-        .order_by("id")
-    )
-    if not entries:
-        return None
-    last = entries[-1]
-    return StatementLine(
-        entry_id=last.id,
-        transaction_id=transaction_id,
-        posted_at=last.posted_at,
-        kind=last.transaction.kind,
-        memo=last.transaction.memo,
-        amount_minor=sum(e.amount_minor for e in entries),
-        balance_after_minor=last.balance_after_minor,
-        lot_kind=last.lot.kind if last.lot else None,
-        key=last.transaction.key,
-    )
-
-
 def reversed_ids(*, hub_id: int, transaction_ids: list[int]) -> set[int]:
     """Which of these transactions have been reversed (each can be, once)."""
     return set(
@@ -452,36 +354,3 @@ def hold_get(*, hub_id: int, hold_id: int) -> HoldView:
         expires_at=hold.expires_at,
         created_at=hold.created_at,
     )
-
-
-@dataclass(frozen=True)
-class EntryView:
-    id: int
-    transaction_id: int
-    kind: str
-    memo: str
-    amount: int
-    balance_after: int
-    lot_kind: str | None
-    posted_at: datetime
-
-
-def account_entries(*, hub_id: int, account_id: int, before_id: int | None, limit: int) -> list[EntryView]:
-    """An account's entries newest first, `limit` of them, older than entry `before_id` when given."""
-    _account(hub_id, account_id)
-    entries = Entry.objects.filter(hub_id=hub_id, account_id=account_id)
-    if before_id is not None:
-        entries = entries.filter(id__lt=before_id)
-    return [
-        EntryView(
-            id=e.id,
-            transaction_id=e.transaction_id,
-            kind=e.transaction.kind,
-            memo=e.transaction.memo,
-            amount=e.amount_minor,
-            balance_after=e.balance_after_minor,
-            lot_kind=e.lot.kind if e.lot else None,
-            posted_at=e.posted_at,
-        )
-        for e in entries.select_related("transaction", "lot").order_by("-id")[:limit]
-    ]

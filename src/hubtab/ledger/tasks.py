@@ -3,10 +3,10 @@
 from crontask import cron
 from django.tasks import task
 
-from hubtab.ledger import services
+from hubtab.ledger import expiry
 
 
 @cron("*/5 * * * *")
 @task()
 def ledger_expire_due() -> dict[str, int]:
-    return {"holds": services.holds_expire_due(), "lots": services.lots_expire_due()}
+    return {"holds": expiry.holds_expire_due(), "lots": expiry.lots_expire_due()}

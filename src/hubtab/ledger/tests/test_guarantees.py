@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hubtab.core.errors import DomainError
-from hubtab.ledger import selectors, services
+from hubtab.ledger import expiry, selectors, services, statements
 from hubtab.ledger.models import Entry, Hold, Lot, Transaction
 from hubtab.ledger.types import Leg
 from hubtab.ledger.verify import ledger_verify
@@ -256,12 +256,12 @@ def test_a_hold_expires_at_its_time_and_not_before(books):
     hold = services.hold_place(
         hub_id=books.hub.id, key="order-11", account_id=alice.id, amount_minor=400, expires_at=now + timedelta(hours=1)
     )
-    assert services.holds_expire_due(now=now) == 0
+    assert expiry.holds_expire_due(now=now) == 0
     with pytest.raises(DomainError) as error:
         services.hold_expire(hub_id=books.hub.id, hold_id=hold.hold_id, now=now)
     assert error.value.code == "hold_not_expired"
-    assert services.holds_expire_due(now=now + timedelta(hours=2)) == 1
-    assert services.holds_expire_due(now=now + timedelta(hours=3)) == 0
+    assert expiry.holds_expire_due(now=now + timedelta(hours=2)) == 1
+    assert expiry.holds_expire_due(now=now + timedelta(hours=3)) == 0
     assert Hold.objects.across_hubs().get(id=hold.hold_id).status == "expired"
     assert spendable(alice) == 1000
 
@@ -299,9 +299,9 @@ def test_balance_as_of_a_past_time_and_a_statement(books):
     between = timezone.now()
     books.spend(alice, 250)
     end = timezone.now() + timedelta(seconds=1)
-    assert selectors.account_balance_at(hub_id=books.hub.id, account_id=alice.id, at=between) == 1000
-    assert selectors.account_balance_at(hub_id=books.hub.id, account_id=alice.id, at=end) == 750
-    statement = selectors.account_statement(hub_id=books.hub.id, account_id=alice.id, start=between, end=end)
+    assert statements.account_balance_at(hub_id=books.hub.id, account_id=alice.id, at=between) == 1000
+    assert statements.account_balance_at(hub_id=books.hub.id, account_id=alice.id, at=end) == 750
+    statement = statements.account_statement(hub_id=books.hub.id, account_id=alice.id, start=between, end=end)
     assert (statement.opening_minor, statement.closing_minor) == (1000, 750)
     assert [(line.amount_minor, line.balance_after_minor) for line in statement.lines] == [(-250, 750)]
 
@@ -313,7 +313,7 @@ def test_a_sharded_hub_account_balance_is_the_sum_of_its_shards(books):
         books.spend(customer, 60)
     state = selectors.account_state(hub_id=books.hub.id, account_id=books.sales.id)
     assert state.balance_minor == 300
-    assert selectors.account_balance_at(hub_id=books.hub.id, account_id=books.sales.id, at=timezone.now()) == 300
+    assert statements.account_balance_at(hub_id=books.hub.id, account_id=books.sales.id, at=timezone.now()) == 300
 
 
 # 8. Lots -------------------------------------------------------------------------------------------
@@ -382,10 +382,10 @@ def test_granted_credit_expires_once_even_when_the_job_runs_twice(books):
     now = timezone.now()
     books.grant(alice, 300, expires_at=now + timedelta(days=1))
     books.top_up(alice, 1000)
-    assert services.lots_expire_due(now=now) == 0
+    assert expiry.lots_expire_due(now=now) == 0
     later = now + timedelta(days=2)
-    assert services.lots_expire_due(now=later) == 1
-    assert services.lots_expire_due(now=later) == 0
+    assert expiry.lots_expire_due(now=later) == 1
+    assert expiry.lots_expire_due(now=later) == 0
     assert balance(alice) == 1000
     assert selectors.account_state(hub_id=books.hub.id, account_id=books.expense.id).balance_minor == 0
 
@@ -400,11 +400,11 @@ def test_an_expiry_run_that_crashes_midway_changes_nothing_and_the_rerun_expires
         pass
 
     with pytest.raises(Crash), transaction.atomic():
-        services.lots_expire_due(now=now)
+        expiry.lots_expire_due(now=now)
         raise Crash  # the worker dies before commit
     assert (balance(alice), balance(bob)) == (300, 200)
-    assert services.lots_expire_due(now=now) == 2
-    assert services.lots_expire_due(now=now) == 0
+    assert expiry.lots_expire_due(now=now) == 2
+    assert expiry.lots_expire_due(now=now) == 0
     assert (balance(alice), balance(bob)) == (0, 0)
 
 
@@ -413,7 +413,7 @@ def test_credit_backing_an_open_order_is_kept_past_its_expiry(books):
     now = timezone.now()
     books.grant(alice, 300, expires_at=now)
     hold = services.hold_place(hub_id=books.hub.id, key="order", account_id=alice.id, amount_minor=200)
-    services.lots_expire_due(now=now)
+    expiry.lots_expire_due(now=now)
     assert balance(alice) == 200
     services.hold_capture(hub_id=books.hub.id, hold_id=hold.hold_id, to_account_id=books.sales.id)
     assert balance(alice) == 0
@@ -547,7 +547,7 @@ def test_expiry_keeps_credit_backing_a_hold_even_when_debt_is_allowed(books):
     now = timezone.now()
     books.grant(alice, 50, expires_at=now)
     services.hold_place(hub_id=books.hub.id, key="o", account_id=alice.id, amount_minor=50)
-    services.lots_expire_due(now=now)
+    expiry.lots_expire_due(now=now)
     assert balance(alice) == 50
 
 
@@ -557,7 +557,7 @@ def test_a_grant_that_partly_expired_cannot_be_reversed_twice_over(books):
     granted = books.grant(alice, 100, expires_at=now)
     books.top_up(alice, 500)
     books.spend(alice, 20)
-    services.lots_expire_due(now=now)
+    expiry.lots_expire_due(now=now)
     with pytest.raises(DomainError) as error:
         services.transaction_reverse(hub_id=books.hub.id, transaction_id=granted.transaction_id, key="r", reason="x")
     assert error.value.code == "cannot_reverse_expired_grant"
@@ -568,10 +568,10 @@ def test_an_expiry_is_not_reversed_into_credit_that_expires_again(books):
     alice = books.customer("Alice")
     now = timezone.now()
     books.grant(alice, 50, expires_at=now)
-    services.lots_expire_due(now=now)
-    expiry = Transaction.objects.across_hubs().get(kind="lot_expiry")
+    expiry.lots_expire_due(now=now)
+    expired = Transaction.objects.across_hubs().get(kind="lot_expiry")
     with pytest.raises(DomainError) as error:
-        services.transaction_reverse(hub_id=books.hub.id, transaction_id=expiry.id, key="r", reason="x")
+        services.transaction_reverse(hub_id=books.hub.id, transaction_id=expired.id, key="r", reason="x")
     assert error.value.code == "cannot_reverse_expiry"
 
 
@@ -607,7 +607,7 @@ def test_the_ledgers_own_keys_cannot_be_taken_by_a_client_and_one_stuck_lot_does
     books.grant(alice, 10, expires_at=now)
     bob = books.customer("Bob")
     books.grant(bob, 20, expires_at=now)
-    assert services.lots_expire_due(now=now) == 2
+    assert expiry.lots_expire_due(now=now) == 2
 
 
 def test_replaying_a_hold_says_what_became_of_it(books):

@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 
 from hubtab.core.errors import DomainError
 from hubtab.core.services import hub_create
-from hubtab.ledger import selectors, services
+from hubtab.ledger import expiry, selectors, services
 from hubtab.ledger.models import Entry
 from hubtab.ledger.types import Leg
 from hubtab.ledger.verify import ledger_verify
@@ -189,13 +189,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(hours=st.integers(1, 48))
     def time_passes_and_expiries_run(self, hours):
         self.now += timedelta(hours=hours)
-        services.holds_expire_due(now=self.now, hub_id=self.books.hub.id)
+        expiry.holds_expire_due(now=self.now, hub_id=self.books.hub.id)
         for hold_id, (acc, amount) in list(self.holds.items()):
             status = selectors_hold_status(hold_id)
             if status == "expired":
                 self.held[acc] -= amount
                 del self.holds[hold_id]
-        services.lots_expire_due(now=self.now, hub_id=self.books.hub.id)
+        expiry.lots_expire_due(now=self.now, hub_id=self.books.hub.id)
         # Expiry amounts depend on lots the model does not track: take them from the entries.
         expiries = (
             Entry.objects.across_hubs()

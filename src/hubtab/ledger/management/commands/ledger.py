@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hubtab.core.models import Hub
-from hubtab.ledger import services
+from hubtab.ledger import expiry
 from hubtab.ledger.verify import ledger_counts, ledger_verify
 
 
@@ -38,6 +38,6 @@ class Command(BaseCommand):
                 raise CommandError(f"ledger verify: {len(breaches)} breach(es) found over {summary}.", returncode=1)
             self.stdout.write(f"ledger verify: all invariants hold over {summary}.")
         else:
-            holds = services.holds_expire_due(hub_id=hub_id)
-            lots = services.lots_expire_due(hub_id=hub_id)
+            holds = expiry.holds_expire_due(hub_id=hub_id)
+            lots = expiry.lots_expire_due(hub_id=hub_id)
             self.stdout.write(f"expired {holds} hold(s) and {lots} lot(s)")
