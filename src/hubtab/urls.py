@@ -6,7 +6,9 @@ from django.urls import include, path
 from hubtab.api import views as api_views
 from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
-from hubtab.crm import organisation_views, portal_views
+from hubtab.crm import import_views as crm_imports
+from hubtab.crm import list_views as crm_lists
+from hubtab.crm import note_views, organisation_views, portal_views
 from hubtab.crm import views as crm_views
 from hubtab.payments import views as payment_views
 from hubtab.shop import catalogue_views as shop_catalogue
@@ -42,16 +44,62 @@ urlpatterns = [
     path("invitations/<str:token>/", core_views.invitation_accept_page, name="invitation_accept"),
     path("hubs/<slug:slug>/", views.dashboard, name="dashboard"),
     path("hubs/<slug:slug>/accounts/", views.hub_accounts, name="hub_accounts"),
-    path("hubs/<slug:slug>/customers/", crm_views.customer_index, name="customer_index"),
+    path("hubs/<slug:slug>/customers/", crm_lists.customer_index, name="customer_index"),
     path("hubs/<slug:slug>/customers/new/", crm_views.customer_new, name="customer_new"),
-    path("hubs/<slug:slug>/customers/export.csv", crm_views.customer_export, name="customer_export"),
+    path("hubs/<slug:slug>/customers/export.csv", crm_lists.customer_export, name="customer_export"),
+    path("hubs/<slug:slug>/customers/emails/", crm_lists.customers_emails, name="customers_emails"),
+    path("hubs/<slug:slug>/customers/selection/", crm_lists.customers_bulk, name="customers_bulk"),
+    path("hubs/<slug:slug>/customers/segments/", crm_lists.segments_page, name="customer_segments"),
+    path("hubs/<slug:slug>/customers/segments/save/", crm_lists.segment_save_view, name="customer_segment_save"),
+    path(
+        "hubs/<slug:slug>/customers/segments/<int:segment_id>/delete/",
+        crm_lists.segment_delete_view,
+        name="customer_segment_delete",
+    ),
     path("hubs/<slug:slug>/customers/credit/", crm_views.customers_credit_many, name="customers_credit_many"),
+    path("hubs/<slug:slug>/customers/import/", crm_imports.customer_import_upload, name="customer_import"),
+    path(
+        "hubs/<slug:slug>/customers/import/<int:import_id>/",
+        crm_imports.customer_import_review,
+        name="customer_import_review",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/import/<int:import_id>/apply/",
+        crm_imports.customer_import_apply,
+        name="customer_import_apply",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/import/<int:import_id>/progress/",
+        crm_imports.customer_import_progress,
+        name="customer_import_progress",
+    ),
     path("hubs/<slug:slug>/customers/<int:customer_id>/", crm_views.customer_detail, name="customer_detail"),
     path("hubs/<slug:slug>/customers/<int:customer_id>/edit/", crm_views.customer_edit, name="customer_edit"),
     path(
         "hubs/<slug:slug>/customers/<int:customer_id>/archive/",
         crm_views.customer_archive_toggle,
         name="customer_archive",
+    ),
+    path("hubs/<slug:slug>/customers/<int:customer_id>/notes/", note_views.customer_note_add, name="customer_note_add"),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/notes/<int:note_id>/edit/",
+        note_views.customer_note_edit,
+        name="customer_note_edit",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/notes/<int:note_id>/delete/",
+        note_views.customer_note_delete,
+        name="customer_note_delete",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/notes/<int:note_id>/pin/",
+        note_views.customer_note_pin,
+        name="customer_note_pin",
+    ),
+    path(
+        "hubs/<slug:slug>/customers/<int:customer_id>/notes/<int:note_id>/done/",
+        note_views.customer_note_done,
+        name="customer_note_done",
     ),
     path("hubs/<slug:slug>/customers/<int:customer_id>/credit/", crm_views.customer_credit, name="customer_credit"),
     path(

@@ -1,13 +1,16 @@
-"""What happens to a person's record and, by the crew's hand, to their credit: one function per
-happening, each writing its activity row inside the caller's transaction."""
+"""What happens to a person's record (its notes and tags too) and, by the crew's hand, to their
+credit: one function per happening, each writing its activity row inside the caller's transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hubtab.core.models import User
-from hubtab.crm.activity import Ref, activity_record
-from hubtab.crm.models import ActivityKind, Customer
+from hubtab.crm.activity import Ref, activities_record_many, activity_record
+from hubtab.crm.models import Activity, ActivityKind, Customer, Note
 
 
 def customer_added(*, customer: Customer, actor: User | None) -> None:
@@ -75,4 +78,84 @@ def charged(
         customer=customer, kind=ActivityKind.CHARGED, key=f"transaction:{transaction_id}", occurred_at=timezone.now(),
         amount_minor=amount_minor, unit=unit, ref=Ref("transaction", transaction_id), actor=actor,
         data={"reference": reference},
+    )  # fmt: skip
+
+
+def note_added(*, note: Note, excerpt: str, actor: User | None) -> None:
+    activity_record(
+        customer=note.customer, kind=ActivityKind.NOTE_ADDED, key=f"note:{note.id}:added",
+        occurred_at=note.created_at, ref=Ref("note", note.id), actor=actor, data={"excerpt": excerpt},
+    )  # fmt: skip
+
+
+def note_changed(*, note: Note, excerpt: str) -> None:
+    """The timeline quotes the note as it reads now, not words its author took back."""
+    _note_line(note).update(data={"excerpt": excerpt})
+
+
+def note_deleted(*, note: Note) -> None:
+    """The line keeps that a note was written, and drops what it said."""
+    _note_line(note).update(data={"deleted": True})
+
+
+def _note_line(note: Note) -> QuerySet[Activity]:
+    return Activity.objects.filter(hub_id=note.hub_id).filter(key=f"note:{note.id}:added")
+
+
+def tagged(*, customer: Customer, tag: str, at: datetime, actor: User | None) -> None:
+    """A tag added to the person; `at` makes the key unique to this change (a tag may come and go)."""
+    activity_record(
+        customer=customer, kind=ActivityKind.TAGGED, key=f"customer:{customer.id}:tagged:{at.isoformat()}:{tag}",
+        occurred_at=at, actor=actor, data={"tag": tag},
+    )  # fmt: skip
+
+
+def untagged(*, customer: Customer, tag: str, at: datetime, actor: User | None) -> None:
+    activity_record(
+        customer=customer, kind=ActivityKind.UNTAGGED,
+        key=f"customer:{customer.id}:untagged:{at.isoformat()}:{tag}", occurred_at=at, actor=actor,
+        data={"tag": tag},
+    )  # fmt: skip
+
+
+def people_imported(
+    *, import_id: int, added: list[Customer], changed: list[tuple[Customer, dict]],
+    tagged: list[tuple[Customer, str]], consent: list[tuple[Customer, bool]], at: datetime, actor: User | None,
+) -> None:  # fmt: skip
+    """What an import did to many people, written at once (crm.imports): the lines customer_added,
+    tagged and consent_changed write one by one, under the same keys, and one "updated by an import"
+    line, with its changes ({field: [before, after]}), for each existing person whose record changed."""
+    actor_id = actor.id if actor is not None and actor.is_authenticated else None
+
+    def line(customer: Customer, kind: str, key: str, occurred_at: datetime, data: dict) -> Activity:
+        return Activity(
+            hub_id=customer.hub_id, customer=customer, kind=kind, key=key[:120], occurred_at=occurred_at,
+            actor_id=actor_id, data=data, ref_kind="import", ref_id=import_id,
+        )  # fmt: skip
+
+    lines = [
+        line(c, ActivityKind.CUSTOMER_ADDED, f"customer:{c.id}:added", c.created_at, {"source": c.source})
+        for c in added
+    ]
+    lines += [
+        line(c, ActivityKind.TAGGED, f"customer:{c.id}:tagged:{at.isoformat()}:{tag}", at, {"tag": tag})
+        for c, tag in tagged
+    ]
+    for c, given in consent:
+        kind = ActivityKind.CONSENT_GIVEN if given else ActivityKind.CONSENT_WITHDRAWN
+        lines.append(line(c, kind, f"customer:{c.id}:{kind}:{at.isoformat()}", at, {"source": "import"}))
+    lines += [
+        line(c, ActivityKind.IMPORTED, f"import:{import_id}:customer:{c.id}", at,
+             {"import_id": import_id, "changes": changes})
+        for c, changes in changed
+    ]  # fmt: skip
+    activities_record_many(lines)
+
+
+def consent_changed(*, customer: Customer, given: bool, source: str, at: datetime, actor: User | None) -> None:
+    """The person agreed to marketing messages, or withdrew that consent (crm.consent)."""
+    kind = ActivityKind.CONSENT_GIVEN if given else ActivityKind.CONSENT_WITHDRAWN
+    activity_record(
+        customer=customer, kind=kind, key=f"customer:{customer.id}:{kind}:{at.isoformat()}", occurred_at=at,
+        actor=actor, data={"source": source},
     )  # fmt: skip

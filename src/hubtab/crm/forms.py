@@ -51,3 +51,16 @@ class StatementPeriodForm(forms.Form):
             if (last - first).days > 3 * 366:
                 raise forms.ValidationError(_("Choose a period of at most three years."))
         return data
+
+
+class NoteForm(forms.Form):
+    """A note on a person; the rules on its text are the service's (crm.notes), shown on the form."""
+
+    body = forms.CharField(
+        label=_("Note"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 5000})
+    )
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Optional: the overview lists it from that day until someone marks it done."),
+    )  # fmt: skip
+    pinned = forms.BooleanField(label=_("Pin to the top"), required=False)

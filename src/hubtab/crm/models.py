@@ -144,6 +144,8 @@ class Activity(models.Model):
     # What it is about: "order" 12, "payment" 40, "transaction" 7 (read by the page that links it).
     ref_kind = models.CharField(max_length=16, blank=True)
     ref_id = models.BigIntegerField(null=True, blank=True)
+    # The order cycle of an order's activity: "ordered in this cycle" reads it (the shop's cycles).
+    cycle_id = models.BigIntegerField(null=True, blank=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     data = models.JSONField(default=dict, blank=True)
     # One row per happening: a retried action or a replayed webhook records nothing twice.
@@ -156,6 +158,9 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["hub", "customer", "-occurred_at", "-id"], name="activity_timeline"),
             models.Index(fields=["hub", "kind", "occurred_at"], name="activity_by_kind"),
+            models.Index(
+                fields=["hub", "cycle_id", "customer"], condition=Q(cycle_id__isnull=False), name="activity_by_cycle"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -247,3 +252,44 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", _("Checked, not applied yet")
+    APPLYING = "applying", _("Being applied")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed, nothing was changed")
+
+
+class CustomerImport(models.Model):
+    """A CSV file of people uploaded by crew (crm.imports): its text as decoded, how its columns map
+    to a person's fields, the dry run's per-row report, and how applying it went."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    text = models.TextField()  # the file as decoded; read again when the mapping changes and when applied
+    encoding = models.CharField(max_length=12)  # "utf-8", "utf-8-sig" (with a byte-order mark), "utf-16", "cp1252"
+    delimiter = models.CharField(max_length=1)
+    recognised = models.CharField(max_length=12, blank=True)  # whose export: "ofn", "mailchimp", "shopify", "hubtab"
+    mapping = models.JSONField(default=list)  # the person's field each column goes to ("" = ignored), by position
+    report = models.JSONField(default=dict)  # the dry run (crm.import_plans.plan_make), then what was applied
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    applied_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HubManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["hub", "-created_at"], name="customer_import_recent")]
+
+    def __str__(self) -> str:
+        return f"import {self.id} of {self.filename}"

@@ -91,6 +91,15 @@ def _text(hub: Hub, activity: Activity) -> tuple[str, str]:
         ),
         ActivityKind.CREDIT_REMOVED: (_("Credit removed"), ""),
         ActivityKind.ENTRY_REVERSED: (_("Entry reversed"), ""),
+        # The line quotes the note as it reads now; a deleted note's words are gone from it too.
+        ActivityKind.NOTE_ADDED: (
+            _("Note added (since deleted)")
+            if data.get("deleted")
+            else _("Note added: %(excerpt)s") % {"excerpt": data.get("excerpt", "")},
+            "" if data.get("deleted") else f"#note-{activity.ref_id}",
+        ),
+        ActivityKind.TAGGED: (_("Tag added: %(tag)s") % {"tag": data.get("tag", "")}, ""),
+        ActivityKind.UNTAGGED: (_("Tag removed: %(tag)s") % {"tag": data.get("tag", "")}, ""),
     }
     text, link = texts.get(kind, (activity.get_kind_display(), ""))
     return (f"{text}: {note}" if note else text), link
@@ -145,25 +154,47 @@ def figures_view(*, hub: Hub, figures: CustomerFigures, unit_code: str) -> Figur
     )
 
 
-def customer_list_lines(*, hub: Hub, rows: list[CustomerRow]) -> list[dict[str, object]]:
-    """The customer list's lines: the record, its balance and last purchase, in the reader's words."""
+def customer_list_lines(*, hub: Hub, rows: list[CustomerRow], columns: list[str]) -> list[dict[str, object]]:
+    """The list's lines: each person's cells for the columns shown, in the reader's words."""
     unit = credit_unit_of(hub=hub)
     zone = ZoneInfo(hub.timezone)
-    return [
-        {
+    locale = reader_locale()
+
+    def money(minor: int | None) -> str:
+        return money_format(minor, unit, locale) if minor is not None else "—"
+
+    def day(value: datetime | None) -> str:
+        return day_medium(localtime(value, zone).date(), locale) if value else "—"
+
+    def cells(row: CustomerRow) -> dict[str, object]:
+        c = row.customer
+        return {
+            "email": c.email,
+            "phone": c.phone or "—",
+            "source": Source(c.source).label,
+            "created": day(c.created_at),
+            "last_purchase": day(row.last_order_at),
+            "orders": row.orders_completed,
+            "spent": money(row.spent_minor),
+            "average": money(row.average_minor),
+            "balance": money(row.balance_minor),
+            "spendable": money(row.spendable_minor),
+            "consent": _("Yes") if c.marketing_consent else _("No"),
+            "notes": row.notes_count,
+        }
+
+    lines: list[dict[str, object]] = []
+    for row in rows:
+        shown = cells(row)
+        lines.append({
             "customer": row.customer,
             "tags": row.tags,
-            "balance": money_format(row.balance_minor, unit, reader_locale()),
             "in_debt": row.balance_minor < 0,
-            "last_purchase": day_medium(localtime(row.last_order_at, zone).date(), reader_locale())
-            if row.last_order_at
-            else "",
-            "orders": row.orders_completed,
             "status": row.status,
             "status_label": PersonStatus(row.status).label,
-        }
-        for row in rows
-    ]
+            "cells": [(code, shown.get(code, "")) for code in columns],
+        })  # fmt: skip
+    return lines
 
 
 def history_line(

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
-from hubtab.crm.models import Activity, Customer, CustomerFigures, PersonStatus, Tag
+from hubtab.crm.filters import Condition, PeopleFilter
+from hubtab.crm.models import Activity, Customer, CustomerFigures, Note, PersonStatus, Tag
+from hubtab.crm.people import people_matching, people_sorted
 from hubtab.crm.search import search_words
-from hubtab.ledger.selectors import accounts_below, balance_subquery
-
-LIST_ORDERS = ("name", "balance", "-balance")
-# A customer with no completed order for this long is lapsed (a hub setting comes with the CRM's page).
-LAPSED_AFTER = timedelta(weeks=8)
-
-
-def status_of(*, archived: bool, last_order_at: datetime | None, now: datetime) -> str:
-    if archived:
-        return PersonStatus.ARCHIVED
-    if last_order_at is None:
-        return PersonStatus.LEAD
-    return PersonStatus.CUSTOMER if last_order_at >= now - LAPSED_AFTER else PersonStatus.LAPSED
-
-
-def _status_condition(status: str, now: datetime) -> Q:
-    """The people of one status, as a filter (the same rule as status_of)."""
-    live = Q(archived_at__isnull=True)
-    if status == PersonStatus.ARCHIVED:
-        return Q(archived_at__isnull=False)
-    if status == PersonStatus.LEAD:
-        return live & (Q(figures__isnull=True) | Q(figures__last_order_at__isnull=True))
-    if status == PersonStatus.CUSTOMER:
-        return live & Q(figures__last_order_at__gte=now - LAPSED_AFTER)
-    return live & Q(figures__last_order_at__lt=now - LAPSED_AFTER)
 
 
 def customer_list(
@@ -53,32 +27,18 @@ def customer_list(
     """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
     are running low (below the hub's threshold, or in debt); the archived ones alone with
     `archived`, everyone with `archived=None`; or the people of one `status` (lead, customer,
-    lapsed, archived), whatever `archived` says.
-    Balances are read for the rows shown (ledger.selectors.balances_of), so counting and paging
-    touch the customer table only."""
-    customers = Customer.objects.filter(hub=hub)
+    lapsed, archived), whatever `archived` says. A short form of crm.people.people_matching."""
+    conditions = [Condition("tags_any", tag)] if tag else []
     if status in PersonStatus.values:
-        customers = customers.filter(_status_condition(status, now or timezone.now()))
-    elif archived is not None:
-        customers = customers.filter(archived_at__isnull=not archived)
-    words = search_words(query)
-    for word in words:
-        customers = customers.filter(search_text__contains=word)
-    if tag:
-        customers = customers.filter(tags__name=tag)
+        conditions.append(Condition("status", status))
+    elif archived:
+        conditions.append(Condition("status", PersonStatus.ARCHIVED))
     if running_low:
-        customers = customers.filter(
-            account_id__in=accounts_below(hub_id=hub.id, below_minor=credit_settings_of(hub=hub).low_balance_minor)
-        )
-    if order in ("balance", "-balance"):
-        # Lowest balance first (or highest): for the running-low list, whose rows are few.
-        customers = customers.annotate(sort_balance=balance_subquery())
-        return customers.order_by(order.replace("balance", "sort_balance"), "last_name", "first_name", "id")
-    if words:
-        # Matches are few: sorting them beats walking the name index past every non-match, which
-        # the planner otherwise picks for a LIMIT (the index has no lower-cased names).
-        return customers.order_by(Lower("last_name"), Lower("first_name"), "id")
-    return customers.order_by("last_name", "first_name", "id")
+        conditions.append(Condition("running_low"))
+    people = people_matching(
+        hub=hub, people=PeopleFilter(tuple(conditions), query), now=now, everyone=archived is None and not status
+    )
+    return people_sorted(people, hub=hub, order=order, now=now, few=bool(search_words(query)))
 
 
 def customer_get(*, hub: Hub, customer_id: int) -> Customer | None:
@@ -128,3 +88,31 @@ def figures_of(*, hub: Hub, customer: Customer) -> CustomerFigures:
     """The person's kept figures (all empty before anything happened)."""
     found = CustomerFigures.objects.filter(hub=hub).filter(customer=customer).first()
     return found or CustomerFigures(customer=customer, hub=hub)
+
+
+# --- notes --------------------------------------------------------------------------------------
+
+
+def notes_of(*, hub: Hub, customer: Customer) -> QuerySet[Note]:
+    """What crew wrote about the person: pinned notes first, then the newest."""
+    return (
+        Note.objects.filter(hub=hub)
+        .filter(customer=customer)
+        .select_related("author")
+        .order_by("-pinned", "-created_at", "-id")
+    )
+
+
+def note_get(*, hub: Hub, customer: Customer, note_id: int) -> Note | None:
+    """One of the person's notes (None for another person's or another hub's)."""
+    return Note.objects.filter(hub=hub).filter(customer=customer, id=note_id).select_related("customer").first()
+
+
+def follow_ups_due(*, hub: Hub, today: date, limit: int = 50) -> list[Note]:
+    """Open follow-ups due on or before `today` (the hub's date), the oldest first, with their person."""
+    return list(
+        Note.objects.filter(hub=hub)
+        .filter(follow_up_on__lte=today, follow_up_done_at__isnull=True)
+        .select_related("customer", "author")
+        .order_by("follow_up_on", "id")[:limit]
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -24,8 +25,10 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import audit_money, audit_record, membership_grant
 from hubtab.crm import events
-from hubtab.crm.models import Customer, Source, Tag
+from hubtab.crm.models import Customer, Source
 from hubtab.crm.selectors import customers_by_account, customers_in_use
+from hubtab.crm.tags import tags_change as tags_change  # the list's bulk action calls it here
+from hubtab.crm.tags import tags_set
 from hubtab.ledger import selectors as ledger_selectors
 from hubtab.ledger import services as ledger
 from hubtab.ledger.types import AccountKind, HoldResult, Posted
@@ -49,12 +52,6 @@ def _email_taken(hub: Hub, email: str, exclude_id: int | None = None) -> bool:
     if exclude_id is not None:
         others = others.exclude(id=exclude_id)
     return others.exists()
-
-
-def tags_set(*, hub: Hub, customer: Customer, names: Iterable[str]) -> None:
-    cleaned = sorted({name.strip()[:40] for name in names if name and name.strip()})
-    tags = [Tag.objects.get_or_create(hub=hub, name=name)[0] for name in cleaned]
-    customer.tags.set(tags)
 
 
 def customer_create(
@@ -93,7 +90,7 @@ def customer_create(
             floor_minor=credit_settings_of(hub=hub).default_floor_minor,
         )
         customer.save()
-        tags_set(hub=hub, customer=customer, names=tags)
+        tags_set(hub=hub, customer=customer, names=tags, actor=actor)
         _link_to_verified_user(customer)
         events.customer_added(customer=customer, actor=actor)
         if actor is not None:
@@ -154,7 +151,7 @@ def customer_update(
             name: [before[name], getattr(customer, name)] for name in fields if before[name] != getattr(customer, name)
         }
         if tags is not None:
-            tags_set(hub=hub, customer=customer, names=tags)
+            tags_set(hub=hub, customer=customer, names=tags, actor=actor)
             tags_after = sorted(t.name for t in customer.tags.all())
             if tags_after != tags_before:
                 changes["tags"] = [tags_before, tags_after]
@@ -321,3 +318,26 @@ def customer_hold_capture(
             events.charged(customer=customer, transaction_id=result.transaction_id, amount_minor=hold.captured_minor,
                            unit=hold.unit, reference=hold.reference, actor=actor)  # fmt: skip
     return result
+
+
+def customers_status_set(
+    *, hub: Hub, customers: QuerySet[Customer], archived: bool, actor: User, selection: str = ""
+) -> int:
+    """Archive (or restore) many people at once, all or none: each timeline records it, and the
+    audit trail records the change once, with the selection it was made on. Returns how many changed."""
+    with transaction.atomic():
+        chosen = Customer.objects.filter(hub=hub).filter(id__in=customers.order_by().values("id"))
+        changing = list(chosen.filter(archived_at__isnull=archived).select_for_update().order_by("id"))
+        for customer in changing:
+            customer.archived_at = timezone.now() if archived else None
+            customer.save(update_fields=["archived_at"])
+            if archived:
+                events.customer_archived(customer=customer, actor=actor)
+            else:
+                events.customer_restored(customer=customer, actor=actor)
+        summary = gettext_noop("Archived %(count)s people") if archived else gettext_noop("Restored %(count)s people")
+        audit_record(
+            hub=hub, actor=actor, action="customers.archive" if archived else "customers.restore", summary=summary,
+            params={"count": len(changing)}, data={"ids": [c.id for c in changing][:5000], "selection": selection},
+        )  # fmt: skip
+    return len(changing)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.forms import AccountRulesForm, BulkCreditForm, CreditActionForm, ReverseForm
@@ -41,17 +36,13 @@ from hubtab.core.money import (
 from hubtab.core.permissions import Permission
 from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list
-from hubtab.core.services import audit_record
-from hubtab.crm.exports import customer_csv_rows
 from hubtab.crm.forms import CustomerForm
-from hubtab.crm.models import Customer, PersonStatus
-from hubtab.crm.presenters import account_summary, customer_list_lines, figures_view, history_line, timeline_lines
-from hubtab.crm.rows import customer_rows
+from hubtab.crm.models import Customer
+from hubtab.crm.note_views import notes_section
+from hubtab.crm.presenters import account_summary, figures_view, history_line, timeline_lines
 from hubtab.crm.selectors import (
-    LIST_ORDERS,
     activity_list,
     customer_get,
-    customer_list,
     customers_in_use,
     figures_of,
     tag_names,
@@ -69,70 +60,6 @@ from hubtab.crm.services import (
 from hubtab.ledger.selectors import reversed_ids
 from hubtab.ledger.statements import account_transaction
 
-if TYPE_CHECKING:
-    pass
-
-
-@dataclass(frozen=True)
-class ListParams:
-    """The customer list's search, tag, running-low and archived filters and order, as the page and
-    its export read them from the address."""
-
-    query: str
-    tag: str
-    running_low: bool
-    archived: bool
-    order: str
-    status: str = ""
-
-    def filters(self) -> dict[str, str]:
-        return {"q": self.query, "tag": self.tag, **({"low": "1"} if self.running_low else {}),
-                **({"archived": "1"} if self.archived else {}),
-                **({"status": self.status} if self.status else {})}  # fmt: skip
-
-    def customers(self, hub: Hub) -> QuerySet[Customer]:
-        return customer_list(hub=hub, query=self.query, tag=self.tag, running_low=self.running_low,
-                             archived=self.archived, status=self.status, order=self.order)  # fmt: skip
-
-
-def _list_params(request: HttpRequest) -> ListParams:
-    query = request.GET.get("q", "")[:100]
-    tag = request.GET.get("tag", "")[:40]
-    running_low = request.GET.get("low") == "1"
-    default_order = "balance" if running_low else "name"  # who is lowest comes first on the running-low list
-    order = request.GET.get("order", default_order)
-    status = request.GET.get("status", "")
-    return ListParams(query, tag, running_low, request.GET.get("archived") == "1",
-                      order if order in LIST_ORDERS else default_order,
-                      status if status in PersonStatus.values else "")  # fmt: skip
-
-
-@hub_view(Permission.VIEW_CUSTOMERS)
-def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
-    params = _list_params(request)
-    customers = params.customers(hub).prefetch_related("tags")
-    page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    rows = customer_list_lines(hub=hub, rows=customer_rows(hub=hub, customers=page))
-    return render(
-        request,
-        "crm/customer_index.html",
-        {
-            "hub": hub,
-            "rows": rows,
-            "page": page,
-            "query": params.query,
-            "tag": params.tag,
-            "tags": tag_names(hub=hub),
-            "running_low": params.running_low,
-            "archived": params.archived,
-            "status": params.status,
-            "statuses": PersonStatus.choices,
-            "order": params.order,
-            "filter_params": urlencode(params.filters()),
-            "pager_params": urlencode({**params.filters(), "order": params.order}),
-        },
-    )
-
 
 @hub_view(Permission.VIEW_CUSTOMERS)
 def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
@@ -145,7 +72,7 @@ def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
         request,
         "crm/customer_detail.html",
         {"hub": hub, "customer": customer, "summary": summary, "events": events, "figures": figures,
-         "timeline": timeline},
+         "timeline": timeline, **notes_section(request, hub, customer)},
     )  # fmt: skip
 
 
@@ -301,31 +228,6 @@ def customers_floor_apply_view(request: HttpRequest, hub: Hub) -> HttpResponse:
     changed = customers_floor_apply(hub=hub, actor=request_user(request), tag=tag)
     messages.success(request, _("Spending limit applied to %(count)s customers.") % {"count": changed})
     return redirect("credit_settings", slug=hub.slug)
-
-
-@hub_view(Permission.VIEW_CUSTOMERS)
-@require_http_methods(["GET"])
-def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
-    """The customer list as CSV, with the same search, tag, running-low filter and order as the page."""
-    params = _list_params(request)
-    customers = params.customers(hub)
-    audit_record(
-        hub=hub,
-        actor=request_user(request),
-        action="customers.export",
-        summary=gettext_noop("Exported the running-low list") if params.running_low
-        else gettext_noop("Exported the customer list"),
-        data={"q": params.query, "tag": params.tag, "low": params.running_low, "archived": params.archived,
-              "rows": customers.count()},
-    )  # fmt: skip
-    unit = credit_unit_of(hub=hub)
-    kind = "running-low" if params.running_low else "archived" if params.archived else "customers"
-    filename = f"{hub.slug}-{kind}-{timezone.localdate():%Y-%m-%d}.csv"
-    response = StreamingHttpResponse(
-        customer_csv_rows(hub=hub, customers=customers, unit=unit), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @hub_view(Permission.MOVE_MONEY)

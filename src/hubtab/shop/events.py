@@ -3,6 +3,8 @@ the transaction of the shop service that caused it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from hubtab.core.models import User
@@ -10,15 +12,15 @@ from hubtab.crm.activity import ActivityKind, Ref, activity_record
 from hubtab.shop.models import Order
 
 
-def _ref(order: Order) -> Ref:
-    return Ref("order", order.id)
+def _about(order: Order) -> dict[str, Any]:
+    """The order an activity is about, and its cycle (for "ordered in this cycle")."""
+    return {"ref": Ref("order", order.id), "cycle_id": order.cycle_id}
 
 
 def order_placed(*, order: Order) -> None:
     activity_record(
         customer=order.customer, kind=ActivityKind.ORDER_PLACED, key=f"order:{order.id}:placed",
-        occurred_at=order.placed_at, amount_minor=order.estimated_minor, unit=order.unit, ref=_ref(order),
-        data={"cycle_id": order.cycle_id},
+        occurred_at=order.placed_at, amount_minor=order.estimated_minor, unit=order.unit, **_about(order),
     )  # fmt: skip
 
 
@@ -29,7 +31,7 @@ def order_completed(*, order: Order, actor: User | None) -> None:
     activity_record(
         customer=order.customer, kind=ActivityKind.ORDER_COMPLETED, key=f"order:{order.id}:completed",
         occurred_at=order.completed_at, amount_minor=order.final_minor - order.carried_minor, unit=order.unit,
-        ref=_ref(order), actor=actor, data={"owed_minor": order.owed_minor},
+        **_about(order), actor=actor, data={"owed_minor": order.owed_minor},
     )  # fmt: skip
 
 
@@ -37,7 +39,7 @@ def order_extra_charged(*, order: Order, line_id: int, amount_minor: int, name: 
     """An extra added to an order already completed: bought after the fact, so it counts as spent."""
     activity_record(
         customer=order.customer, kind=ActivityKind.ORDER_EXTRA, key=f"order:{order.id}:extra:{line_id}",
-        occurred_at=timezone.now(), amount_minor=amount_minor, unit=order.unit, ref=_ref(order), actor=actor,
+        occurred_at=timezone.now(), amount_minor=amount_minor, unit=order.unit, **_about(order), actor=actor,
         data={"name": name},
     )  # fmt: skip
 
@@ -46,12 +48,12 @@ def order_cancelled(*, order: Order, actor: User | None, reason: str) -> None:
     activity_record(
         customer=order.customer, kind=ActivityKind.ORDER_CANCELLED, key=f"order:{order.id}:cancelled",
         occurred_at=order.cancelled_at or timezone.now(), amount_minor=order.estimated_minor, unit=order.unit,
-        ref=_ref(order), actor=actor, data={"reason": reason},
+        **_about(order), actor=actor, data={"reason": reason},
     )  # fmt: skip
 
 
 def order_refunded(*, order: Order, amount_minor: int, key: str, to: str, reason: str, actor: User | None) -> None:
     activity_record(
         customer=order.customer, kind=ActivityKind.ORDER_REFUNDED, key=key, occurred_at=timezone.now(),
-        amount_minor=amount_minor, unit=order.unit, ref=_ref(order), actor=actor, data={"to": to, "reason": reason},
+        amount_minor=amount_minor, unit=order.unit, **_about(order), actor=actor, data={"to": to, "reason": reason},
     )  # fmt: skip

@@ -21,6 +21,7 @@ from hubtab.accounts.selectors import (
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit
+from hubtab.crm.cycles import CycleChoice
 from hubtab.crm.models import Customer
 from hubtab.ledger.selectors import account_state
 from hubtab.shop.models import (
@@ -296,3 +297,13 @@ def cart_of(*, customer: Customer) -> dict[int, int]:
     """The customer's cart at their hub: variant id -> quantity."""
     stored = Cart.objects.filter(hub_id=customer.hub_id, customer=customer).values_list("items", flat=True).first()
     return {int(variant_id): int(quantity) for variant_id, quantity in (stored or {}).items()}
+
+
+def cycles_for_crm(hub: Hub) -> list[CycleChoice]:
+    """The hub's recent cycles, newest first, for the CRM's "ordered in this cycle": the current one
+    is open now (the one closing first), or else the one that opened last."""
+    now = timezone.now()
+    recent = list(OrderCycle.objects.filter(hub=hub).filter(opens_at__lte=now).order_by("-opens_at", "-id")[:12])
+    open_now = [cycle for cycle in recent if cycle.closes_at > now]
+    current = min(open_now, key=lambda c: (c.closes_at, c.id)) if open_now else (recent[0] if recent else None)
+    return [CycleChoice(id=c.id, name=c.name, current=c == current) for c in recent]

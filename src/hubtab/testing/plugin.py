@@ -186,12 +186,18 @@ def stripe_hub(hub, settings, localstripe_url):
 @pytest.fixture
 def hub_page_url(hub):
     """The URL of a hub page, with a real object of this hub for each extra parameter."""
+    from datetime import date
+
     from django.urls import reverse
 
     from hubtab.accounts.services import bundle_create, organisation_create
     from hubtab.api.services import token_create
     from hubtab.core.models import Role, User
     from hubtab.core.services import invitation_create, membership_grant
+    from hubtab.crm.filters import Condition, PeopleFilter
+    from hubtab.crm.imports import customer_import_create
+    from hubtab.crm.notes import note_add
+    from hubtab.crm.segments import segment_save
     from hubtab.crm.services import customer_create
 
     customer = customer_create(hub=hub, email="someone@example.org", first_name="Some", last_name="One")
@@ -209,6 +215,22 @@ def hub_page_url(hub):
         **shop_objects(hub, customer),
         "bundle_id": bundle_create(
             hub=hub, actor=second_owner, name="Pack", currency=hub.currency, price_minor=2000, credits_minor=2200
+        ).id,
+        # an import's dry run of one new lead: its review, apply and progress pages
+        "import_id": customer_import_create(
+            hub=hub, actor=second_owner, filename="people.csv", raw=b"email\nnew-lead@example.org\n"
+        ).id,
+        # written by another owner: the owner may delete it, support may pin it but not change it
+        "note_id": note_add(
+            hub=hub, customer=customer, author=second_owner, body="Asks for the school box", follow_up_on=date.today()
+        ).id,
+        "segment_id": segment_save(
+            hub=hub,
+            actor=second_owner,
+            name="Lapsed",
+            people=PeopleFilter((Condition("status", "lapsed"),)),
+            columns=[],
+            order="",
         ).id,
     }
 

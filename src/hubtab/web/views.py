@@ -33,14 +33,15 @@ from hubtab.accounts.services import (
     unit_price_remove,
     unit_price_set,
 )
-from hubtab.core.access import hub_view, request_user
+from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.dates import day_short, moment_recent
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import Unit, currency_unit, money_format, reader_locale, unit_get
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
-from hubtab.crm.selectors import customers_by_account, tag_names
+from hubtab.crm.note_presenters import follow_up_lines
+from hubtab.crm.selectors import customers_by_account, follow_ups_due, tag_names
 from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import (
     account_flows_by_week,
@@ -124,6 +125,12 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
     totals = holder_totals(hub_id=hub.id, unit=unit.code, low_minor=low_minor)
     activity = activity_newest(hub_id=hub.id, limit=10)
     customers = customers_by_account(hub=hub, account_ids=[line.account_id for line in activity])
+    today = timezone.localdate(timezone=ZoneInfo(hub.timezone))
+    follow_ups = (
+        follow_up_lines(notes=follow_ups_due(hub=hub, today=today), today=today)
+        if may(request, Permission.VIEW_CUSTOMERS)
+        else []
+    )
     return render(
         request,
         "web/dashboard.html",
@@ -138,6 +145,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
             "chart": _weekly_chart(hub, unit),
             "transfers_waiting": transfer_list(hub=hub).count(),
             "orders_open": orders_open_count(hub=hub),
+            "follow_ups": follow_ups,
             "activity": [
                 {
                     "customer": customers.get(line.account_id),

@@ -40,9 +40,9 @@ def people(books):
     return made
 
 
-def _csv(response):
+def _csv(response, delimiter=","):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def test_the_running_low_list_puts_the_lowest_balance_first(crew_client, books, people):
@@ -56,7 +56,7 @@ def test_the_running_low_list_puts_the_lowest_balance_first(crew_client, books, 
 
 
 def test_the_export_has_the_filters_and_order_of_the_page_and_is_audited(crew_client, books, people):
-    response = crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"low": "1"})
+    response = crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"low": "1", "csv_sep": "comma"})
     assert response["Content-Type"].startswith("text/csv")
     assert "running-low" in response["Content-Disposition"]
     rows = _csv(response)
@@ -68,12 +68,43 @@ def test_the_export_has_the_filters_and_order_of_the_page_and_is_audited(crew_cl
 
 
 def test_the_whole_list_exports_every_customer(crew_client, books, people):
-    rows = _csv(crew_client.get(reverse("customer_export", args=[books.hub.slug])))
+    rows = _csv(crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"csv_sep": "comma"}))
     assert sorted(r["last_name"] for r in rows) == ["Dubois", "Evil", "Martin", "Petit"]
 
 
 def test_another_hubs_customers_never_appear_in_an_export(crew_client, books, people, other_hub):
     customer_create(hub=other_hub, email="theirs@example.org", last_name="Theirs")
-    rows = _csv(crew_client.get(reverse("customer_export", args=[books.hub.slug])))
+    rows = _csv(crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"csv_sep": "comma"}))
     assert "Theirs" not in [r["last_name"] for r in rows]
     assert crew_client.get(reverse("customer_export", args=[other_hub.slug])).status_code == 404
+
+
+def test_a_french_hub_exports_for_french_excel_with_numbers_kept_numeric(crew_client, books, people):
+    """Semicolons and decimal commas by default (the hub is French), a byte-order mark; negative
+    balances stay numbers, not text a spreadsheet would refuse to add up."""
+    response = crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"low": "1"})
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert [r["balance"] for r in rows] == ["-6,57", "1,00", "3,00"]
+    no_bom = crew_client.get(reverse("customer_export", args=[books.hub.slug]), {"low": "1", "bom": "0"})
+    assert not b"".join(no_bom.streaming_content).startswith(b"\xef\xbb\xbf")
+
+
+def test_the_mailchimp_preset_writes_the_columns_mailchimp_imports(crew_client, books, people):
+    response = crew_client.get(
+        reverse("customer_export", args=[books.hub.slug]), {"preset": "mailchimp", "csv_sep": "comma"}
+    )
+    rows = _csv(response)
+    assert list(rows[0]) == ["Email Address", "First Name", "Last Name", "Phone Number", "Tags"]
+    assert sorted(r["Email Address"] for r in rows) == sorted(p.email for p in people.values())
+
+
+def test_an_export_of_a_selection_holds_only_the_ticked_people(crew_client, books, people):
+    ticked = [people["Marie"].id, people["Léa"].id]
+    response = crew_client.post(
+        reverse("customer_export", args=[books.hub.slug]), {"p": ticked, "csv_sep": "comma", "cols": "name,balance"}
+    )
+    rows = _csv(response)
+    assert sorted(r["last_name"] for r in rows) == ["Dubois", "Petit"]
+    assert list(rows[0]) == ["first_name", "last_name", "code", "balance", "unit"]
