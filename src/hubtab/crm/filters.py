@@ -14,11 +14,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from django.utils.translation import gettext
+from babel.dates import format_date
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from hubtab.core.errors import DomainError
-from hubtab.core.money import Unit, amount_from_decimal, amount_parse, minor_to_decimal
+from hubtab.core.money import Unit, amount_from_decimal, amount_parse, minor_to_decimal, money_format
 from hubtab.crm.models import PersonStatus, Source
 
 
@@ -61,7 +62,7 @@ KINDS: dict[str, Kind] = {
         Kind("in_debt", _("in debt"), Takes.NOTHING, _MONEY),
         Kind("spent_min", _("total purchases at least"), Takes.AMOUNT, _MONEY),
         Kind("spent_max", _("total purchases at most"), Takes.AMOUNT, _MONEY),
-        Kind("last_within", _("last purchase within (weeks)"), Takes.WEEKS, _ORDERS),
+        Kind("last_within", _("last purchase within"), Takes.WEEKS, _ORDERS),
         Kind("last_before", _("last purchase before"), Takes.DATE, _ORDERS),
         Kind("last_after", _("last purchase on or after"), Takes.DATE, _ORDERS),
         Kind("never_ordered", _("never ordered"), Takes.NOTHING, _ORDERS),
@@ -140,9 +141,14 @@ class PeopleFilter:
             params += [("c", c.kind), ("v", value_shown(c, unit, locale)), ("j", c.join)]
         return params
 
-    def describe(self) -> str:
-        """A short line for audit records and segment lists."""
-        parts = [f"{KINDS[c.kind].label} {c.value}".strip() for c in self.conditions]
+    def describe(self, unit: Unit | None = None, locale: str = "en") -> str:
+        """A short line for audit records and segment lists, in the reader's words: "status is
+        Customer · has any of the tags veg box or running low"."""
+        either = f" {gettext('or')} "
+        parts = [
+            either.join(f"{KINDS[c.kind].label} {value_words(c, unit, locale)}".strip() for c in group)
+            for group in self.groups()
+        ]
         return (" · ".join(parts) + (f" · “{self.query}”" if self.query else "")).strip(" ·")
 
 
@@ -243,3 +249,23 @@ def value_shown(condition: Condition, unit: Unit | None, locale: str) -> str:
 
         return format_decimal(minor_to_decimal(int(condition.value), unit), locale=locale, group_separator=False)
     return condition.value
+
+
+def value_words(condition: Condition, unit: Unit | None, locale: str) -> str:
+    """The value as a sentence says it: labels for codes, amounts with their unit, dates in full."""
+    takes, value = KINDS[condition.kind].takes, condition.value
+    if takes == Takes.STATUS:
+        return str(PersonStatus(value).label)
+    if takes == Takes.SOURCE:
+        return str(Source(value).label)
+    if takes == Takes.YES_NO:
+        return gettext("yes") if value == YES else gettext("no")
+    if takes == Takes.AMOUNT and unit is not None:
+        return money_format(int(value), unit, locale)
+    if takes == Takes.DATE:
+        return format_date(date.fromisoformat(value), "medium", locale=locale)
+    if takes == Takes.WEEKS:
+        return ngettext("%(n)s week", "%(n)s weeks", int(value)) % {"n": value}
+    if takes == Takes.CYCLE and not value:
+        return gettext("the current cycle")
+    return value

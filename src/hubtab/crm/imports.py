@@ -10,7 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from hubtab.accounts.selectors import credit_settings_of, credit_unit_of
 from hubtab.core.errors import DomainError
@@ -108,7 +108,11 @@ def customer_import_start(*, hub: Hub, customer_import: CustomerImport, actor: U
     if errors:
         raise DomainError(
             "import_has_errors",
-            _("%(count)s rows have problems: fix the file (or the columns' fields) first; nothing was imported.")
+            ngettext(
+                "%(count)s row has a problem: fix the file (or the columns' fields) first; nothing was imported.",
+                "%(count)s rows have problems: fix the file (or the columns' fields) first; nothing was imported.",
+                errors,
+            )
             % {"count": errors},
         )
     with transaction.atomic():
@@ -140,9 +144,15 @@ def customer_import_apply(*, hub: Hub, customer_import: CustomerImport, actor: U
         if errors:
             raise DomainError(
                 "import_has_errors",
-                _("%(count)s rows have problems (the file or the people changed since the check); nothing was "
-                  "imported. Check it again.") % {"count": errors},
-            )  # fmt: skip
+                ngettext(
+                    "%(count)s row has a problem (the file or the people changed since the check); nothing was "
+                    "imported. Check it again.",
+                    "%(count)s rows have problems (the file or the people changed since the check); nothing was "
+                    "imported. Check it again.",
+                    errors,
+                )
+                % {"count": errors},
+            )
         adding = [row for row in plan.rows if row.outcome == Outcome.CREATE]
         changing = [row for row in plan.rows if row.outcome == Outcome.UPDATE]
         writer = _Writer(hub, customer_import.id, actor, tags={tag for row in adding + changing for tag in row.tags})

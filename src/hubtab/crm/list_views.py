@@ -153,17 +153,31 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
             "filter_params": filter_params,
             "pager_params": urlencode(wanted.params(hub)),
             "title": _list_title(wanted),
-            "words": {
-                "none": _("Tick people to act on them, or:"),
-                "some": _("%(n)s selected."),
-                "all": _("All %(n)s matching are selected."),
-                "copied": _("%(n)s email addresses copied: paste them into your mail program."),
-                "copy_yourself": _("%(n)s email addresses: select them and copy them."),
-            },
+            "words": _selection_words(),
             "may_edit": may(request, Permission.EDIT_CUSTOMERS),
             "may_move_money": may(request, Permission.MOVE_MONEY),
         },
     )
+
+
+def _selection_words() -> dict[str, Any]:
+    """What the selection bar says, in both plural forms: the script picks one for the count."""
+
+    def forms(singular: str, plural: str) -> dict[str, str]:
+        return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2)}
+
+    return {
+        "none": _("Tick people to act on them, or:"),
+        "some": forms("%(n)s selected.", "%(n)s selected."),
+        "all": forms("The %(n)s person matching is selected.", "All %(n)s matching are selected."),
+        "copied": forms(
+            "%(n)s email address copied: paste it into your mail program.",
+            "%(n)s email addresses copied: paste them into your mail program.",
+        ),
+        "copy_yourself": forms(
+            "%(n)s email address: select it and copy it.", "%(n)s email addresses: select them and copy them."
+        ),
+    }
 
 
 def _list_title(wanted: ListRequest) -> str:
@@ -224,11 +238,11 @@ def segment_delete_view(request: HttpRequest, hub: Hub, segment_id: int) -> Http
 @hub_view(Permission.VIEW_CUSTOMERS)
 def segments_page(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The saved segments with their live counts."""
-    lines = []
+    lines, unit, locale = [], credit_unit_of(hub=hub), reader_locale()
     for segment in segment_list(hub=hub):
         people = segment_filter(segment)
         lines.append({"segment": segment, "count": people_matching(hub=hub, people=people).count(),
-                      "describe": people.describe()})  # fmt: skip
+                      "describe": people.describe(unit, locale)})  # fmt: skip
     return render(request, "crm/segments.html", {"hub": hub, "lines": lines})
 
 
@@ -244,7 +258,7 @@ def selected_people(
     wanted = list_request(request, hub, source=params)
     matching = wanted.matching(hub)
     if params.get("all") == "1" or (none_means_all and not params.getlist("p")):
-        return matching, wanted.people.describe() or gettext_noop("everyone")
+        return matching, wanted.people.describe(credit_unit_of(hub=hub), reader_locale()) or gettext_noop("everyone")
     ids = [int(i) for i in params.getlist("p")[:MAX_SELECTED] if i.isdigit()]
     return matching.filter(id__in=ids), ""
 

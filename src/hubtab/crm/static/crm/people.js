@@ -41,6 +41,11 @@
   var result = selection.querySelector("[data-copy-result]");
   var total = Number(selectAll ? selectAll.dataset.total : 0);
   var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  var plural = new Intl.PluralRules(document.documentElement.lang || undefined);
+  // A word comes in the language's plural forms ({one, other}); say it for n.
+  function say(word, n) {
+    return (word[plural.select(n)] || word.other).replace("%(n)s", format.format(n));
+  }
   var words = JSON.parse(document.getElementById("people-words").textContent);
 
   function chosen() {
@@ -50,7 +55,7 @@
   function show() {
     var n = all.value === "1" ? total : chosen();
     selection.classList.toggle("has-selection", n > 0);
-    text.textContent = n > 0 ? (all.value === "1" ? words.all : words.some).replace("%(n)s", format.format(n)) : words.none;
+    text.textContent = n > 0 ? say(all.value === "1" ? words.all : words.some, n) : words.none;
     clear.hidden = n === 0;
     selectAll.hidden = all.value === "1" || total <= boxes.length && n === total;
     if (pickPage) pickPage.checked = boxes.length > 0 && chosen() === boxes.length;
@@ -93,7 +98,7 @@
         return response.text().then(function (emails) { return { emails: emails, count: count }; });
       })
       .then(function (got) {
-        var said = words.copied.replace("%(n)s", format.format(got.count));
+        var said = say(words.copied, got.count);
         result.hidden = false;
         result.textContent = "";
         var done = function () { result.textContent = said; };
@@ -104,7 +109,7 @@
           area.readOnly = true;
           area.value = got.emails;
           var note = document.createElement("p");
-          note.textContent = words.copy_yourself.replace("%(n)s", format.format(got.count));
+          note.textContent = say(words.copy_yourself, got.count);
           result.appendChild(note);
           result.appendChild(area);
           area.focus();
