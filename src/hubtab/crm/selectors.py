@@ -68,9 +68,12 @@ def customers_by_account(*, hub: Hub, account_ids: list[int]) -> dict[int, Custo
     return {c.account_id: c for c in Customer.objects.filter(hub=hub).filter(account_id__in=account_ids)}
 
 
-def customers_in_use(*, hub: Hub, tag: str = "") -> QuerySet[Customer]:
-    """The hub's customers not archived, or those of them with `tag`: whom a bulk action reaches."""
+def customers_in_use(*, hub: Hub, tag: str = "", ids: list[int] | None = None) -> QuerySet[Customer]:
+    """The hub's customers not archived, those of them with `tag`, or those of them among `ids` (a
+    selection): whom a bulk action reaches."""
     customers = Customer.objects.filter(hub=hub).filter(archived_at__isnull=True)
+    if ids is not None:
+        customers = customers.filter(id__in=ids)
     return customers.filter(tags__name=tag) if tag else customers
 
 

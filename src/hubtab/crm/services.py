@@ -257,10 +257,13 @@ def customer_credit_apply(*, hub: Hub, actor: User | None, customer: Customer, *
     return posted
 
 
-def customers_credit_apply(*, hub: Hub, actor: User, tag: str = "", **fields: Any) -> list[Posted]:
-    """The same credit for every customer in use, or every one with `tag`: all or none."""
+def customers_credit_apply(
+    *, hub: Hub, actor: User, tag: str = "", ids: list[int] | None = None, **fields: Any
+) -> list[Posted]:
+    """The same credit for every customer in use, every one with `tag`, or every one of `ids` (a
+    selection; archived people and another hub's ids are left out): all or none."""
     with transaction.atomic():
-        customers = list(customers_in_use(hub=hub, tag=tag).order_by("account_id"))
+        customers = list(customers_in_use(hub=hub, tag=tag, ids=ids).order_by("account_id"))
         posted = credit_apply_many(hub=hub, actor=actor, account_ids=[c.account_id for c in customers], **fields)
         for customer, one in zip(customers, posted, strict=True):
             _credit_event(customer, one, actor, fields)

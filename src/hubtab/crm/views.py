@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from hubtab.accounts.forms import AccountRulesForm, BulkCreditForm, CreditActionForm, ReverseForm
@@ -37,6 +38,7 @@ from hubtab.core.permissions import Permission
 from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list
 from hubtab.crm.forms import CustomerForm
+from hubtab.crm.list_views import selected_people
 from hubtab.crm.models import Customer
 from hubtab.crm.note_views import notes_section
 from hubtab.crm.presenters import account_summary, figures_view, history_line, timeline_lines
@@ -233,17 +235,26 @@ def customers_floor_apply_view(request: HttpRequest, hub: Hub) -> HttpResponse:
 @hub_view(Permission.MOVE_MONEY)
 @require_http_methods(["GET", "POST"])
 def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
-    """Finance credits every customer, or every customer with a tag, at once: all or none."""
+    """Finance credits every customer, those with a tag, or the people selected on the list (the
+    selection travels with the form), at once: all or none."""
     unit = credit_unit_of(hub=hub)
-    form = BulkCreditForm(request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub))
-    if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
-        tag = form.cleaned_data["tag"]
+    arriving = request.POST.get("from_list") == "1"  # the list's "Credit" button: nothing typed yet
+    selection = _credit_selection(request, hub)
+    form = BulkCreditForm(
+        None if arriving else request.POST or None, unit=unit, timezone=hub.timezone, tags=tag_names(hub=hub)
+    )
+    context: dict[str, Any] = {"hub": hub, "form": form, "selection": selection}
+    if request.method == "POST" and not arriving and form.is_valid() and (fields := form.for_service()) is not None:
+        tag = "" if selection else form.cleaned_data["tag"]
+        ids = selection["ids"] if selection else None
         # First show who and how much; post only what was shown (changed since: shown again).
-        shown = hashlib.sha256(repr((tag, sorted(fields.items()))).encode()).hexdigest()[:20]
+        shown = hashlib.sha256(repr((tag, ids, sorted(fields.items()))).encode()).hexdigest()[:20]
         if request.POST.get("confirm") != shown:
-            reached = customers_in_use(hub=hub, tag=tag).order_by(Lower("last_name"), Lower("first_name"), "id")
+            reached = customers_in_use(hub=hub, tag=tag, ids=ids).order_by(
+                Lower("last_name"), Lower("first_name"), "id"
+            )
             count = reached.count()
-            preview: dict[str, Any] = {
+            context["preview"] = {
                 "confirm": shown,
                 "count": count,
                 "each": money_format(fields["amount_minor"], unit, reader_locale()),
@@ -251,12 +262,29 @@ def customers_credit_many(request: HttpRequest, hub: Hub) -> HttpResponse:
                 "names": [customer.full_name for customer in reached[:12]],
                 "more": max(count - 12, 0),
             }
-            return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form, "preview": preview})
+            return render(request, "crm/customers_credit_many.html", context)
         try:
-            posted = customers_credit_apply(hub=hub, actor=request_user(request), tag=tag, **fields)
+            posted = customers_credit_apply(hub=hub, actor=request_user(request), tag=tag, ids=ids, **fields)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Credited %(count)s customers.") % {"count": len(posted)})
-            return redirect("customer_index", slug=hub.slug)
-    return render(request, "crm/customers_credit_many.html", {"hub": hub, "form": form})
+            messages.success(
+                request,
+                ngettext("Credited %(count)s customer.", "Credited %(count)s customers.", len(posted))
+                % {"count": len(posted)},
+            )
+            return redirect(f"{reverse('customer_index', args=[hub.slug])}?{selection['back'] if selection else ''}")
+    return render(request, "crm/customers_credit_many.html", context)
+
+
+def _credit_selection(request: HttpRequest, hub: Hub) -> dict[str, Any] | None:
+    """The list's selection, when the form came from it: whom it names now (archived people
+    aside), the fields that carry it through the form, and the list to go back to."""
+    if request.method != "POST" or (request.POST.get("selection") != "1" and request.POST.get("from_list") != "1"):
+        return None
+    people, _described = selected_people(request, hub, request.POST)
+    ids = sorted(people.filter(archived_at__isnull=True).values_list("id", flat=True))
+    carried = [
+        (name, value) for name in ("q", "c", "v", "j", "segment", "all", "p") for value in request.POST.getlist(name)
+    ]
+    return {"ids": ids, "count": len(ids), "fields": carried, "back": request.POST.get("back", "")}

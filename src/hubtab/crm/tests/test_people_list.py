@@ -232,3 +232,42 @@ def test_the_selector_leaves_the_archived_out_unless_a_status_asks_for_them(hub,
     assert set(everyone.values_list("first_name", flat=True)) == {"Marie", "Hugo", "Léa"}
     lapsed = people_matching(hub=hub, people=PeopleFilter((Condition("status", "lapsed"),)))
     assert list(lapsed) == [people["hugo"]]
+
+
+def test_finance_credits_the_selection_once_and_only_the_people_shown(finance, hub, other_hub, people):
+    import uuid
+
+    from hubtab.ledger.selectors import account_state
+
+    client, _ = finance
+    url = reverse("customers_credit_many", args=[hub.slug])
+    stranger = customer_create(hub=other_hub, email="stranger@example.org", first_name="Stranger")
+    selection = {"p": [people["lea"].id, people["hugo"].id, people["zoe"].id, stranger.id], "back": "c=eggs"}
+    arrived = client.post(url, {**selection, "from_list": "1"})  # the list's "Credit…" button
+    page = arrived.content.decode()
+    assert arrived.status_code == 200 and "The 2 people selected on the list" in page and "errorlist" not in page
+    form = {**selection, "selection": "1", "action": "add_granted", "amount": "4", "comment": "Late eggs",
+            "key": str(uuid.uuid4())}  # fmt: skip
+    checked = client.post(url, form)
+    assert "2 customers get €4.00 each: €8.00 in all." in checked.content.decode()
+    confirm = checked.context["preview"]["confirm"]
+    customer_create(hub=hub, email="new@example.org", first_name="New")  # not selected: changes nothing
+    for _ in range(2):  # a double click posts once
+        response = client.post(url, {**form, "confirm": confirm})
+        assert response.status_code == 302 and response["Location"].endswith("?c=eggs")
+
+    def balance(person):
+        return account_state(hub_id=person.hub_id, account_id=person.account_id).balance_minor
+
+    assert [balance(people[n]) for n in ("lea", "hugo", "zoe", "marie")] == [400, 400, 0, 0]
+    assert balance(stranger) == 0
+    assert Activity.objects.filter(hub=hub, kind=ActivityKind.CREDIT_ADDED).count() == 2
+
+
+def test_support_crew_see_no_credit_button_and_cannot_credit_a_selection(support, hub, people):
+    client, _ = support
+    assert "Credit…" not in client.get(reverse("customer_index", args=[hub.slug])).content.decode()
+    response = client.post(
+        reverse("customers_credit_many", args=[hub.slug]), {"p": [people["lea"].id], "from_list": "1"}
+    )
+    assert response.status_code == 403
