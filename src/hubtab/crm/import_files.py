@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -100,6 +101,13 @@ class CsvFile:
     blank_rows: int
 
 
+def too_big(size: int) -> str:
+    """Why a file of `size` bytes is refused, its size in the reader's number format."""
+    return _(
+        "This file is %(size)s MB; an import takes at most 5 MB (about 20,000 people). Split it into smaller files."
+    ) % {"size": number_format(size / 1024 / 1024, 1)}
+
+
 def file_read(raw: bytes) -> CsvFile:
     """The file's text and rows, or a DomainError that says what is wrong with it."""
     text, encoding = _decode(raw)
@@ -108,11 +116,7 @@ def file_read(raw: bytes) -> CsvFile:
 
 def _decode(raw: bytes) -> tuple[str, str]:
     if len(raw) > MAX_BYTES:
-        raise DomainError(
-            "file_too_big",
-            _("This file is %(size)s MB; an import takes at most 5 MB (about 20,000 people). Split it into "
-              "smaller files.") % {"size": f"{len(raw) / 1024 / 1024:.1f}"},
-        )  # fmt: skip
+        raise DomainError("file_too_big", too_big(len(raw)))
     if not raw.strip():
         raise DomainError("file_empty", _("The file is empty."))
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -18,7 +18,7 @@ from hubtab.core.access import hub_view, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.permissions import Permission
-from hubtab.crm.import_files import MAX_BYTES, MAX_ROWS, RECOGNISED_LABELS, TARGET_LABELS, Target
+from hubtab.crm.import_files import MAX_BYTES, MAX_ROWS, RECOGNISED_LABELS, TARGET_LABELS, Target, too_big
 from hubtab.crm.import_plans import Outcome, report_rows
 from hubtab.crm.imports import (
     customer_import_check,
@@ -45,10 +45,7 @@ class ImportUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                _("This file is %(size)s MB; an import takes at most 5 MB (about 20,000 people). Split it into "
-                  "smaller files.") % {"size": f"{upload.size / 1024 / 1024:.1f}"}
-            )  # fmt: skip
+            raise forms.ValidationError(too_big(upload.size))
         return upload
 
 

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hubtab.accounts.selectors import credit_settings_of
 from hubtab.core.models import Hub
@@ -53,7 +54,7 @@ COLUMNS: dict[str, Column] = {
         Column("tags", _("Tags"), shown=True),
         Column("status", _("Status"), shown=True),
         Column("source", _("Source")),
-        Column("created", _("Added")),
+        Column("created", pgettext_lazy("the date a person was added", "Added")),
         Column("last_purchase", _("Last purchase"), shown=True),
         Column("orders", _("Orders"), numeric=True),
         Column("spent", _("Total purchases"), numeric=True),
