@@ -3,6 +3,7 @@ action; the rules are crm.notes', a refusal shows as a message or on the form)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.errors import DomainError
-from hubtab.core.models import Hub
+from hubtab.core.models import Hub, User
 from hubtab.core.permissions import Permission
 from hubtab.crm.forms import NoteForm
 from hubtab.crm.models import Customer, Note
@@ -113,37 +114,42 @@ def customer_note_edit(request: HttpRequest, hub: Hub, customer_id: int, note_id
 @hub_view(Permission.EDIT_CUSTOMERS)
 @require_http_methods(["POST"])
 def customer_note_delete(request: HttpRequest, hub: Hub, customer_id: int, note_id: int) -> HttpResponse:
-    note = _note_or_404(hub, customer_id, note_id)
-    try:
-        note_delete(hub=hub, note=note, actor=request_user(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Note deleted."))
-    return _back(request, hub, customer_id)
+    return _note_act(
+        request, hub, customer_id, note_id, lambda note, actor: note_delete(hub=hub, note=note, actor=actor),
+        _("Note deleted."),
+    )  # fmt: skip
 
 
 @hub_view(Permission.EDIT_CUSTOMERS)
 @require_http_methods(["POST"])
 def customer_note_pin(request: HttpRequest, hub: Hub, customer_id: int, note_id: int) -> HttpResponse:
     """Pin (pinned=1) or unpin the note: the request says which, so a double click does no harm."""
-    note = _note_or_404(hub, customer_id, note_id)
     pinned = request.POST.get("pinned") == "1"
-    try:
-        note_pin(hub=hub, note=note, actor=request_user(request), pinned=pinned)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return _back(request, hub, customer_id)
+    return _note_act(
+        request, hub, customer_id, note_id,
+        lambda note, actor: note_pin(hub=hub, note=note, actor=actor, pinned=pinned),
+    )  # fmt: skip
 
 
 @hub_view(Permission.EDIT_CUSTOMERS)
 @require_http_methods(["POST"])
 def customer_note_done(request: HttpRequest, hub: Hub, customer_id: int, note_id: int) -> HttpResponse:
+    return _note_act(
+        request, hub, customer_id, note_id,
+        lambda note, actor: note_follow_up_done(hub=hub, note=note, actor=actor), _("Follow-up marked done."),
+    )  # fmt: skip
+
+
+def _note_act(
+    request: HttpRequest, hub: Hub, customer_id: int, note_id: int, act: Callable[[Note, User], object], said: str = ""
+) -> HttpResponse:
+    """Do `act` to the person's note, say how it went, and go back to their page."""
     note = _note_or_404(hub, customer_id, note_id)
     try:
-        note_follow_up_done(hub=hub, note=note, actor=request_user(request))
+        act(note, request_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Follow-up marked done."))
+        if said:
+            messages.success(request, said)
     return _back(request, hub, customer_id)
