@@ -8,6 +8,7 @@ import logging
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models.functions import Lower
+from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -100,8 +101,6 @@ def customer_import_check(
 
 def customer_import_start(*, hub: Hub, customer_import: CustomerImport, actor: User | None) -> None:
     """Queue the import to be applied in the background; refused while its dry run shows errors."""
-    from hubtab.crm.tasks import customer_import_task  # the task module runs this one's services
-
     if customer_import.status != ImportStatus.CHECKED:
         raise DomainError("import_not_ready", _("This import is being applied, or was applied already."))
     errors = customer_import.report.get("counts", {}).get(Outcome.ERROR, 0)
@@ -124,7 +123,7 @@ def customer_import_start(*, hub: Hub, customer_import: CustomerImport, actor: U
         if not claimed:
             raise DomainError("import_not_ready", _("This import is being applied, or was applied already."))
         # Queued in the same transaction (the task is a row of the database backend): both or neither.
-        customer_import_task.enqueue(hub_id=hub.id, import_id=customer_import.id, actor_id=actor.id if actor else None)
+        customer_import_run.enqueue(hub_id=hub.id, import_id=customer_import.id, actor_id=actor.id if actor else None)
 
 
 def customer_import_apply(*, hub: Hub, customer_import: CustomerImport, actor: User | None) -> CustomerImport:
@@ -326,8 +325,9 @@ class _Progress:
             self.side = None
 
 
+@task()
 def customer_import_run(*, hub_id: int, import_id: int, actor_id: int | None) -> dict[str, int]:
-    """The background task's work: apply a queued import, or record why it failed (nothing written)."""
+    """The background task: apply a queued import, or record why it failed (nothing written)."""
     hub = Hub.objects.get(id=hub_id)
     customer_import = CustomerImport.objects.filter(hub=hub).filter(id=import_id).first()
     if customer_import is None or customer_import.status != ImportStatus.APPLYING:
