@@ -16,6 +16,8 @@ class Scope(models.TextChoices):
     CUSTOMERS_WRITE = "customers:write", _("Create customers")
     ACCOUNTS_READ = "accounts:read", _("Read accounts and entries")
     ACCOUNTS_WRITE = "accounts:write", _("Move credit: credits, debits, charges, holds, limits")
+    CRM_READ = "crm:read", _("Read people lists, segments and notes")
+    CRM_WRITE = "crm:write", _("Write notes and tags on people")
 
 
 class ApiToken(models.Model):

@@ -1,10 +1,10 @@
 """The API's request and response bodies. Amounts are whole numbers of minor units: a float, a
 string or a bool is refused (StrictInt), as is anything beyond 10^12."""
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from ninja import Schema
+from ninja import Path, Schema
 from pydantic import Field, StrictInt
 
 MAX = 10**12
@@ -15,6 +15,9 @@ Amount = Annotated[
 ]  # fmt: skip
 Text = Annotated[str, Field(max_length=500)]
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+# A path id outside PostgreSQL's bigint range is refused by validation (422), before any query.
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE = 50  # rows in one page of a list
 
 
 class ErrorBody(Schema):
@@ -24,6 +27,9 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error: ErrorBody
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class CustomerIn(Schema):
@@ -119,3 +125,92 @@ class HoldOut(Schema):
     captured: int | None
     reference: str
     expires_at: datetime | None
+
+
+# --- the CRM: people, segments, notes, tags -----------------------------------------------------------
+
+TagName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^,]*$", description="No commas")]
+
+
+class ConditionIn(Schema):
+    """One condition of a people filter, as crm.filters keeps it: amounts in minor units, dates as
+    ISO dates, tags as a list or separated by commas."""
+
+    kind: Annotated[str, Field(max_length=40)]
+    value: Annotated[str, Field(max_length=200)] | StrictInt | Annotated[list[TagName], Field(max_length=20)] = ""
+    join: Literal["and", "or"] = "and"
+
+
+class ConditionOut(Schema):
+    kind: str
+    value: str
+    join: str
+
+
+class PersonOut(Schema):
+    id: int = Field(description="The same id as the customer's in /customers")
+    name: str = Field(description="First and last name, or the email when there is no name")
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    status: str = Field(description="lead, customer, lapsed or archived")
+    source: str
+    tags: list[str]
+    created_at: datetime
+    last_purchase_at: datetime | None
+    order_count: int = Field(description="Completed orders")
+    total_purchases: int = Field(description="Completed orders less refunds, in minor units of the page's unit")
+    balance: int | None = Field(
+        description="In minor units of the page's unit; null unless the token has accounts:read"
+    )
+    marketing_consent: bool
+
+
+class PeoplePage(Schema):
+    items: list[PersonOut]
+    count: int = Field(description="How many people match, on every page")
+    unit: str
+    decimals: int
+    next_cursor: str | None
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    count: int | None = Field(description="How many people match now; null if its filter can no longer be read")
+    conditions: list[ConditionOut]
+    q: str
+    order: str
+
+
+class SegmentPage(Schema):
+    items: list[SegmentOut]
+    next_cursor: str | None
+
+
+class NoteIn(Schema):
+    body: Annotated[str, Field(min_length=1, max_length=5000)]
+    pinned: bool = False
+    follow_up_on: date | None = None
+
+
+class NoteOut(Schema):
+    id: int
+    body: str
+    author: str | None = Field(description="Who wrote it; null when they are no longer a user")
+    pinned: bool
+    follow_up_on: date | None
+    follow_up_done_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotePage(Schema):
+    items: list[NoteOut]
+    next_cursor: str | None
+
+
+class TagsIn(Schema):
+    add: Annotated[list[TagName], Field(max_length=20)] = []
+    remove: Annotated[list[TagName], Field(max_length=20)] = []

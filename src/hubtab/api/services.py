@@ -6,9 +6,11 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from hubtab.api.errors import ApiError
 from hubtab.api.models import ApiToken, Scope
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
@@ -80,6 +82,15 @@ def token_authenticate(secret: str) -> ApiToken | None:
     )
     if token is not None and (token.last_used_at is None or timezone.now() - token.last_used_at > _TOUCH):
         ApiToken.objects.filter(hub_id=token.hub_id, pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+def token_scoped(request: HttpRequest, needed: Scope) -> ApiToken:
+    """The request's token, if it has the scope `needed` (403 otherwise)."""
+    token = request.auth  # type: ignore[attr-defined]
+    assert isinstance(token, ApiToken)
+    if needed.value not in token.scopes:
+        raise ApiError(403, "forbidden", f"This token lacks the scope {needed.value}.")
     return token
 
 

@@ -6,10 +6,10 @@ to one hub; another hub's objects answer 404.
 
 import base64
 import copy
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Path, Query, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -20,11 +20,14 @@ from hubtab.accounts.services import (
     order_hold_place,
     order_hold_void,
 )
+from hubtab.api.crm import router as crm_router
 from hubtab.api.errors import ApiError, error_body
 from hubtab.api.idempotency import idempotent, ledger_key
 from hubtab.api.models import ApiToken, Scope
 from hubtab.api.schemas import (
+    ERRORS,
     MAX_ID,
+    PAGE,
     AccountOut,
     CaptureIn,
     ChargeIn,
@@ -35,13 +38,13 @@ from hubtab.api.schemas import (
     DebitIn,
     EntryOut,
     EntryPage,
-    ErrorOut,
     FloorIn,
     HoldIn,
     HoldOut,
+    ObjectId,
     PostedOut,
 )
-from hubtab.api.services import token_authenticate
+from hubtab.api.services import token_authenticate, token_scoped
 from hubtab.core.errors import DomainError
 from hubtab.core.money import unit_get
 from hubtab.crm.models import Customer
@@ -50,11 +53,6 @@ from hubtab.crm.services import customer_charge, customer_create, customer_credi
 from hubtab.ledger.selectors import account_state, hold_get
 from hubtab.ledger.statements import account_entries
 from hubtab.ledger.types import Posted
-
-PAGE = 50
-# A path id outside PostgreSQL's bigint range is refused by validation (422), before any query.
-ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class TokenAuth(HttpBearer):
@@ -79,12 +77,13 @@ class HubtabAPI(NinjaAPI):
 api = HubtabAPI(
     title="Hubtab API",
     version="1",
-    description="Customer credit accounts of one hub. Amounts are integers in minor units. Every POST needs an "
-    "Idempotency-Key header.",
+    description="Customer credit accounts and the CRM of one hub. Amounts are integers in minor units. Every POST "
+    "needs an Idempotency-Key header.",
     auth=TokenAuth(),
     urls_namespace="api-v1",
     docs_url="/docs",  # an interactive reference, from the project's own static files
 )
+api.add_router("", crm_router)  # people, segments, notes and tags: api/crm.py
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, details: Any = None) -> HttpResponse:
@@ -124,14 +123,6 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "bad_request" if exc.status_code < 500 else "error", str(exc))
-
-
-def _token(request: HttpRequest, needed: Scope) -> ApiToken:
-    token = request.auth  # type: ignore[attr-defined]
-    assert isinstance(token, ApiToken)
-    if needed.value not in token.scopes:
-        raise ApiError(403, "forbidden", f"This token lacks the scope {needed.value}.")
-    return token
 
 
 def _customer(token: ApiToken, customer_id: int) -> Customer:
@@ -195,7 +186,7 @@ def _after(cursor: str | None) -> int | None:
 @api.post("/customers", response={201: CustomerOut, **ERRORS}, tags=["customers"])
 @idempotent
 def customers_create(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
-    token = _token(request, Scope.CUSTOMERS_WRITE)
+    token = token_scoped(request, Scope.CUSTOMERS_WRITE)
     customer = customer_create(
         hub=token.hub,
         email=payload.email,
@@ -214,7 +205,7 @@ def customers_list(
     cursor: str | None = Query(None, max_length=40),
 ) -> Status[Any]:  # fmt: skip
     """Customers in the order they were created, `PAGE` at a time; pass `next_cursor` for the next page."""
-    token = _token(request, Scope.CUSTOMERS_READ)
+    token = token_scoped(request, Scope.CUSTOMERS_READ)
     after = _after(cursor)
     rows = customer_list(hub=token.hub, query=q, tag=tag, archived=None).order_by("id")
     if after is not None:
@@ -226,7 +217,7 @@ def customers_list(
 
 @api.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
 def customers_get(request: HttpRequest, customer_id: ObjectId) -> Status[Any]:
-    token = _token(request, Scope.CUSTOMERS_READ)
+    token = token_scoped(request, Scope.CUSTOMERS_READ)
     return Status(200, _customer_out(_customer(token, customer_id)))
 
 
@@ -235,14 +226,14 @@ def customers_get(request: HttpRequest, customer_id: ObjectId) -> Status[Any]:
 
 @api.get("/customers/{customer_id}/account", response={200: AccountOut, **ERRORS}, tags=["accounts"])
 def account_get(request: HttpRequest, customer_id: ObjectId) -> Status[Any]:
-    token = _token(request, Scope.ACCOUNTS_READ)
+    token = token_scoped(request, Scope.ACCOUNTS_READ)
     return Status(200, _account_out(token, _customer(token, customer_id).account_id))
 
 
 @api.patch("/customers/{customer_id}/account", response={200: AccountOut, **ERRORS}, tags=["accounts"])
 def account_patch(request: HttpRequest, customer_id: ObjectId, payload: FloorIn) -> Status[Any]:
     """Set the account's spending limit (floor)."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
     account_rules_set(hub=token.hub, actor=token.created_by, account_id=customer.account_id, floor_minor=payload.floor)
     return Status(200, _account_out(token, customer.account_id))
@@ -253,7 +244,7 @@ def account_entries_list(
     request: HttpRequest, customer_id: ObjectId, cursor: str | None = Query(None, max_length=40)
 ) -> Status[Any]:
     """The account's entries, newest first, with the balance after each."""
-    token = _token(request, Scope.ACCOUNTS_READ)
+    token = token_scoped(request, Scope.ACCOUNTS_READ)
     customer = _customer(token, customer_id)
     entries = account_entries(
         hub_id=token.hub_id, account_id=customer.account_id, before_id=_after(cursor), limit=PAGE + 1
@@ -266,7 +257,7 @@ def account_entries_list(
 @idempotent
 def account_credit(request: HttpRequest, customer_id: ObjectId, payload: CreditIn) -> Status[Any]:
     """Add paid credit, or granted credit that may expire at `expires_at`."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
     posted = customer_credit_apply(
         hub=token.hub,
@@ -285,7 +276,7 @@ def account_credit(request: HttpRequest, customer_id: ObjectId, payload: CreditI
 @idempotent
 def account_debit(request: HttpRequest, customer_id: ObjectId, payload: DebitIn) -> Status[Any]:
     """Remove credit, within the spending limit."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
     posted = customer_credit_apply(
         hub=token.hub, actor=token.created_by, customer=customer, action=CreditAction.REMOVE,
@@ -298,7 +289,7 @@ def account_debit(request: HttpRequest, customer_id: ObjectId, payload: DebitIn)
 @idempotent
 def account_charge(request: HttpRequest, customer_id: ObjectId, payload: ChargeIn) -> Status[Any]:
     """Pay an order from the account, into the hub's sales, within the spending limit."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
     posted = customer_charge(
         hub=token.hub, customer=customer, amount_minor=payload.amount, reference=payload.reference,
@@ -319,7 +310,7 @@ def _hold_out(token: ApiToken, hold_id: ObjectId) -> HoldOut:
 @idempotent
 def account_hold(request: HttpRequest, customer_id: ObjectId, payload: HoldIn) -> Status[Any]:
     """Reserve an order's amount until it is captured or voided (or `expires_at` passes)."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer = _customer(token, customer_id)
     result = order_hold_place(
         hub=token.hub, account_id=customer.account_id, amount_minor=payload.amount, reference=payload.reference,
@@ -332,7 +323,7 @@ def account_hold(request: HttpRequest, customer_id: ObjectId, payload: HoldIn) -
 @idempotent
 def hold_capture(request: HttpRequest, hold_id: ObjectId, payload: CaptureIn) -> Status[Any]:
     """Take the final amount (the held amount when not given) and release the rest."""
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     customer_hold_capture(hub=token.hub, hold_id=hold_id, key=ledger_key(request), amount_minor=payload.amount,
                           actor=token.created_by)  # fmt: skip
     return Status(200, _hold_out(token, hold_id))
@@ -341,6 +332,6 @@ def hold_capture(request: HttpRequest, hold_id: ObjectId, payload: CaptureIn) ->
 @api.post("/holds/{hold_id}/void", response={200: HoldOut, **ERRORS}, tags=["holds"])
 @idempotent
 def hold_void(request: HttpRequest, hold_id: ObjectId) -> Status[Any]:
-    token = _token(request, Scope.ACCOUNTS_WRITE)
+    token = token_scoped(request, Scope.ACCOUNTS_WRITE)
     order_hold_void(hub=token.hub, hold_id=hold_id)
     return Status(200, _hold_out(token, hold_id))

@@ -8,7 +8,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from hubtab.api.models import Scope
 from hubtab.api.services import token_create
+from hubtab.core.models import Role
+from hubtab.core.services import membership_grant, user_create
+from hubtab.crm.filters import Condition, PeopleFilter
+from hubtab.crm.segments import segment_save
 from hubtab.crm.services import customer_create
 from hubtab.wsgi import application
 
@@ -30,11 +35,12 @@ def in_test_transaction():
 
 @pytest.fixture
 def auth(hub, in_test_transaction):
-    customer_create(hub=hub, email="someone@example.org")  # something to find
-    secret = token_create(
-        hub=hub, name="fuzz", scopes=["customers:read", "customers:write", "accounts:read", "accounts:write"],
-        created_by=None,
-    )[1]  # fmt: skip
+    customer_create(hub=hub, email="someone@example.org", tags=["veg box"])  # something to find
+    owner = user_create(email="owner@example.org", password=None)  # CRM writes are made as the token's maker
+    membership_grant(hub=hub, user=owner, role=Role.OWNER)
+    segment_save(hub=hub, actor=owner, name="Veg", people=PeopleFilter((Condition("tags_any", "veg box"),)),
+                 columns=[], order="-spent")  # fmt: skip
+    secret = token_create(hub=hub, name="fuzz", scopes=list(Scope.values), created_by=owner)[1]
     return {"Authorization": f"Bearer {secret}"}
 
 
