@@ -45,7 +45,11 @@ def idempotent(handler: Handler) -> Handler:
                 request.ledger_key = f"api:{key}"  # type: ignore[attr-defined]  # the ledger's own key for this request
                 result = handler(request, *args, **kwargs)
                 status, body = result.status_code, result.value
-            except (ApiError, DomainError) as exc:
+            except ApiError as exc:
+                if exc.status in (401, 403):  # refused before any work: the key stays unused (the claim rolls back)
+                    raise
+                status, body = error_body(exc)
+            except DomainError as exc:
                 status, body = error_body(exc)
             response = _jsonable(body)
             IdempotencyRecord.objects.filter(hub=hub, id=record_id).update(status_code=status, response=response)

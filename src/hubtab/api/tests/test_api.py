@@ -178,6 +178,10 @@ def test_tokens_scopes_and_revocation(client, hub, marie, token):
     assert limited.get(f"/customers/{marie['id']}").status_code == 200
     response = limited.post(f"/customers/{marie['id']}/account/credits", {"amount": 100, "reason": "x"}, key="ro-1")
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    # The refusal did not use up the key: the shop's own token, sending the same key, is served.
+    credited = Api(client, token).post(f"/customers/{marie['id']}/account/credits", {"amount": 100, "reason": "x"},
+                                       key="ro-1")  # fmt: skip
+    assert credited.status_code == 201
     assert Api(client, "htb_wrong").get("/customers").status_code == 401
     assert client.get("/api/v1/customers").json()["error"]["code"] == "unauthorized"
 
