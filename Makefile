@@ -3,7 +3,7 @@ PYTHON ?= python3
 UV = $(PYTHON) -m uv
 VENV = .venv/bin
 
-.PHONY: install demo test lint format bench clean messages
+.PHONY: install demo test lint format bench bench-customers clean messages
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -35,6 +35,9 @@ format: install
 
 bench: install
 	@$(VENV)/python bench/ledger.py
+
+bench-customers: install  ## the CRM at 100,000 people and 1,000,000 orders (docs/performance.md, "CRM")
+	@$(VENV)/python bench/customers.py
 
 clean:
 	rm -rf var/*.sqlite3 var/static

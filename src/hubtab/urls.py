@@ -8,11 +8,12 @@ from hubtab.api.v1 import api as api_v1
 from hubtab.core import views as core_views
 from hubtab.crm import import_views as crm_imports
 from hubtab.crm import list_views as crm_lists
-from hubtab.crm import note_views, organisation_views, portal_views
+from hubtab.crm import note_views, organisation_views, portal_views, settings_views
 from hubtab.crm import views as crm_views
 from hubtab.payments import views as payment_views
 from hubtab.shop import catalogue_views as shop_catalogue
 from hubtab.shop import crew_views as shop_crew
+from hubtab.shop import join_views as shop_join
 from hubtab.shop import views as shop_views
 from hubtab.web import views
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("join/<slug:hub_slug>/", shop_join.hub_join, name="hub_join"),
     path("me/", portal_views.portal, name="portal"),
     path("me/<slug:hub_slug>/", portal_views.portal_hub, name="portal_hub"),
     path("me/<slug:hub_slug>/top-up/", payment_views.topup, name="topup"),
@@ -119,6 +121,7 @@ urlpatterns = [
     ),
     path("hubs/<slug:slug>/settings/credit/", views.credit_settings, name="credit_settings"),
     path("hubs/<slug:slug>/settings/payments/", payment_views.gateway_settings, name="gateway_settings"),
+    path("hubs/<slug:slug>/settings/crm/", settings_views.crm_settings, name="crm_settings"),
     path("hubs/<slug:slug>/transfers/", payment_views.transfers, name="transfers"),
     path("hubs/<slug:slug>/settings/credit/unit/", views.credit_unit_view, name="credit_unit"),
     path("hubs/<slug:slug>/settings/credit/prices/", views.unit_price_view, name="unit_price"),

@@ -145,6 +145,8 @@ def figures_rebuild(*, hub_id: int) -> int:
             have = kept.get(customer_id)
             if have is not None and all(getattr(have, name) == want[name] for name in FIGURE_FIELDS):
                 continue
+            if have is None and want == empty:  # a lead: no row reads as empty figures (crm.people)
+                continue
             fixed += 1
             CustomerFigures.objects.update_or_create(customer_id=customer_id, defaults={"hub_id": hub_id, **want})
     return fixed

@@ -20,6 +20,14 @@ def customer_added(*, customer: Customer, actor: User | None) -> None:
     )  # fmt: skip
 
 
+def customer_joined(*, customer: Customer, actor: User | None) -> None:
+    """The person signed up at the shop and their login now holds the record crew kept for them."""
+    activity_record(
+        customer=customer, kind=ActivityKind.JOINED, key=f"customer:{customer.id}:joined", occurred_at=timezone.now(),
+        actor=actor,
+    )  # fmt: skip
+
+
 def customer_archived(*, customer: Customer, actor: User | None) -> None:
     assert customer.archived_at is not None
     activity_record(

@@ -66,8 +66,8 @@ KINDS: dict[str, Kind] = {
         Kind("last_before", _("last purchase before"), Takes.DATE, _ORDERS),
         Kind("last_after", _("last purchase on or after"), Takes.DATE, _ORDERS),
         Kind("never_ordered", _("never ordered"), Takes.NOTHING, _ORDERS),
-        Kind("in_cycle", _("ordered in the cycle"), Takes.CYCLE, _ORDERS),
-        Kind("not_in_cycle", _("did not order in the cycle"), Takes.CYCLE, _ORDERS),
+        Kind("in_cycle", _("ordered in"), Takes.CYCLE, _ORDERS),
+        Kind("not_in_cycle", _("did not order in"), Takes.CYCLE, _ORDERS),
         Kind("orders_min", _("completed orders at least"), Takes.COUNT, _ORDERS),
         Kind("orders_max", _("completed orders at most"), Takes.COUNT, _ORDERS),
         Kind("source", _("came from"), Takes.SOURCE, _RECORD),
@@ -141,12 +141,12 @@ class PeopleFilter:
             params += [("c", c.kind), ("v", value_shown(c, unit, locale)), ("j", c.join)]
         return params
 
-    def describe(self, unit: Unit | None = None, locale: str = "en") -> str:
+    def describe(self, unit: Unit | None = None, locale: str = "en", cycles: dict[int, str] | None = None) -> str:
         """A short line for audit records and segment lists, in the reader's words: "status is
         Customer · has any of the tags veg box or running low"."""
         either = f" {gettext('or')} "
         parts = [
-            either.join(f"{KINDS[c.kind].label} {value_words(c, unit, locale)}".strip() for c in group)
+            either.join(f"{KINDS[c.kind].label} {value_words(c, unit, locale, cycles)}".strip() for c in group)
             for group in self.groups()
         ]
         return (" · ".join(parts) + (f" · “{self.query}”" if self.query else "")).strip(" ·")
@@ -251,7 +251,7 @@ def value_shown(condition: Condition, unit: Unit | None, locale: str) -> str:
     return condition.value
 
 
-def value_words(condition: Condition, unit: Unit | None, locale: str) -> str:
+def value_words(condition: Condition, unit: Unit | None, locale: str, cycles: dict[int, str] | None = None) -> str:
     """The value as a sentence says it: labels for codes, amounts with their unit, dates in full."""
     takes, value = KINDS[condition.kind].takes, condition.value
     if takes == Takes.STATUS:
@@ -266,6 +266,8 @@ def value_words(condition: Condition, unit: Unit | None, locale: str) -> str:
         return format_date(date.fromisoformat(value), "medium", locale=locale)
     if takes == Takes.WEEKS:
         return ngettext("%(n)s week", "%(n)s weeks", int(value)) % {"n": value}
-    if takes == Takes.CYCLE and not value:
-        return gettext("the current cycle")
+    if takes == Takes.CYCLE:
+        if not value:
+            return gettext("the current cycle")
+        return (cycles or {}).get(int(value)) or gettext("cycle #%(id)s") % {"id": value}
     return value

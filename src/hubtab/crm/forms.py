@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hubtab.crm.crm_settings import LAPSED_WEEKS_MAX
+
 
 class CustomerForm(forms.Form):
     email = forms.EmailField(max_length=254, label=_("Email"))
@@ -64,3 +66,37 @@ class NoteForm(forms.Form):
         help_text=_("Optional: the overview lists it from that day until someone marks it done."),
     )  # fmt: skip
     pinned = forms.BooleanField(label=_("Pin to the top"), required=False)
+
+
+class JoinForm(forms.Form):
+    """Signing up at a hub's shop: the one choice is whether to hear news from the hub."""
+
+    marketing_consent = forms.BooleanField(required=False)
+
+    def __init__(self, *args: object, hub_name: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["marketing_consent"].label = _("Send me news and offers from %(hub)s by email") % {"hub": hub_name}
+        self.fields["marketing_consent"].help_text = _(
+            "Optional, and you can withdraw it at any time. Emails about your orders and account come either way."
+        )
+
+
+class CrmSettingsForm(forms.Form):
+    """The hub's CRM settings as typed; crm.crm_settings checks and saves them."""
+
+    lapsed_after_weeks = forms.CharField(
+        label=_("Lapsed after (weeks)"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+        help_text=_("A customer with no completed order for this many weeks counts as lapsed. From 1 to 104."),
+    )
+    joining_open = forms.BooleanField(label=_("People may sign up at the shop by themselves"), required=False)
+
+    def clean_lapsed_after_weeks(self) -> int:
+        typed = self.cleaned_data["lapsed_after_weeks"].strip()
+        # Digits 0-9 only: "1e9", "1,5", "-2" and "٨" are refused, not read as some number.
+        weeks = int(typed) if typed.isascii() and typed.isdigit() and len(typed) <= 6 else None
+        if weeks is None or not 1 <= weeks <= LAPSED_WEEKS_MAX:
+            raise forms.ValidationError(
+                _("Give a whole number of weeks from 1 to %(max)s, such as 8.") % {"max": LAPSED_WEEKS_MAX}
+            )
+        return weeks

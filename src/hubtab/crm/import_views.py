@@ -36,8 +36,8 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy(
-            "UTF-8 or Windows-1252, separated by commas or semicolons; at most 5 MB (about 20,000 people). "
-            "Open Food Network, Mailchimp and Shopify exports are recognised."
+            "UTF-8, Windows-1252 or Excel's Unicode text, separated by commas, semicolons or tabs; at most 5 MB "
+            "(about 20,000 people). Open Food Network, Mailchimp and Shopify exports are recognised."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
     )

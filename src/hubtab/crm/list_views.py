@@ -4,6 +4,7 @@ crm.people.people_matching, from the same filter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods
@@ -23,7 +25,7 @@ from hubtab.accounts.selectors import credit_unit_of
 from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
-from hubtab.core.money import reader_locale
+from hubtab.core.money import Unit, reader_locale
 from hubtab.core.permissions import Permission
 from hubtab.core.services import audit_record
 from hubtab.crm.cycles import cycle_choices
@@ -51,13 +53,14 @@ class ListRequest:
     columns: list[str]
     order: str
     segment: Segment | None
+    unit: Unit  # the hub's credit unit, read once per request: amounts in the address are in it
 
     @property
     def people(self) -> PeopleFilter:
         return self.read.filter
 
     def params(self, hub: Hub, *, with_order: bool = True, with_columns: bool = True) -> list[tuple[str, str]]:
-        params = self.people.to_params(credit_unit_of(hub=hub), reader_locale())
+        params = self.people.to_params(self.unit, reader_locale())
         if self.segment is not None:
             params.append(("segment", str(self.segment.id)))
         if with_columns and self.columns != DEFAULT_COLUMNS:
@@ -67,8 +70,24 @@ class ListRequest:
         return params
 
     def matching(self, hub: Hub) -> QuerySet[Customer]:
-        people = people_matching(hub=hub, people=self.people)
+        return self.sort(people_matching(hub=hub, people=self.people), hub)
+
+    def sort(self, people: QuerySet[Customer], hub: Hub) -> QuerySet[Customer]:
         return people_sorted(people, hub=hub, order=self.order, few=bool(search_words(self.people.query)))
+
+
+class _PeoplePaginator(Paginator):
+    """Pages of the sorted people, counted by the filter alone (not with the joins an order adds).
+    Each page's rows are read afterwards for the 50 people shown (crm.rows.customer_rows): read
+    with the page, they would be computed for every person an offset skips too."""
+
+    def __init__(self, people: QuerySet[Customer], per_page: int, *, count_of: QuerySet[Customer]) -> None:
+        super().__init__(people, per_page)
+        self.count_of = count_of
+
+    @cached_property
+    def count(self) -> int:
+        return self.count_of.count()
 
 
 def _columns_key(hub: Hub) -> str:
@@ -82,13 +101,14 @@ def list_request(request: HttpRequest, hub: Hub, source: QueryDict | None = None
     segment = None
     if (segment_id := params.get("segment", "")).isdigit():
         segment = segment_get(hub=hub, segment_id=int(segment_id))
-    read = filter_from_params(params, unit=credit_unit_of(hub=hub), locale=reader_locale())
+    unit = credit_unit_of(hub=hub)
+    read = filter_from_params(params, unit=unit, locale=reader_locale())
     columns_typed = params.get("cols")
     if params.get("colset") == "1":  # the column chooser's boxes
         columns_typed = ",".join(params.getlist("col"))
     if segment is not None and not read.rows and not read.filter.query:
         saved = segment_filter(segment)
-        shown = [(c.kind, value_shown(c, credit_unit_of(hub=hub), reader_locale()), c.join) for c in saved.conditions]
+        shown = [(c.kind, value_shown(c, unit, reader_locale()), c.join) for c in saved.conditions]
         read = FilterInput(saved, {}, shown)
         columns_typed = columns_typed or ",".join(segment.columns) or None
     if columns_typed is not None:
@@ -103,7 +123,7 @@ def list_request(request: HttpRequest, hub: Hub, source: QueryDict | None = None
         segment.order if segment is not None and segment.order else "balance" if running_low_only else "name"
     )
     order = params.get("order", default_order)
-    return ListRequest(read, columns, order if order in sort_options() else default_order, segment)
+    return ListRequest(read, columns, order if order in sort_options() else default_order, segment, unit)
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)
@@ -111,8 +131,9 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
     wanted = list_request(request, hub)
     if "add" in request.GET and len(wanted.read.rows) < MAX_CONDITIONS:  # "+ condition" without JavaScript
         wanted.read.rows.append(("", "", "and"))
-    matching = wanted.matching(hub)
-    page = Paginator(matching.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    matching = people_matching(hub=hub, people=wanted.people)
+    paginator = _PeoplePaginator(wanted.sort(matching, hub), PAGE_SIZE, count_of=matching)
+    page = paginator.get_page(request.GET.get("page"))
     rows = customer_list_lines(hub=hub, rows=customer_rows(hub=hub, customers=page), columns=wanted.columns)
     filter_params = urlencode(wanted.params(hub, with_order=False))
     return render(
@@ -163,19 +184,26 @@ def customer_index(request: HttpRequest, hub: Hub) -> HttpResponse:
 def _selection_words() -> dict[str, Any]:
     """What the selection bar says, in both plural forms: the script picks one for the count."""
 
-    def forms(singular: str, plural: str) -> dict[str, str]:
-        return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2)}
+    def forms(say: Callable[[int], str]) -> dict[str, str]:
+        return {"one": say(1), "other": say(2)}
 
     return {
         "none": _("Tick people to act on them, or:"),
-        "some": forms("%(n)s selected.", "%(n)s selected."),
-        "all": forms("The %(n)s person matching is selected.", "All %(n)s matching are selected."),
+        "some": forms(lambda n: ngettext("%(n)s selected.", "%(n)s selected.", n)),
+        "all": forms(
+            lambda n: ngettext("The %(n)s person matching is selected.", "All %(n)s matching are selected.", n)
+        ),
         "copied": forms(
-            "%(n)s email address copied: paste it into your mail program.",
-            "%(n)s email addresses copied: paste them into your mail program.",
+            lambda n: ngettext(
+                "%(n)s email address copied: paste it into your mail program.",
+                "%(n)s email addresses copied: paste them into your mail program.",
+                n,
+            )
         ),
         "copy_yourself": forms(
-            "%(n)s email address: select it and copy it.", "%(n)s email addresses: select them and copy them."
+            lambda n: ngettext(
+                "%(n)s email address: select it and copy it.", "%(n)s email addresses: select them and copy them.", n
+            )
         ),
     }
 
@@ -239,10 +267,11 @@ def segment_delete_view(request: HttpRequest, hub: Hub, segment_id: int) -> Http
 def segments_page(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The saved segments with their live counts."""
     lines, unit, locale = [], credit_unit_of(hub=hub), reader_locale()
+    cycles = {cycle.id: cycle.name for cycle in cycle_choices(hub=hub)}
     for segment in segment_list(hub=hub):
         people = segment_filter(segment)
         lines.append({"segment": segment, "count": people_matching(hub=hub, people=people).count(),
-                      "describe": people.describe(unit, locale)})  # fmt: skip
+                      "describe": people.describe(unit, locale, cycles)})  # fmt: skip
     return render(request, "crm/segments.html", {"hub": hub, "lines": lines})
 
 
@@ -258,7 +287,7 @@ def selected_people(
     wanted = list_request(request, hub, source=params)
     matching = wanted.matching(hub)
     if params.get("all") == "1" or (none_means_all and not params.getlist("p")):
-        return matching, wanted.people.describe(credit_unit_of(hub=hub), reader_locale()) or gettext_noop("everyone")
+        return matching, wanted.people.describe(wanted.unit, reader_locale()) or gettext_noop("everyone")
     ids = [int(i) for i in params.getlist("p")[:MAX_SELECTED] if i.isdigit()]
     return matching.filter(id__in=ids), ""
 
@@ -352,7 +381,7 @@ def customer_export(request: HttpRequest, hub: Hub) -> StreamingHttpResponse:
     name = wanted.segment.name if wanted.segment else "running-low" if running_low else "people"
     filename = f"{hub.slug}-{_safe_name(name)}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
-        customer_csv_rows(hub=hub, customers=people, unit=credit_unit_of(hub=hub), options=options),
+        customer_csv_rows(hub=hub, customers=people, unit=wanted.unit, options=options),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

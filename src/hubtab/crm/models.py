@@ -79,6 +79,10 @@ class Customer(models.Model):
                 name="customer_active_by_name",
             ),
             models.Index(fields=["hub", "code"], name="customer_by_code", condition=~Q(code="")),
+            # Counting the people of a filter reads this, not the table: a tenth of its size.
+            models.Index(
+                fields=["hub", "id", "account"], condition=Q(archived_at__isnull=True), name="customer_in_use"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +133,7 @@ class ActivityKind(models.TextChoices):
     IMPORTED = "imported", _("Updated by an import")
     CONSENT_GIVEN = "consent_given", _("Agreed to marketing messages")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Withdrew consent to marketing messages")
+    JOINED = "joined", _("Signed up at the shop")
 
 
 class Activity(models.Model):
@@ -158,8 +163,11 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["hub", "customer", "-occurred_at", "-id"], name="activity_timeline"),
             models.Index(fields=["hub", "kind", "occurred_at"], name="activity_by_kind"),
+            # "Ordered in this cycle" reads the index alone: who placed an order, and which were cancelled.
             models.Index(
-                fields=["hub", "cycle_id", "customer"], condition=Q(cycle_id__isnull=False), name="activity_by_cycle"
+                fields=["hub", "cycle_id", "kind", "customer", "ref_id"],
+                condition=Q(cycle_id__isnull=False),
+                name="activity_by_cycle",
             ),
         ]
 
@@ -197,6 +205,8 @@ class CrmSettings(models.Model):
     hub = models.OneToOneField(Hub, on_delete=models.CASCADE, primary_key=True, related_name="crm_settings")
     # A customer with no completed order for this many weeks is lapsed.
     lapsed_after_weeks = models.PositiveSmallIntegerField(default=8)
+    # Whether people may sign up at the hub's shop by themselves (crm.joining), becoming its leads.
+    joining_open = models.BooleanField(default=True)
 
     objects = HubManager()
 

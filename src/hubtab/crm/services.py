@@ -66,7 +66,11 @@ def customer_create(
     tags: Iterable[str] = (),
     source: str = Source.CREW,
     actor: User | None = None,
+    floor_minor: int | None = None,
+    audit: bool = True,
 ) -> Customer:
+    """A person's record at the hub, with their credit account (the hub's spending limit, or
+    `floor_minor`). `audit=False`: the caller writes its own line in the audit trail."""
     email = _clean_email(email)
     if _email_taken(hub, email):
         raise DomainError("customer_exists", f"A customer with the email {email} already exists at this hub.")
@@ -87,13 +91,13 @@ def customer_create(
             kind=AccountKind.CUSTOMER,
             unit=credit_unit_of(hub=hub).code,
             name=customer.full_name,
-            floor_minor=credit_settings_of(hub=hub).default_floor_minor,
+            floor_minor=credit_settings_of(hub=hub).default_floor_minor if floor_minor is None else floor_minor,
         )
         customer.save()
         tags_set(hub=hub, customer=customer, names=tags, actor=actor)
         _link_to_verified_user(customer)
         events.customer_added(customer=customer, actor=actor)
-        if actor is not None:
+        if actor is not None and audit:
             audit_record(
                 hub=hub,
                 actor=actor,

@@ -39,8 +39,9 @@ from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list
 from hubtab.crm.forms import CustomerForm
 from hubtab.crm.list_views import selected_people
-from hubtab.crm.models import Customer
+from hubtab.crm.models import Customer, PersonStatus
 from hubtab.crm.note_views import notes_section
+from hubtab.crm.people import lapsed_after, status_of
 from hubtab.crm.presenters import account_summary, figures_view, history_line, timeline_lines
 from hubtab.crm.selectors import (
     activity_list,
@@ -68,13 +69,17 @@ def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
     customer = _customer_or_404(hub, customer_id)
     summary = account_summary(hub, customer, last=100)
     events = audit_lines(audit_list(hub=hub, subjects=[customer, customer.account])[:50])
-    figures = figures_view(hub=hub, figures=figures_of(hub=hub, customer=customer), unit_code=customer.account.unit)
+    kept = figures_of(hub=hub, customer=customer)
+    figures = figures_view(hub=hub, figures=kept, unit_code=customer.account.unit)
     timeline = timeline_lines(hub=hub, activities=activity_list(hub=hub, customer=customer, limit=100))
+    status = status_of(archived=customer.archived_at is not None, last_order_at=kept.last_order_at,
+                       now=timezone.now(), lapsed=lapsed_after(hub=hub))  # fmt: skip
     return render(
         request,
         "crm/customer_detail.html",
         {"hub": hub, "customer": customer, "summary": summary, "events": events, "figures": figures,
-         "timeline": timeline, **notes_section(request, hub, customer)},
+         "timeline": timeline, "status": status, "status_label": PersonStatus(status).label,
+         **notes_section(request, hub, customer)},
     )  # fmt: skip
 
 

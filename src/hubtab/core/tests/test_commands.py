@@ -49,7 +49,7 @@ def test_hub_create_refuses_a_taken_slug():
     assert Hub.objects.get(slug="twice").name == "One"
 
 
-def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys):
+def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys, client):
     from hubtab.ledger.models import Account
     from hubtab.ledger.verify import ledger_verify
 
@@ -62,6 +62,7 @@ def test_the_demo_seeds_three_hubs_with_history_and_a_clean_ledger(capsys):
     _the_demo_shops_have_past_and_open_orders()
     assert ledger_verify() == []
     _the_demo_customers_have_a_timeline_and_figures_that_hold()
+    _exploring_the_demo_crm_finds_leads_lapsed_people_segments_notes_and_follow_ups(client)
     out = capsys.readouterr().out
     assert "owner@green-valley.example" in out and "hubtab-demo" in out
     call_command("demo")  # a second run keeps what is there
@@ -80,6 +81,87 @@ def _the_demo_customers_have_a_timeline_and_figures_that_hold():
             "order_refunded"} <= kinds  # fmt: skip
     assert CustomerFigures.objects.across_hubs().filter(hub=green, orders_completed__gt=3).count() > 50
     assert figures_rebuild(hub_id=green.id) == 0
+
+
+def _exploring_the_demo_crm_finds_leads_lapsed_people_segments_notes_and_follow_ups(client):
+    """What Green Valley's owner finds in the CRM, page by page, as they would read it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from hubtab.core.models import User
+    from hubtab.crm.models import Customer
+
+    green = Hub.objects.get(slug="green-valley")
+    client.force_login(User.objects.get(email="owner@green-valley.example"))
+
+    def get(name, *args, **params):
+        response = client.get(reverse(name, args=["green-valley", *args]), params, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return response
+
+    # Leads: signed up at the shop, imported from the Mailchimp list, added by crew; none ever ordered.
+    leads = get("customer_index", c="status", v="lead", cols="name,email,status,source,last_purchase")
+    assert leads.context["page"].paginator.count >= 15
+    lines = leads.context["rows"]
+    assert {line["status_label"] for line in lines} == {"Lead"}
+    assert {dict(line["cells"])["source"] for line in lines} == {"Registered", "Imported", "Created by crew"}
+    assert {dict(line["cells"])["last_purchase"] for line in lines} == {"—"}
+    assert {"Camille Girard", "Alice Morel", "Élise Garnier"} <= {line["customer"].full_name for line in lines}
+
+    # Lapsed: customers whose last purchase is more than the hub's 8 weeks ago; one who moved is archived.
+    lapsed = get("customer_index", c="status", v="lapsed")
+    names = {line["customer"].full_name for line in lapsed.context["rows"]}
+    assert len(names) >= 5 and "Julie Caron" in names and "Heidi Roux" not in names
+    eight_weeks_ago = timezone.now() - timedelta(weeks=8)
+    for line in lapsed.context["rows"]:
+        assert line["customer"].figures.last_order_at < eight_weeks_ago
+    archived = get("customer_index", c="status", v="archived")
+    assert "Heidi Roux" in {line["customer"].full_name for line in archived.context["rows"]}
+
+    # Tags and consent a food hub would use, found by the filters.
+    assert get("customer_index", c="tags_any", v="veg box").context["page"].paginator.count >= 10
+    assert get("customer_index", c="consent", v="yes").context["page"].paginator.count >= 20
+
+    # The saved segments, each with people in it now; a segment opens as the list, with its count.
+    segments = get("customer_segments")
+    counts = {line["segment"].name: line["count"] for line in segments.context["lines"]}
+    assert {"Regulars running low", "Lapsed veg-box customers", "Leads who never ordered"} <= set(counts)
+    assert len(counts) >= 4 and all(count > 0 for count in counts.values()), counts
+    for name in counts:
+        assert escape(name) in segments.content.decode()
+    (lapsed_veg,) = [line["segment"] for line in segments.context["lines"] if line["segment"].name.startswith("Lapsed")]
+    shown = get("customer_index", segment=lapsed_veg.id)
+    assert shown.context["page"].paginator.count == counts[lapsed_veg.name]
+    assert all("veg box" in line["tags"] and line["status"] == "lapsed" for line in shown.context["rows"])
+
+    # The overview lists the follow-ups due (overdue and today's), not the ones still to come.
+    overview = get("dashboard").content.decode()
+    assert "Follow-ups due" in overview
+    assert "Julie Caron" in overview and "Élise Garnier" in overview
+    assert "Camille Girard" not in overview and "Nina Fournier" not in overview
+    today = timezone.localdate(timezone=ZoneInfo(green.timezone))
+    due = Customer.objects.filter(hub=green).filter(notes__follow_up_on__lte=today, notes__follow_up_done_at=None)
+    assert due.count() >= 3
+
+    # A regular's page: pinned notes first, written by different crew, and the notes in the timeline.
+    regular = (
+        Customer.objects.filter(hub=green)
+        .filter(notes__author__email__startswith="owner")
+        .filter(notes__pinned=True, notes__author__email__startswith="support")
+        .get()
+    )
+    person = get("customer_detail", regular.id)
+    notes = person.context["notes"]
+    assert notes[0].pinned and len({note.author for note in notes}) == 2
+    assert "Pinned" in person.content.decode() and "Note added" in person.content.decode()
+
+    # The Mailchimp list was imported: its report says what it did.
+    imports = get("customer_import").content.decode()
+    assert "mailchimp-subscribed-members.csv" in imports and "8 new, 4 updated" in imports
 
 
 def _the_demo_shops_have_past_and_open_orders():

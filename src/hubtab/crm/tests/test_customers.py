@@ -152,7 +152,7 @@ def test_only_roles_that_may_edit_see_the_new_customer_button(client, hub, role,
     membership_grant(hub=hub, user=user, role=role)
     client.force_login(user)
     page = client.get(reverse("customer_index", args=[hub.slug])).content.decode()
-    assert ("New customer" in page) is shown
+    assert ("Add person" in page) is shown
 
 
 def test_a_customer_sees_their_own_accounts_at_every_hub_and_nobody_elses(client, books, other_hub):

@@ -11,6 +11,7 @@ from hubtab.accounts.services import bundle_create, credit_settings_update, cred
 from hubtab.core.models import Hub, Role, User
 from hubtab.core.services import hub_create, membership_grant, user_create
 from hubtab.payments.services import gateway_account_set
+from hubtab.web.demo.crm import crm_seed
 from hubtab.web.demo.data import CUSTOMER_LOGIN, DEMO_WEBHOOK_SECRET, HUBS, PASSWORD, SHOPS
 from hubtab.web.demo.history import accounts_seed, demo_customer_link
 from hubtab.web.demo.shop import shop_cycles, shop_seed
@@ -25,6 +26,8 @@ LOGIN_HELP = (
     "  owner@kai-collective.example  hub owner, Kai Collective (kai credits, 10 for NZ$1)\n"
     f"  {CUSTOMER_LOGIN}       a customer of every demo hub (their accounts at /me/)\n"
     "  admin@hubtab.example          platform admin (Django admin at /admin/)\n"
+    "People (the CRM): under Customers, leads who never ordered, lapsed customers and saved segments\n"
+    "  (Segments and counts); notes with follow-ups due on the overview; the Mailchimp import under Import.\n"
     "The shop: customers at /me/green-valley/shop/ (this week's cycle is open); crew under Orders, where\n"
     "  this week's orders wait to be weighed and completed.\n"
     "Emails the app sends (sign-up confirmations, password resets, invitations, receipts) land in var/mail/.\n"
@@ -80,5 +83,10 @@ def demo_seed(say: Callable[[str], object]) -> None:
         summary = ""
         if shop:
             shop_seed(hub, shop, cycles, customers, owner=owner, crew=user)
-            summary = f" and a shop of {len(shop['products'])} products with {len(shop['orders'])} orders"
-        say(f"Seeded {hub.name} with {spec['customers']} customer accounts{summary}.")
+            summary = f", a shop of {len(shop['products'])} products with {len(shop['orders'])} orders"
+        people = crm_seed(hub, customers, owner=owner, crew=user, has_shop=bool(shop))
+        leads = len(people.registered) + len(people.crew)
+        say(
+            f"Seeded {hub.name} with {spec['customers']} customer accounts{summary}, {leads} leads and a "
+            f"mailing list imported, {len(people.lapsed)} lapsed customers, notes and saved segments."
+        )

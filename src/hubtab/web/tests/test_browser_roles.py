@@ -206,13 +206,15 @@ def test_crew_open_the_running_low_list_and_export_it(live_server, browser, book
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     browser_login(page, live_server.url, "support@example.org")
     page.get_by_role("link", name="Running low").click()
-    names = page.locator("table tbody tr td:first-child").all_inner_texts()
+    names = page.locator("table.people tbody tr td:nth-child(2) a").all_inner_texts()  # after the tick box
     assert names == ["Hugo Martin", "Léa Petit"]  # -6.57 first, then 3.00
     screenshot(page, "running-low-laptop")
+    page.get_by_text("Export CSV").click()  # the export's options open; nothing ticked exports the whole list
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export CSV").click()
+        page.get_by_role("button", name="Download").click()
     content = open(download.value.path(), encoding="utf-8-sig").read()
-    assert content.splitlines()[1].startswith("Hugo,Martin,")
+    assert content.splitlines()[1].startswith("Hugo;Martin;")  # a French hub: French Excel's separator
+    assert ";-6,57;" in content.splitlines()[1]  # and its decimal comma, the number still a number
     page.close()
 
 

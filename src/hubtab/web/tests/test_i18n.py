@@ -33,9 +33,9 @@ def test_the_language_switch_sticks_across_pages(owner_client, hub):
     response = owner_client.post(reverse("set_language"), {"language": "fr", "next": reverse("home")})
     assert response.status_code == 302
     page = owner_client.get(reverse("customer_index", args=[hub.slug]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Nouveau client" in page
+    assert "Segments et effectifs" in page
     owner_client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
-    assert "New customer" in owner_client.get(reverse("customer_index", args=[hub.slug])).content.decode()
+    assert "Segments and counts" in owner_client.get(reverse("customer_index", args=[hub.slug])).content.decode()
 
 
 def test_the_login_page_speaks_french_too(client):

@@ -39,6 +39,9 @@
   var clear = selection.querySelector("[data-clear]");
   var text = selection.querySelector("[data-selected-text]");
   var result = selection.querySelector("[data-copy-result]");
+  var bar = selection.querySelector("[data-bulk-bar]");
+  var pill = selection.querySelector("[data-selection-pill]");
+  var barInView = true;
   var total = Number(selectAll ? selectAll.dataset.total : 0);
   var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
   var plural = new Intl.PluralRules(document.documentElement.lang || undefined);
@@ -58,7 +61,22 @@
     text.textContent = n > 0 ? say(all.value === "1" ? words.all : words.some, n) : words.none;
     clear.hidden = n === 0;
     selectAll.hidden = all.value === "1" || total <= boxes.length && n === total;
+    // On a phone the bar stays above the list: a pill at the bottom says how many are selected
+    // and leads back to the actions.
+    if (pill) {
+      pill.hidden = n === 0 || barInView;
+      pill.querySelector("[data-pill-count]").textContent = text.textContent;
+    }
     if (pickPage) pickPage.checked = boxes.length > 0 && chosen() === boxes.length;
+  }
+
+  if (pill && bar && window.IntersectionObserver) {
+    new IntersectionObserver(function (entries) {
+      barInView = entries[0].isIntersecting;
+      show();
+    }).observe(bar);
+  } else {
+    barInView = false;
   }
 
   selection.addEventListener("change", function (event) {
