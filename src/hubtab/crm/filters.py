@@ -114,10 +114,6 @@ class PeopleFilter:
                 groups.append([condition])
         return groups
 
-    def names_status(self) -> bool:
-        """Whether a status condition decides who is in (otherwise the archived are left out)."""
-        return any(c.kind == "status" for c in self.conditions)
-
     def to_json(self) -> dict[str, Any]:
         return {"q": self.query, "conditions": [[c.kind, c.value, c.join] for c in self.conditions]}
 

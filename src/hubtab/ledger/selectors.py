@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from typing import Any
 
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
@@ -99,41 +98,6 @@ def balance_subquery(account_field: str = "account_id") -> Subquery:
     """The balance of a customer or organisation account (one balance row, shard 0), to annotate
     or order rows that carry the account's id in `account_field`."""
     return Subquery(Balance.objects.filter(account_id=OuterRef(account_field), shard=0).values("balance_minor")[:1])
-
-
-def accounts_below(*, hub_id: int, below_minor: int) -> QuerySet[Balance, Any]:
-    """Ids of the hub's customer and organisation accounts whose balance is below `below_minor`,
-    as a subquery (these accounts have one balance row, shard 0)."""
-    return accounts_between(hub_id=hub_id, below_minor=below_minor)
-
-
-def accounts_between(
-    *, hub_id: int, at_least_minor: int | None = None, below_minor: int | None = None
-) -> QuerySet[Balance, Any]:
-    """Ids of the hub's customer and organisation accounts whose balance is at least
-    `at_least_minor` and below `below_minor` (either bound optional), as a subquery."""
-    rows = Balance.objects.filter(hub_id=hub_id, shard=0, account__kind__in=LOT_BEARING_KINDS)
-    if at_least_minor is not None:
-        rows = rows.filter(balance_minor__gte=at_least_minor)
-    if below_minor is not None:
-        rows = rows.filter(balance_minor__lt=below_minor)
-    return rows.values("account_id")
-
-
-def states_of(*, hub_id: int, account_ids: list[int]) -> dict[int, AccountState]:
-    """Balance, held and floor of several accounts at once, for a page of a list."""
-    rows = (
-        Balance.objects.filter(hub_id=hub_id, account_id__in=account_ids)
-        .values("account_id", "account__unit")
-        .annotate(balance=Sum("balance_minor"), held=Sum("held_minor"), floor=Max("floor_minor"))
-    )
-    states = {}
-    for row in rows:
-        states[row["account_id"]] = AccountState(
-            account_id=row["account_id"], unit=row["account__unit"], balance_minor=row["balance"],
-            held_minor=row["held"], floor_minor=row["floor"],
-        )  # fmt: skip
-    return states
 
 
 def spendable_subquery(account_field: str = "account_id") -> Subquery:
