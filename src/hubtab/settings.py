@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "hubtab.messaging",
     "hubtab.payments",
     "hubtab.shop",
+    "hubtab.billing",
     "hubtab.api",
     "hubtab.web",
     # After Hubtab's apps, so that Hubtab's templates for its pages win.

@@ -83,6 +83,7 @@ urlpatterns = [
         name="customer_archive",
     ),
     path("hubs/<slug:slug>/customers/<int:customer_id>/notes/", note_views.customer_note_add, name="customer_note_add"),
+    path("hubs/<slug:slug>/customers/<int:customer_id>/consent/", crm_views.customer_consent, name="customer_consent"),
     path(
         "hubs/<slug:slug>/customers/<int:customer_id>/notes/<int:note_id>/edit/",
         note_views.customer_note_edit,
@@ -123,6 +124,7 @@ urlpatterns = [
     path("hubs/<slug:slug>/settings/payments/", payment_views.gateway_settings, name="gateway_settings"),
     path("hubs/<slug:slug>/settings/crm/", settings_views.crm_settings, name="crm_settings"),
     path("hubs/<slug:slug>/transfers/", payment_views.transfers, name="transfers"),
+    path("hubs/<slug:slug>/billing/", include("hubtab.billing.urls")),
     path("hubs/<slug:slug>/settings/credit/unit/", views.credit_unit_view, name="credit_unit"),
     path("hubs/<slug:slug>/settings/credit/prices/", views.unit_price_view, name="unit_price"),
     path("hubs/<slug:slug>/settings/credit/bundles/", views.bundle_create_view, name="bundle_create"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN
@@ -125,6 +126,21 @@ def topup_quote(*, hub: Hub, currency: str, price_minor: int | None = None, cred
     percent = credit_settings_of(hub=hub).topup_bonus_percent
     bonus_minor = int((paid_minor * percent / 100).to_integral_value(rounding=ROUND_DOWN))
     return Quote(currency, price_minor, unit, paid_minor, bonus_minor)
+
+
+def credits_cost_quoter(*, hub: Hub, currency: str) -> Callable[[int], Quote]:
+    """Quotes for buying an exact number of credits, as `topup_quote` prices them but with no bundle
+    and no bonus (paying a debt buys what is owed, not a top-up's extras); the price is read once,
+    for lists of many customers."""
+    unit = credit_unit_of(hub=hub)
+    per_credits, per_price = _price_of(hub, unit, currency)
+
+    def quote(credits_minor: int) -> Quote:
+        amount_check(credits_minor)
+        price_minor = -(-credits_minor * per_price // per_credits)  # rounded up, as topup_quote does
+        return Quote(currency, price_minor, unit, price_minor * per_credits // per_price, 0)
+
+    return quote
 
 
 def usual_largest(*, hub: Hub) -> tuple[int, int]:

@@ -134,6 +134,9 @@ class ActivityKind(models.TextChoices):
     CONSENT_GIVEN = "consent_given", _("Agreed to marketing messages")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Withdrew consent to marketing messages")
     JOINED = "joined", _("Signed up at the shop")
+    PAYMENT_SCHEDULED = "payment_scheduled", _("Payment scheduled")
+    SCHEDULED_PAYMENT_CANCELLED = "payment_unscheduled", _("Scheduled payment cancelled")
+    SCHEDULED_PAYMENT_FAILED = "payment_overdue", _("Scheduled payment failed for good")
 
 
 class Activity(models.Model):

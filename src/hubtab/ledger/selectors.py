@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
 from hubtab.core.errors import DomainError
@@ -82,6 +82,38 @@ def account_state(*, hub_id: int, account_id: int) -> AccountState:
         held_minor=row["held"],
         floor_minor=row["floor"],
     )
+
+
+def account_balance_locked(*, hub_id: int, account_id: int) -> int:
+    """The account's balance with its rows locked until the transaction ends, as a posting locks
+    them: a decision taken on it (how much to charge) is not overtaken by a posting meanwhile."""
+    rows = list(
+        Balance.objects.select_for_update()
+        .filter(hub_id=hub_id, account_id=account_id)
+        .order_by("shard")
+        .values_list("balance_minor", flat=True)
+    )
+    if not rows:
+        raise DomainError("account_not_found", "That account does not exist at this hub.")
+    return sum(rows)
+
+
+def negative_since(*, hub_id: int, account_ids: list[int]) -> dict[int, datetime]:
+    """For each of these accounts whose last entry left it below zero, when it went below and
+    stayed there: the first entry after its last one at or above zero."""
+    last_at_or_above = (
+        Entry.objects.filter(hub_id=hub_id, account_id=OuterRef("account_id"), shard=OuterRef("shard"),
+                             balance_after_minor__gte=0)
+        .order_by("-version").values("version")[:1]
+    )  # fmt: skip
+    rows = (
+        Entry.objects.filter(hub_id=hub_id, account_id__in=account_ids)
+        .annotate(last_ok=Subquery(last_at_or_above))
+        .filter(Q(last_ok__isnull=True) | Q(version__gt=F("last_ok")))
+        .values("account_id")
+        .annotate(since=Min("posted_at"))
+    )
+    return {row["account_id"]: row["since"] for row in rows}
 
 
 def balances_of(*, hub_id: int, account_ids: list[int]) -> dict[int, int]:

@@ -26,11 +26,11 @@ from hubtab.payments.models import (
     AutoTopUp,
     AutoTopUpKind,
     AutoTopUpPeriod,
-    GatewayCustomer,
     Payment,
     PaymentStatus,
     SavedCard,
 )
+from hubtab.payments.off_session import payment_off_session_create
 from hubtab.payments.topups import _charge
 
 
@@ -149,16 +149,9 @@ def _auto_payment_create(rule: AutoTopUp, credits_minor: int, *, key: str) -> Pa
     if card_expired(rule.card, timezone.now()) or rule.card.removed_at is not None:
         return None
     quote = topup_quote(hub=hub, currency=hub.currency, credits_minor=credits_minor)
-    customer_ref = rule.card.gateway_customer_ref
-    GatewayCustomer.objects.get_or_create(hub=hub, account_id=rule.account_id, defaults={"ref": customer_ref})
     try:
         with transaction.atomic():
-            return Payment.objects.create(
-                hub=hub, account_id=rule.account_id, customer=rule.customer, currency=quote.currency,
-                price_minor=quote.price_minor, unit=quote.unit.code, paid_minor=quote.paid_minor,
-                bonus_minor=quote.bonus_minor, bundle_name=quote.bundle_name, key=key, off_session=True,
-                payment_method_ref=rule.card.payment_method_ref,
-            )  # fmt: skip
+            return payment_off_session_create(hub=hub, customer=rule.customer, card=rule.card, quote=quote, key=key)
     except IntegrityError:
         return None  # another run made it first
 

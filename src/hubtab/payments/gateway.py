@@ -27,6 +27,16 @@ class GatewayUnavailable(Exception):  # a state, not a bug: the outcome is unkno
     """The gateway did not answer (timeout, network): what happened is unknown until reconciled."""
 
 
+class ChargeDeclined(DomainError):
+    """The bank said no and the gateway's answer held no payment to show it in (a decline that
+    carries one comes back as that payment's state instead, status "failed")."""
+
+    def __init__(self, message: str, *, decline_code: str, intent_ref: str = "") -> None:
+        super().__init__("card_declined", message)
+        self.decline_code = decline_code  # the bank's reason, e.g. "insufficient_funds", "lost_card"
+        self.intent_ref = intent_ref  # the declined payment, when the gateway named it
+
+
 @dataclass(frozen=True)
 class IntentState:
     """A payment as the gateway sees it, in Hubtab's terms (`PaymentStatus` values)."""
@@ -38,6 +48,9 @@ class IntentState:
     client_secret: str = ""
     payment_method_ref: str = ""
     failure_message: str = ""
+    # Why the last attempt failed: the bank's decline code ("lost_card", "insufficient_funds"), or
+    # else the gateway's error code ("card_declined", "authentication_required").
+    decline_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class PaymentGateway(Protocol):
     ) -> IntentState: ...  # fmt: skip
 
     def intent_get(self, ref: str) -> IntentState: ...
+
+    def intent_find(self, *, key: str, customer_ref: str) -> IntentState | None: ...
+
+    def intent_cancel(self, ref: str) -> IntentState: ...
 
     def setup_create(self, *, key: str, customer_ref: str) -> tuple[str, str]: ...
 
@@ -112,10 +129,15 @@ class StripeGateway:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe.CardError as exc:
             # A decline comes back as an error, with the intent in its failed state.
-            intent = getattr(exc.error, "payment_intent", None)
-            if intent is not None:
+            error = exc.error
+            intent = getattr(error, "payment_intent", None)
+            if intent is not None and not isinstance(intent, str):
                 return intent
-            raise DomainError("card_declined", exc.user_message or "The card was declined.") from exc
+            raise ChargeDeclined(
+                exc.user_message or "The card was declined.",
+                decline_code=str(getattr(error, "decline_code", None) or exc.code or ""),
+                intent_ref=str(getattr(intent, "id", intent) or ""),
+            ) from exc
         except stripe.StripeError as exc:
             log.warning("stripe: %s refused: %s", what, exc)
             raise DomainError("gateway_error", exc.user_message or "The payment provider refused the request.") from exc
@@ -153,6 +175,32 @@ class StripeGateway:
 
     def intent_get(self, ref: str) -> IntentState:
         return _intent_state(self._call("payment intent get", lambda: self.client.v1.payment_intents.retrieve(ref)))
+
+    def intent_find(self, *, key: str, customer_ref: str) -> IntentState | None:
+        """The customer's payment made with `key` (`intent_create` keeps it in the metadata), or
+        None if there is none: how a charge whose answer was lost is found again, never made blindly
+        a second time. Newest first, so a key sent twice without the gateway's idempotency (more
+        than a day apart) gives its latest payment."""
+
+        def search() -> Any:
+            first = self.client.v1.payment_intents.list(params={"customer": customer_ref, "limit": 100})
+            for intent in first.auto_paging_iter():
+                metadata = getattr(intent, "metadata", None)
+                if metadata is not None and "hubtab_key" in metadata and metadata["hubtab_key"] == key:
+                    return intent
+            return None
+
+        intent = self._call("payment intent find", search)
+        return _intent_state(intent) if intent is not None else None
+
+    def intent_cancel(self, ref: str) -> IntentState:
+        """Cancel a payment still waiting (e.g. for the customer's bank check). One that is already
+        final (succeeded, canceled) cannot be: its state is the answer."""
+        try:
+            intent = self._call("payment intent cancel", lambda: self.client.v1.payment_intents.cancel(ref))
+        except DomainError:
+            return self.intent_get(ref)  # a ref the gateway does not know raises here
+        return _intent_state(intent)
 
     def setup_create(self, *, key: str, customer_ref: str) -> tuple[str, str]:
         params: dict[str, Any] = {"customer": customer_ref, "payment_method_types": ["card"], "usage": "off_session"}
@@ -204,7 +252,8 @@ def _intent_state(intent: Any) -> IntentState:
     status = _STATUS.get(str(intent.status), "unknown")
     if status == "created" and error:
         status = "failed"  # declined: the customer may try again with another card
-    method = getattr(intent, "payment_method", None)
+    # After a decline Stripe may clear the intent's payment method; the error still names it.
+    method = getattr(intent, "payment_method", None) or (getattr(error, "payment_method", None) if error else None)
     return IntentState(
         ref=str(intent.id),
         status=status,
@@ -213,4 +262,5 @@ def _intent_state(intent: Any) -> IntentState:
         client_secret=str(getattr(intent, "client_secret", "") or ""),
         payment_method_ref=str(getattr(method, "id", method) or ""),
         failure_message=str(getattr(error, "message", "") or "") if error else "",
+        decline_code=str(getattr(error, "decline_code", None) or getattr(error, "code", None) or "") if error else "",
     )

@@ -77,6 +77,11 @@ class Payment(models.Model):
     gateway_ref = models.CharField(max_length=100, blank=True)  # the charge (a PaymentIntent)
     save_card = models.BooleanField(default=False)
     failure_message = models.CharField(max_length=300, blank=True)
+    decline_code = models.CharField(max_length=40, blank=True)  # the gateway's reason, when it declined
+    # Set (and committed) before the gateway is first asked to charge: a payment that has it but no
+    # `gateway_ref` may have been charged with its answer lost, so it is looked up before any new charge.
+    charge_sent_at = models.DateTimeField(null=True, blank=True)
+    memo = models.CharField(max_length=80, blank=True)  # what the credit is for, in Hubtab's words; "" is a top-up
     transaction_id = models.BigIntegerField(null=True, blank=True)  # the credit posted for it
     refunded_minor = models.BigIntegerField(default=0)  # of price_minor, given back to the card
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -1,7 +1,8 @@
 """Payments into customers' accounts, the domain's face: what the pages, the jobs, the shop and
 the API call. Each topic lives in its own module: gateway keys (`keys`), card top-ups (`topups`),
 bank transfers (`transfers`), webhooks and the reconcile job (`reconcile`), refunds to the card
-(`refunds`), automatic top-ups (`auto_top_ups`) and saved cards (`cards`).
+(`refunds`), automatic top-ups (`auto_top_ups`), charges made without the customer
+(`off_session`) and saved cards (`cards`).
 
 Credit for a payment is posted exactly once, under the payment's row lock and with a ledger key of
 its own, by whichever path learns of the success first: the customer's return to the shop, the
@@ -23,6 +24,12 @@ from hubtab.payments.cards import (
 from hubtab.payments.keys import (
     gateway_account_set,
     gateway_for,
+)
+from hubtab.payments.off_session import (
+    card_for_charges,
+    payment_charge,
+    payment_off_session_create,
+    payment_open_cancel,
 )
 from hubtab.payments.reconcile import (
     ABANDONED_AFTER,
@@ -64,13 +71,17 @@ __all__ = [
     "auto_top_up_set",
     "auto_top_ups_run",
     "card_expired",
+    "card_for_charges",
     "card_limit_restore",
     "card_setup_finish",
     "card_setup_start",
     "cards_expiry_run",
     "gateway_account_set",
     "gateway_for",
+    "payment_charge",
     "payment_confirmation_secret",
+    "payment_off_session_create",
+    "payment_open_cancel",
     "payment_refresh",
     "payment_refund",
     "payment_refund_prepare",

@@ -16,6 +16,8 @@ from hubtab.accounts.selectors import Quote, credit_settings_of, topup_quote
 from hubtab.accounts.services import topup_credit_post
 from hubtab.core.dates import moment_short
 from hubtab.core.errors import DomainError
+from hubtab.core.faults import crash_point
+from hubtab.core.guards import exclusive
 from hubtab.core.models import Hub, User
 from hubtab.core.money import currency_unit, money_format, reader_locale, unit_get
 from hubtab.crm.models import Customer
@@ -24,7 +26,7 @@ from hubtab.ledger.types import SystemAccount
 from hubtab.messaging.services import message_queue
 from hubtab.payments import events, locks
 from hubtab.payments.cards import _card_known, _card_save
-from hubtab.payments.gateway import CardFacts, GatewayUnavailable, IntentState, PaymentGateway
+from hubtab.payments.gateway import CardFacts, ChargeDeclined, GatewayUnavailable, IntentState, PaymentGateway
 from hubtab.payments.keys import _gateway_customer, gateway_for
 from hubtab.payments.models import (
     GatewayCustomer,
@@ -133,44 +135,81 @@ def topup_charge(*, hub: Hub, payment_id: int) -> tuple[Payment, IntentState | N
 
 
 def _charge(hub: Hub, gateway: PaymentGateway, payment: Payment) -> tuple[Payment, IntentState | None]:
-    customer_ref = GatewayCustomer.objects.get(hub=hub, account_id=payment.account_id).ref
-    try:
-        state = gateway.intent_create(
-            key=payment.key, amount_minor=payment.price_minor, currency=payment.currency, customer_ref=customer_ref,
-            payment_method_ref=payment.payment_method_ref, off_session=payment.off_session,
-            description=f"{hub.name}: top-up",
-        )  # fmt: skip
-    except GatewayUnavailable:
-        _status_set(payment, PaymentStatus.UNKNOWN)
-        return payment, None
-    except DomainError as exc:
-        _status_set(payment, PaymentStatus.FAILED, failure=exc.message)
-        return payment, None
+    """Charge the payment's card once. One process at a time charges a payment (the guard); a
+    payment that was sent to the gateway before, with no answer kept (a timeout, a crash), is
+    looked up there by its key first and charged only if the gateway never saw it: the key alone
+    does not protect us (Stripe forgets keys after a day, and test servers ignore them)."""
+    with exclusive("payment-charge", payment.id) as held:
+        if not held:  # another process is charging it now: it records the outcome
+            return payment, None
+        payment = Payment.objects.get(hub=hub, id=payment.id)
+        if payment.status in _FINAL or payment.gateway_ref:
+            return payment_refresh(hub=hub, payment=payment), None
+        customer_ref = GatewayCustomer.objects.get(hub=hub, account_id=payment.account_id).ref
+        if payment.charge_sent_at is not None:
+            try:
+                found = gateway.intent_find(key=payment.key, customer_ref=customer_ref)
+            except GatewayUnavailable:
+                _status_set(payment, PaymentStatus.UNKNOWN)
+                return payment, None
+            except DomainError as exc:  # the gateway can't say: leave it for the next look, never charge blindly
+                log.warning("payment %s: looking it up at the gateway failed: %s", payment.id, exc.message)
+                return payment, None
+            if found is not None:
+                return _charge_answered(hub, payment, found), found
+        else:
+            payment.charge_sent_at = timezone.now()
+            Payment.objects.filter(hub_id=payment.hub_id, id=payment.id).update(charge_sent_at=payment.charge_sent_at)
+        crash_point("payment.before_charge")
+        try:
+            state = gateway.intent_create(
+                key=payment.key, amount_minor=payment.price_minor, currency=payment.currency,
+                customer_ref=customer_ref, payment_method_ref=payment.payment_method_ref,
+                off_session=payment.off_session, description=f"{hub.name}: {payment.memo or 'top-up'}",
+            )  # fmt: skip
+        except GatewayUnavailable:
+            _status_set(payment, PaymentStatus.UNKNOWN)
+            return payment, None
+        except ChargeDeclined as exc:
+            _status_set(payment, PaymentStatus.FAILED, failure=exc.message, decline_code=exc.decline_code)
+            return payment, None
+        except DomainError as exc:
+            _status_set(payment, PaymentStatus.FAILED, failure=exc.message)
+            return payment, None
+        crash_point("payment.after_charge")
+        return _charge_answered(hub, payment, state), state
+
+
+def _charge_answered(hub: Hub, payment: Payment, state: IntentState) -> Payment:
     Payment.objects.filter(hub_id=payment.hub_id, id=payment.id, gateway_ref="").update(gateway_ref=state.ref)
     payment.gateway_ref = state.ref
-    return payment_settle(hub=hub, payment_id=payment.id, state=state), state
+    return payment_settle(hub=hub, payment_id=payment.id, state=state)
 
 
-def _status_set(payment: Payment, status: str, failure: str = "") -> None:
+def _status_set(payment: Payment, status: str, failure: str = "", decline_code: str = "") -> None:
     with transaction.atomic():
         changed = (
             Payment.objects.filter(hub_id=payment.hub_id, id=payment.id)
             .exclude(status__in=_FINAL)
-            .update(status=status, failure_message=failure[:300], updated_at=timezone.now())
-        )
+            .update(status=status, failure_message=failure[:300], decline_code=decline_code[:40],
+                    updated_at=timezone.now())
+        )  # fmt: skip
         payment.status = status
         payment.failure_message = failure[:300]
+        payment.decline_code = decline_code[:40]
         if changed and status == PaymentStatus.FAILED:
             events.payment_failed(payment=payment)
 
 
 def payment_refresh(*, hub: Hub, payment: Payment) -> Payment:
     """Ask the gateway how the payment stands and record it (the customer's return, the webhook,
-    the reconcile job). A charge whose answer was lost is sent again with the same key, which the
-    gateway answers with the first charge rather than making a second one."""
+    the reconcile job). A charge whose answer was lost is looked up by its key, and sent again
+    only if the gateway never saw it (see `_charge`)."""
     payment = Payment.objects.get(hub=hub, id=payment.id)
     if payment.status in _FINAL or not payment.payment_method_ref:
         return payment  # final, or no card given yet: nothing to ask
+    if payment.status == PaymentStatus.FAILED and not payment.gateway_ref:
+        return payment  # refused before the gateway made a charge: nothing to ask, nothing to retry
     gateway = gateway_for(hub)
     if not payment.gateway_ref:
         return _charge(hub, gateway, payment)[0]
@@ -223,8 +262,9 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
         else:
             payment.status = state.status
             payment.failure_message = state.failure_message[:300]
+            payment.decline_code = state.decline_code[:40]
             payment.updated_at = timezone.now()
-            payment.save(update_fields=["status", "failure_message", "updated_at"])
+            payment.save(update_fields=["status", "failure_message", "decline_code", "updated_at"])
             if payment.status == PaymentStatus.FAILED:
                 events.payment_failed(payment=payment)
     return payment
@@ -245,7 +285,7 @@ def _credit_post(
         paid_minor=payment.paid_minor, bonus_minor=payment.bonus_minor, bundle_name=payment.bundle_name,
     )  # fmt: skip
     # Stored in Hubtab's words, put in the reader's language when read (ledger.labels).
-    memo = memo or CARD_TOP_UP_MEMO
+    memo = memo or payment.memo or CARD_TOP_UP_MEMO
     memo = f"{memo}: {payment.bundle_name}" if payment.bundle_name else memo
     posted = topup_credit_post(
         hub=hub,

@@ -20,7 +20,7 @@ from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
 from hubtab.core.money import amount_check, currency_unit, money_format, reader_locale
 from hubtab.ledger.selectors import account_state
-from hubtab.shop import events, locks
+from hubtab.shop import events, locks, signals
 from hubtab.shop.catalogue import name_clean
 from hubtab.shop.checkout import order_paid_by_hand
 from hubtab.shop.models import (
@@ -224,6 +224,7 @@ def order_complete(
             carried.owed_minor = 0
             carried.save(update_fields=["owed_minor"])
         events.order_completed(order=order, actor=actor)
+        signals.order_completed.send(sender=Order, hub=hub, order=order, actor=actor)
     return order
 
 

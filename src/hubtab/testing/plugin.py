@@ -1,5 +1,5 @@
 """The pytest plugin of Hubtab's tests: markers set from the fixtures a test uses, the language
-reset, a hub and its books, a browser, the local SMTP server and the local fake Stripe."""
+reset, a hub and its books, a browser, the local SMTP server, the local fake Stripe and its proxy."""
 
 from __future__ import annotations
 
@@ -166,15 +166,38 @@ def localstripe_url():
 @pytest.fixture
 def stripe_hub(hub, settings, localstripe_url):
     """The hub, taking card payments through localstripe with test keys."""
+    return _stripe_hub(hub, settings, localstripe_url)
+
+
+@pytest.fixture(scope="session")
+def stripe_proxy(localstripe_url):
+    """A proxy in front of localstripe that answers as real Stripe does where localstripe does not
+    (payments listed by customer, banks' decline codes, idempotent replays) and can lose answers:
+    `.url`, `.decline(payment_method_ref, code)`, `.lose_answers(n)`, `.reset()`."""
+    from hubtab.testing.stripe_proxy import StripeProxy
+
+    with StripeProxy(localstripe_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def stripe_proxy_hub(hub, settings, stripe_proxy):
+    """The hub, taking card payments through the Stripe proxy (declines and lost answers reset)."""
+    stripe_proxy.reset()
+    yield _stripe_hub(hub, settings, stripe_proxy.url)
+    stripe_proxy.reset()
+
+
+def _stripe_hub(hub, settings, api_base):
     from hubtab.payments.services import gateway_account_set
 
-    settings.HUBTAB_STRIPE_API_BASE = localstripe_url
+    settings.HUBTAB_STRIPE_API_BASE = api_base
     settings.HUBTAB_STRIPE_RETRIES = 0
-    # As HUBTAB_STRIPE_API_BASE in the environment does: pages may load Stripe.js from localstripe.
+    # As HUBTAB_STRIPE_API_BASE in the environment does: pages may load Stripe.js from there.
     settings.SECURE_CSP = {
         **settings.SECURE_CSP,
-        "script-src": ["'self'", localstripe_url],
-        "connect-src": ["'self'", localstripe_url],
+        "script-src": ["'self'", api_base],
+        "connect-src": ["'self'", api_base],
     }
     gateway_account_set(
         hub=hub, actor=None, publishable_key="pk_test_hubtab", secret_key="sk_test_hubtab",

@@ -225,14 +225,16 @@ def gateway_losing_charges(localstripe_url, settings):
     server.server_close()
 
 
-def test_a_charge_the_gateway_never_answered_is_unknown_then_sent_again_with_the_same_key(
-    stripe_hub, marie, localstripe_url, settings, gateway_losing_charges
+def test_a_charge_the_gateway_never_saw_is_unknown_then_looked_up_and_sent_again_with_the_same_key(
+    stripe_hub, marie, localstripe_url, settings, gateway_losing_charges, stripe_proxy
 ):
     payment = _card_entered(stripe_hub, marie, settings.HUBTAB_STRIPE_API_BASE)
     payment, state = topup_charge(hub=stripe_hub, payment_id=payment.id)
     assert state is None and payment.status == PaymentStatus.UNKNOWN and _balance(stripe_hub, marie) == 0
-    # The network heals; the reconcile job sends the charge again with the payment's key.
-    settings.HUBTAB_STRIPE_API_BASE = localstripe_url
+    # The network heals; the reconcile job looks the charge up by its key (through the proxy, which
+    # lists a customer's charges as Stripe does), finds none, and sends it again with that key.
+    stripe_proxy.reset()
+    settings.HUBTAB_STRIPE_API_BASE = stripe_proxy.url
     assert payments_reconcile(now=timezone.now() + timedelta(minutes=10)) == {"checked": 1, "succeeded": 1}
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED and payment.gateway_ref.startswith("pi_")
