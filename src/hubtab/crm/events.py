@@ -160,10 +160,13 @@ def people_imported(
     activities_record_many(lines)
 
 
-def consent_changed(*, customer: Customer, given: bool, source: str, at: datetime, actor: User | None) -> None:
-    """The person agreed to marketing messages, or withdrew that consent (crm.consent)."""
+def consent_changed(
+    *, customer: Customer, given: bool, source: str, at: datetime, actor: User | None, how: str = ""
+) -> None:
+    """The person agreed to marketing messages, or withdrew that consent (crm.consent); `how`, as
+    crew wrote it down, is the line's comment."""
     kind = ActivityKind.CONSENT_GIVEN if given else ActivityKind.CONSENT_WITHDRAWN
     activity_record(
         customer=customer, kind=kind, key=f"customer:{customer.id}:{kind}:{at.isoformat()}", occurred_at=at,
-        actor=actor, data={"source": source},
+        actor=actor, data={"source": source, **({"comment": how} if how else {})},
     )  # fmt: skip

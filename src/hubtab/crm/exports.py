@@ -92,6 +92,9 @@ _MAILCHIMP: list[Cell] = [
     ("Last Name", lambda r, f: csv_safe(r.customer.last_name)),
     ("Phone Number", lambda r, f: csv_safe(r.customer.phone)),
     ("Tags", lambda r, f: csv_safe(", ".join(r.tags))),
+    # Whether the person agreed to marketing emails: Mailchimp is for marketing, so whoever imports
+    # the file sees who may be sent a newsletter (and Hubtab's import reads the column back).
+    ("Marketing Consent", lambda r, f: "yes" if r.customer.marketing_consent else "no"),
 ]
 LINES_PER_CHUNK = 200  # lines sent to the client at a time: fewer, larger writes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hubtab.crm.consent import HOW_MAX
 from hubtab.crm.crm_settings import LAPSED_WEEKS_MAX
 
 
@@ -66,6 +67,28 @@ class NoteForm(forms.Form):
         help_text=_("Optional: the overview lists it from that day until someone marks it done."),
     )  # fmt: skip
     pinned = forms.BooleanField(label=_("Pin to the top"), required=False)
+
+
+class ConsentForm(forms.Form):
+    """Crew write down a consent to marketing emails given or withdrawn outside Hubtab; the rules on
+    what may be written are the service's (crm.consent.consent_record), shown on the form."""
+
+    given = forms.ChoiceField(
+        label=_("What the person told you"),
+        choices=[("yes", _("Agreed to marketing emails")), ("no", _("Withdrew consent to marketing emails"))],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose whether the person agreed to marketing emails or withdrew."),
+            "invalid_choice": _("Choose whether the person agreed to marketing emails or withdrew."),
+        },
+    )
+    how = forms.CharField(
+        label=_("How (optional)"), required=False, widget=forms.TextInput(attrs={"maxlength": HOW_MAX}),
+        help_text=_("For example: on the phone, in person at the market, on a paper form."),
+    )  # fmt: skip
+
+    def for_service(self) -> dict[str, object]:
+        return {"given": self.cleaned_data["given"] == "yes", "how": self.cleaned_data["how"]}
 
 
 class JoinForm(forms.Form):

@@ -200,6 +200,21 @@ def _selection_words() -> dict[str, Any]:
                 n,
             )
         ),
+        # After the count copied: how many of the selection have not agreed to marketing emails.
+        "left_out": forms(
+            lambda n: ngettext(
+                "%(n)s person who has not agreed to marketing emails was left out.",
+                "%(n)s people who have not agreed to marketing emails were left out.",
+                n,
+            )
+        ),
+        "not_agreed": forms(
+            lambda n: ngettext(
+                "%(n)s of them has not agreed to marketing emails: send them no newsletter.",
+                "%(n)s of them have not agreed to marketing emails: send them no newsletter.",
+                n,
+            )
+        ),
         "copy_yourself": forms(
             lambda n: ngettext(
                 "%(n)s email address: select it and copy it.", "%(n)s email addresses: select them and copy them.", n
@@ -341,22 +356,43 @@ def customers_bulk(request: HttpRequest, hub: Hub) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customers_emails(request: HttpRequest, hub: Hub) -> HttpResponse:
     """The selection's email addresses, ready to paste into a mail program: as text for the page's
-    copy button, or on a page with the text selected where the clipboard cannot be used."""
+    copy button, or on a page with the text selected where the clipboard cannot be used. Unless
+    crew untick "only those who agreed to marketing" (`marketing_only=0`), people without consent
+    are left out; either way the reply says how many of the selection have none."""
     params = request.POST if request.method == "POST" else request.GET
     people, _described = selected_people(request, hub, params, none_means_all=True)
+    marketing_only = params.get("marketing_only", "1") != "0"
     separator = "\n" if params.get("sep") == "newline" else ", "
-    emails = list(people.values_list("email", flat=True)[:20000])
+    without_consent = people.filter(marketing_consent=False).count()
+    emails = list((people.filter(marketing_consent=True) if marketing_only else people).values_list(
+        "email", flat=True
+    )[:20000])  # fmt: skip
+    left_out = without_consent if marketing_only else 0
     text = separator.join(emails)
     audit_record(
         hub=hub, actor=request_user(request), action="customers.copy_emails",
         summary=gettext_noop("Copied %(count)s email addresses"), params={"count": len(emails)},
+        data={"marketing_only": marketing_only, "without_consent": without_consent},
     )  # fmt: skip
     if params.get("format") == "text":
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["X-Count"] = str(len(emails))
+        response["X-Without-Consent"] = str(without_consent)
+        response["X-Left-Out"] = str(left_out)
         return response
-    return render(request, "crm/customer_emails.html", {"hub": hub, "text": text, "count": len(emails),
-                                                         "back": params.get("back", "")})  # fmt: skip
+    carried = [
+        (name, value)
+        for name in params
+        if name not in ("csrfmiddlewaretoken", "marketing_only", "format")
+        for value in params.getlist(name)
+    ]
+    return render(
+        request,
+        "crm/customer_emails.html",
+        {"hub": hub, "text": text, "count": len(emails), "back": params.get("back", ""),
+         "marketing_only": marketing_only, "without_consent": without_consent, "left_out": left_out,
+         "carried": carried},
+    )  # fmt: skip
 
 
 @hub_view(Permission.VIEW_CUSTOMERS)

@@ -177,7 +177,10 @@ def _condition_q(c: Condition, ctx: _Context) -> Q:
     if kind == "balance_max":
         return Q(balance_row__balance_minor__lte=c.number())
     if kind == "running_low":
-        return Q(balance_row__balance_minor__lt=credit_settings_of(hub=hub).low_balance_minor)
+        # Among people who use credit: a lead whose account never moved sits at 0 without running
+        # low. The balance row's version counts the account's entries (ledger verify holds it so).
+        low_minor = credit_settings_of(hub=hub).low_balance_minor
+        return Q(balance_row__balance_minor__lt=low_minor, balance_row__version__gt=0)
     if kind == "in_debt":
         return Q(balance_row__balance_minor__lt=0)
     if kind in ("spent_min", "spent_max"):

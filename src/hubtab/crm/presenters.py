@@ -20,7 +20,15 @@ from hubtab.accounts.services import reversible_by_hand
 from hubtab.core.dates import day_medium, moment_short
 from hubtab.core.models import Hub
 from hubtab.core.money import Unit, money_format, reader_locale, unit_get
-from hubtab.crm.models import Activity, ActivityKind, Customer, CustomerFigures, PersonStatus, Source
+from hubtab.crm.models import (
+    Activity,
+    ActivityKind,
+    ConsentSource,
+    Customer,
+    CustomerFigures,
+    PersonStatus,
+    Source,
+)
 from hubtab.crm.rows import CustomerRow
 from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import account_state, reversed_ids
@@ -100,9 +108,20 @@ def _text(hub: Hub, activity: Activity) -> tuple[str, str]:
         ),
         ActivityKind.TAGGED: (_("Tag added: %(tag)s") % {"tag": data.get("tag", "")}, ""),
         ActivityKind.UNTAGGED: (_("Tag removed: %(tag)s") % {"tag": data.get("tag", "")}, ""),
+        ActivityKind.CONSENT_GIVEN: (_("Agreed to marketing messages (%(source)s)") % _consent_source(data), ""),
+        ActivityKind.CONSENT_WITHDRAWN: (
+            _("Withdrew consent to marketing messages (%(source)s)") % _consent_source(data),
+            "",
+        ),
     }
     text, link = texts.get(kind, (activity.get_kind_display(), ""))
     return (f"{text}: {note}" if note else text), link
+
+
+def _consent_source(data: dict[str, Any]) -> dict[str, str]:
+    """Where a consent line was recorded, in words: by crew, an import, the sign-up..."""
+    source = data.get("source", "")
+    return {"source": str(ConsentSource(source).label) if source in ConsentSource.values else _("unknown")}
 
 
 def timeline_lines(*, hub: Hub, activities: list[Activity]) -> list[TimelineLine]:

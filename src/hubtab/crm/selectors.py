@@ -25,7 +25,7 @@ def customer_list(
     now: datetime | None = None,
 ) -> QuerySet[Customer]:
     """Customers of the hub, filtered by a search (name, email, code, phone), a tag, and whether they
-    are running low (below the hub's threshold, or in debt); the archived ones alone with
+    are running low (people who use credit, below the hub's threshold or in debt); the archived ones alone with
     `archived`, everyone with `archived=None`; or the people of one `status` (lead, customer,
     lapsed, archived), whatever `archived` says. A short form of crm.people.people_matching."""
     conditions = [Condition("tags_any", tag)] if tag else []
@@ -39,6 +39,12 @@ def customer_list(
         hub=hub, people=PeopleFilter(tuple(conditions), query), now=now, everyone=archived is None and not status
     )
     return people_sorted(people, hub=hub, order=order, now=now, few=bool(search_words(query)))
+
+
+def running_low_count(*, hub: Hub) -> int:
+    """How many people run low: the list's "running low" filter, counted, so that the overview's
+    figure and the list it links to always agree."""
+    return people_matching(hub=hub, people=PeopleFilter((Condition("running_low"),))).count()
 
 
 def customer_get(*, hub: Hub, customer_id: int) -> Customer | None:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 
 from hubtab.core.dates import moment_short
 from hubtab.core.models import Hub
@@ -102,6 +101,8 @@ def statement_pdf(statement: CustomerStatement) -> bytes:
         return _pdf_text(money_format(minor, unit, hub.locale))
 
     with translation.override(hub.locale):
+        from fpdf import FPDF  # imported when a PDF is made: it takes seconds, and most processes never need it
+
         pdf = FPDF(format="A4")
         pdf.core_fonts_encoding = "cp1252"
         pdf.set_title(_pdf_text(f"{hub.name} - {customer.full_name}"))

@@ -24,7 +24,7 @@ from hubtab.accounts.selectors import (
 from hubtab.accounts.services import (
     account_rules_set,
 )
-from hubtab.core.access import hub_view, request_user
+from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.core.money import (
@@ -37,7 +37,8 @@ from hubtab.core.money import (
 from hubtab.core.permissions import Permission
 from hubtab.core.presenters import audit_lines
 from hubtab.core.selectors import audit_list
-from hubtab.crm.forms import CustomerForm
+from hubtab.crm.consent import consent_record
+from hubtab.crm.forms import ConsentForm, CustomerForm
 from hubtab.crm.list_views import selected_people
 from hubtab.crm.models import Customer, PersonStatus
 from hubtab.crm.note_views import notes_section
@@ -79,8 +80,47 @@ def customer_detail(request: HttpRequest, hub: Hub, customer_id: int) -> HttpRes
         "crm/customer_detail.html",
         {"hub": hub, "customer": customer, "summary": summary, "events": events, "figures": figures,
          "timeline": timeline, "status": status, "status_label": PersonStatus(status).label,
+         "consent_form": _consent_form(customer) if may(request, Permission.EDIT_CUSTOMERS) else None,
          **notes_section(request, hub, customer)},
     )  # fmt: skip
+
+
+def _consent_form(customer: Customer) -> ConsentForm:
+    # Offer the change: recording what is already so does nothing.
+    return ConsentForm(initial={"given": "no" if customer.marketing_consent else "yes"})
+
+
+@hub_view(Permission.EDIT_CUSTOMERS)
+@require_http_methods(["POST"])
+def customer_consent(request: HttpRequest, hub: Hub, customer_id: int) -> HttpResponse:
+    """Crew write down a consent to marketing emails given or withdrawn by phone, in person or on
+    paper; a refusal comes back on its own page, with what was typed."""
+    customer = _customer_or_404(hub, customer_id)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        fields = form.for_service()
+        try:
+            changed = consent_record(hub=hub, customer=customer, actor=request_user(request), **fields)
+        except DomainError as exc:
+            form.add_error("how" if exc.code == "validation_error" else None, exc.message)
+        else:
+            name = {"name": customer.full_name}
+            if not changed:
+                messages.info(
+                    request,
+                    _("Nothing to record: %(name)s had already agreed to marketing emails.") % name
+                    if fields["given"]
+                    else _("Nothing to record: %(name)s has not agreed to marketing emails.") % name,
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Recorded: %(name)s agreed to marketing emails.") % name
+                    if fields["given"]
+                    else _("Recorded: %(name)s withdrew consent to marketing emails.") % name,
+                )
+            return redirect(reverse("customer_detail", args=[hub.slug, customer.id]) + "#consent")
+    return render(request, "crm/consent_form.html", {"hub": hub, "customer": customer, "form": form})
 
 
 def _customer_or_404(hub: Hub, customer_id: int) -> Customer:

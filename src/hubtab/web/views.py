@@ -41,7 +41,7 @@ from hubtab.core.money import Unit, currency_unit, money_format, reader_locale, 
 from hubtab.core.permissions import Permission, permissions_for
 from hubtab.core.selectors import hub_list_for_user, membership_roles
 from hubtab.crm.note_presenters import follow_up_lines
-from hubtab.crm.selectors import customers_by_account, follow_ups_due, tag_names
+from hubtab.crm.selectors import customers_by_account, follow_ups_due, running_low_count, tag_names
 from hubtab.ledger.labels import posting_label
 from hubtab.ledger.selectors import (
     account_flows_by_week,
@@ -140,7 +140,7 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
             "debt": money_format(totals.debt_minor, unit, reader_locale()),
             "has_debt": totals.debt_minor > 0,
             "accounts": totals.accounts,
-            "running_low": totals.below_minor,
+            "running_low": running_low_count(hub=hub),
             "low_threshold": money_format(low_minor, unit, reader_locale()),
             "chart": _weekly_chart(hub, unit),
             "transfers_waiting": transfer_list(hub=hub).count(),

@@ -20,7 +20,8 @@ from hubtab.accounts.credit_settings import credit_settings_update
 from hubtab.core.models import Role
 from hubtab.core.services import membership_grant, user_create
 from hubtab.crm.activity import ActivityKind, Ref, activity_record
-from hubtab.crm.models import Customer, CustomerImport, ImportStatus, Note, Segment
+from hubtab.crm.consent import consent_set
+from hubtab.crm.models import ConsentSource, Customer, CustomerImport, ImportStatus, Note, Segment
 from hubtab.crm.services import customer_archive, customer_create
 from hubtab.testing import ARTIFACTS, browser_login, screenshot
 
@@ -40,7 +41,8 @@ def _ascii(text: str) -> str:
 @pytest.fixture
 def crm(books):
     """A hub with 56 people (one archived): every other one has the "veg box" tag, some "eggs";
-    two in three bought something, 1 to 30 weeks ago; some hold credit, a few are in debt.
+    two in three bought something, 1 to 30 weeks ago; some hold credit, a few are in debt; all but
+    one in six agreed to marketing emails.
     Returns the people's figures as the test expects them to be read."""
     hub = books.hub
     owner = user_create(email="owner@example.org", password="pw-long-enough", email_verified=True)
@@ -65,7 +67,10 @@ def crm(books):
             books.top_up(person.account, balance_minor)
         elif balance_minor < 0:
             books.spend(person.account, -balance_minor)
-        people[person.email] = {"tags": tags, "weeks_ago": weeks_ago, "balance_minor": balance_minor, "record": person}
+        if n % 6:
+            consent_set(hub=hub, customer=person, given=True, source=ConsentSource.CREW)
+        people[person.email] = {"tags": tags, "weeks_ago": weeks_ago, "balance_minor": balance_minor, "record": person,
+                                "consent": bool(n % 6)}  # fmt: skip
     archived = next(iter(people))
     customer_archive(hub=hub, customer=people.pop(archived)["record"])  # out of every list below
     return {"hub": hub, "owner": owner, "people": people}
@@ -160,14 +165,20 @@ def test_crew_build_a_segment_save_it_and_copy_everyone_matchings_emails(live_se
     page.get_by_role("button", name=f"Select all {len(everyone)} matching").click()
     expect(page.locator("[data-bulk-bar]").get_by_text(f"All {len(everyone)} matching are selected.")).to_be_visible()
     screenshot(page, f"crm-selection-{device}")
+    # Only those who agreed to marketing, unless crew say otherwise; the rest are counted.
+    agreed = {email for email in everyone if crm["people"][email]["consent"]}
     page.get_by_role("button", name="Copy emails").click()
-    expect(page.get_by_text(f"{len(everyone)} email addresses copied")).to_be_visible()
+    expect(page.get_by_text(f"{len(agreed)} email addresses copied")).to_be_visible()
+    left_out = f"{len(everyone - agreed)} people who have not agreed to marketing emails were left out."
+    expect(page.get_by_text(left_out)).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert set(copied.split(", ")) == everyone
+    assert set(copied.split(", ")) == agreed
     page.evaluate("navigator.clipboard.writeText('')")
     page.get_by_label("Separate emails with").select_option("newline")
+    page.get_by_label("Only those who agreed to marketing").uncheck()
     page.get_by_role("button", name="Copy emails").click()
     assert set(_clipboard_when_filled(page).split("\n")) == everyone
+    expect(page.get_by_text(f"{len(everyone - agreed)} of them have not agreed to marketing emails")).to_be_visible()
     page.context.close()
 
 
@@ -177,8 +188,9 @@ def test_without_a_clipboard_the_emails_are_shown_selected_ready_to_copy(live_se
     page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
     _open_people(page, device)
     _build_the_veg_box_segment(page)
-    wanted = _veg_box_lately(crm)
-    page.get_by_role("button", name=f"Select all {len(wanted)} matching").click()
+    matching = _veg_box_lately(crm)
+    wanted = {email for email in matching if crm["people"][email]["consent"]}
+    page.get_by_role("button", name=f"Select all {len(matching)} matching").click()
     page.get_by_role("button", name="Copy emails").click()
     shown = page.locator("[data-copy-result] textarea")
     expect(page.get_by_text(f"{len(wanted)} email addresses: select them and copy them.")).to_be_visible()

@@ -96,7 +96,7 @@ def test_the_mailchimp_preset_writes_the_columns_mailchimp_imports(crew_client, 
         reverse("customer_export", args=[books.hub.slug]), {"preset": "mailchimp", "csv_sep": "comma"}
     )
     rows = _csv(response)
-    assert list(rows[0]) == ["Email Address", "First Name", "Last Name", "Phone Number", "Tags"]
+    assert list(rows[0]) == ["Email Address", "First Name", "Last Name", "Phone Number", "Tags", "Marketing Consent"]
     assert sorted(r["Email Address"] for r in rows) == sorted(p.email for p in people.values())
 
 

@@ -292,7 +292,8 @@ def _holds(condition: Condition, person: Person, world: World) -> bool:
     if kind == "balance_max":
         return person.balance_minor <= int(value)
     if kind == "running_low":
-        return person.balance_minor < world.low_balance_minor
+        # Only people who use credit: here, whose account moved (a balance of 0 never did).
+        return person.balance_minor != 0 and person.balance_minor < world.low_balance_minor
     if kind == "in_debt":
         return person.balance_minor < 0
     if kind == "spent_min":

@@ -113,10 +113,17 @@
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         var count = Number(response.headers.get("X-Count") || 0);
-        return response.text().then(function (emails) { return { emails: emails, count: count }; });
+        var leftOut = Number(response.headers.get("X-Left-Out") || 0);
+        var withoutConsent = Number(response.headers.get("X-Without-Consent") || 0);
+        return response.text().then(function (emails) {
+          return { emails: emails, count: count, leftOut: leftOut, withoutConsent: withoutConsent };
+        });
       })
       .then(function (got) {
-        var said = say(words.copied, got.count);
+        // Say how many of the selection have not agreed to marketing emails: left out, or copied.
+        var consent = got.leftOut ? say(words.left_out, got.leftOut)
+          : got.withoutConsent ? say(words.not_agreed, got.withoutConsent) : "";
+        var said = say(words.copied, got.count) + (consent ? " " + consent : "");
         result.hidden = false;
         result.textContent = "";
         var done = function () { result.textContent = said; };
@@ -127,7 +134,7 @@
           area.readOnly = true;
           area.value = got.emails;
           var note = document.createElement("p");
-          note.textContent = say(words.copy_yourself, got.count);
+          note.textContent = say(words.copy_yourself, got.count) + (consent ? " " + consent : "");
           result.appendChild(note);
           result.appendChild(area);
           area.focus();
