@@ -100,7 +100,9 @@ def scheduled_payment_take(*, hub: Hub, scheduled_id: int, now: datetime, mornin
         assert started.payment_id is not None
         payment_charge(hub=hub, payment_id=started.payment_id)
         crash_point("billing.charged")
-        return attempt_finish(hub=hub, attempt_id=started.id, now=now)
+        outcome = attempt_finish(hub=hub, attempt_id=started.id, now=now)
+        crash_point("billing.finished")
+        return outcome
 
 
 def _previous_stop(hub: Hub, scheduled: ScheduledPayment) -> None:
@@ -240,6 +242,7 @@ def attempt_finish(*, hub: Hub, attempt_id: int, now: datetime | None = None) ->
                               waiting=payment.status == PaymentStatus.REQUIRES_ACTION)  # fmt: skip
             else:
                 notice_failed(hub=hub, scheduled=scheduled, attempt=attempt, card=card, retry_on=retry_on)
+            crash_point("billing.finishing")  # a crash here rolls back the outcome and its notice together
             return str(attempt.outcome)
         # No answer yet (a timeout, a charge still processing): the reconcile job and the next
         # run ask again; no new attempt starts while this one is open.

@@ -132,6 +132,12 @@ def balance_subquery(account_field: str = "account_id") -> Subquery:
     return Subquery(Balance.objects.filter(account_id=OuterRef(account_field), shard=0).values("balance_minor")[:1])
 
 
+def entries_count_subquery(account_field: str = "account_id") -> Subquery:
+    """How many entries a customer or organisation account has had (its balance row's version,
+    which `ledger verify` holds to the count): 0 for an account never used."""
+    return Subquery(Balance.objects.filter(account_id=OuterRef(account_field), shard=0).values("version")[:1])
+
+
 def spendable_subquery(account_field: str = "account_id") -> Subquery:
     """What a customer or organisation account may still spend (balance - held - floor; shard 0),
     to order rows that carry the account's id in `account_field`."""

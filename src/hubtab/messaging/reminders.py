@@ -17,7 +17,7 @@ from hubtab.core.models import Hub
 from hubtab.core.money import Unit, money_format
 from hubtab.core.services import audit_record
 from hubtab.crm.models import Customer
-from hubtab.ledger.selectors import balance_subquery
+from hubtab.ledger.selectors import balance_subquery, entries_count_subquery
 from hubtab.messaging.models import BalanceWatch
 from hubtab.messaging.services import deliveries_send_due, message_queue
 
@@ -45,8 +45,11 @@ def balance_reminders_queue(*, now: datetime | None = None) -> dict[str, int]:
 
 def _hub_scan(hub: Hub, low_minor: int, now: datetime) -> dict[str, int]:
     counts = {"low": 0, "negative": 0}
-    customers = Customer.objects.filter(hub=hub, archived_at__isnull=True).annotate(balance_minor=balance_subquery())
-    below = {c.account_id: c for c in customers.filter(balance_minor__lt=low_minor)}
+    customers = Customer.objects.filter(hub=hub, archived_at__isnull=True).annotate(
+        balance_minor=balance_subquery(), entries=entries_count_subquery()
+    )
+    # As the people list's "running low": an account never used (a lead who never topped up) is not low.
+    below = {c.account_id: c for c in customers.filter(balance_minor__lt=low_minor, entries__gt=0)}
     watches = BalanceWatch.objects.filter(hub=hub)
     # Back above the line: the crossing is over, the next fall is a new one.
     watches.exclude(account_id__in=below).exclude(low_since=None).update(low_since=None)

@@ -259,6 +259,7 @@ def payment_settle(*, hub: Hub, payment_id: int, state: IntentState) -> Payment:
             _credit_post(hub, payment, card=card)
             if card is not None and payment.save_card:
                 _card_save(hub, payment, card)
+            crash_point("payment.crediting")  # a crash here rolls the credit back with the rest
         else:
             payment.status = state.status
             payment.failure_message = state.failure_message[:300]

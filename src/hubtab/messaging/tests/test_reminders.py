@@ -168,3 +168,11 @@ def test_the_reminders_job_queues_and_the_sending_job_sends(books, marie, smtp_s
     assert deliveries_send.call()["sent"] == 1
     delivery.refresh_from_db()
     assert delivery.status == "sent" and len(smtp_server) == 1
+
+
+def test_a_lead_who_never_used_their_account_is_not_reminded_of_a_low_balance(books, marie, smtp_server):
+    customer_create(hub=books.hub, email="lead@example.org", first_name="Léa", last_name="Lead")  # balance 0, unused
+    books.spend(marie.account, 1700)
+    counts = balance_reminders_run()
+    assert counts["low"] == 1
+    assert [message["To"] for message in smtp_server] == ["marie@example.org"]
