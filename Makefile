@@ -3,7 +3,7 @@ PYTHON ?= python3
 UV = $(PYTHON) -m uv
 VENV = .venv/bin
 
-.PHONY: install demo test lint format bench bench-customers clean messages
+.PHONY: install demo test lint format bench bench-customers bench-billing clean messages
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -38,6 +38,9 @@ bench: install
 
 bench-customers: install  ## the CRM at 100,000 people and 1,000,000 orders (docs/performance.md, "CRM")
 	@$(VENV)/python bench/customers.py
+
+bench-billing: install  ## billing with 10,000 customers in debt, the morning run, charges through localstripe (docs/performance.md, "Billing")
+	@$(VENV)/python bench/billing.py
 
 clean:
 	rm -rf var/*.sqlite3 var/static

@@ -14,8 +14,12 @@ class ApiError(Exception):
 
 
 # Domain codes that mean "no such thing here" answer 404, as if it did not exist.
-NOT_FOUND = {"account_not_found", "customer_not_found", "hold_not_found", "transaction_not_found", "lot_not_found"}
-CONFLICT = {"idempotency_conflict", "customer_exists"}
+NOT_FOUND = {
+    "not_found", "account_not_found", "customer_not_found", "hold_not_found", "transaction_not_found", "lot_not_found",
+}  # fmt: skip
+# The request was fine but the thing's state refuses it now: a scheduled payment being charged
+# (try again in a minute) or already closed.
+CONFLICT = {"idempotency_conflict", "customer_exists", "payment_processing", "payment_closed"}
 
 
 def error_body(exc: ApiError | DomainError) -> tuple[int, dict[str, Any]]:

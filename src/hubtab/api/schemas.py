@@ -1,11 +1,12 @@
 """The API's request and response bodies. Amounts are whole numbers of minor units: a float, a
 string or a bool is refused (StrictInt), as is anything beyond 10^12."""
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictInt
 
 MAX = 10**12
 Amount = Annotated[
@@ -214,3 +215,85 @@ class NotePage(Schema):
 class TagsIn(Schema):
     add: Annotated[list[TagName], Field(max_length=20)] = []
     remove: Annotated[list[TagName], Field(max_length=20)] = []
+
+
+# --- billing: scheduled payments and the billing settings -------------------------------------------
+
+
+def _iso_date(value: Any) -> Any:
+    # Only "YYYY-MM-DD": pydantic would also read a number as a Unix time, which nobody means here.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Give a date as YYYY-MM-DD, e.g. 2026-12-09.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class AttemptOut(Schema):
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str = Field(
+        description="processing, succeeded, declined, declined_hard, action_required, unknown, no_card"
+    )
+    amount: int = Field(description="What this attempt charged (or would have), in minor units of `currency`")
+    decline_code: str = Field(description="The bank's or the gateway's code, e.g. insufficient_funds; empty if none")
+    message: str = Field(description="What the gateway said, as it said it")
+    reason: str = Field(description="The decline in plain words; empty when there was none")
+
+
+class ScheduledPaymentOut(Schema):
+    id: int
+    customer: int = Field(description="The customer's id, as in /customers")
+    customer_name: str
+    kind: str = Field(description="debt")
+    status: str = Field(description="scheduled, processing, retrying, succeeded, failed, cancelled or not_needed")
+    due_on: date = Field(description="The day the customer was told, in the hub's time zone")
+    run_on: date = Field(
+        description="The day of the next attempt (due_on, then each retry's), at the hub's morning hour"
+    )
+    amount: int = Field(description="The most it charges, in minor units of `currency`")
+    currency: str
+    credits: int = Field(description="What it pays for, in minor units of `unit` (the hub's credit unit)")
+    unit: str
+    attempts_made: int
+    outcome: str = Field(description="The last outcome, or why it was cancelled")
+    decline_code: str
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class ScheduledPaymentDetailOut(ScheduledPaymentOut):
+    attempts: list[AttemptOut]
+
+
+class ScheduledPaymentPage(Schema):
+    items: list[ScheduledPaymentOut]
+    next_cursor: str | None
+
+
+class ScheduledCancelIn(Schema):
+    reason: Annotated[str, Field(min_length=1, max_length=300, description="Why; kept with the payment")]
+
+
+class ScheduledDateIn(Schema):
+    date: IsoDate = Field(description="The new day, YYYY-MM-DD: not before the customer can be told of it")
+
+
+class BillingSettingsOut(Schema):
+    debt_billing: bool
+    schedule_after_order: bool
+    notice_days: int = Field(description="Customers are told this many days before a charge")
+    retry_days: list[int] = Field(description="Days after the first attempt on which a soft decline is tried again")
+    min_charge: int | None = Field(description="The smallest charge set by the hub, in minor units; null: the "
+                                   "gateway's minimum")  # fmt: skip
+    smallest_charge: int = Field(description="The smallest charge in force, in minor units of `currency`")
+    currency: str
+    overdue_days: int = Field(description="Unpaid debt older than this is overdue")
+    morning_hour: int = Field(description="The hour payments are charged, in the hub's time zone")
+    timezone: str
+    updated_at: datetime | None = Field(description="null: the hub has never changed them (the defaults)")

@@ -20,6 +20,7 @@ from hubtab.accounts.services import (
     order_hold_place,
     order_hold_void,
 )
+from hubtab.api.billing import router as billing_router
 from hubtab.api.crm import router as crm_router
 from hubtab.api.errors import ApiError, error_body
 from hubtab.api.idempotency import idempotent, ledger_key
@@ -84,6 +85,7 @@ api = HubtabAPI(
     docs_url="/docs",  # an interactive reference, from the project's own static files
 )
 api.add_router("", crm_router)  # people, segments, notes and tags: api/crm.py
+api.add_router("", billing_router)  # scheduled payments and billing settings: api/billing.py
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, details: Any = None) -> HttpResponse:

@@ -38,7 +38,7 @@ def _changeable(scheduled: ScheduledPayment) -> None:
 
 
 def scheduled_payment_date_change(
-    *, hub: Hub, actor: User, scheduled_id: int, run_on: date, now: datetime | None = None
+    *, hub: Hub, actor: User | None, scheduled_id: int, run_on: date, now: datetime | None = None
 ) -> ScheduledPayment:
     """Move a payment to another day (not into the past, nor before the customer can be told); the
     customer is told the new day."""
@@ -65,7 +65,7 @@ def scheduled_payment_date_change(
     return scheduled
 
 
-def scheduled_payment_cancel(*, hub: Hub, actor: User, scheduled_id: int, reason: str) -> ScheduledPayment:
+def scheduled_payment_cancel(*, hub: Hub, actor: User | None, scheduled_id: int, reason: str) -> ScheduledPayment:
     """Cancel a payment that has not been taken, with the reason crew give."""
     reason = (reason or "").strip()
     if not reason:

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from hubtab.billing.models import ScheduledPayment
 from hubtab.core.models import User
-from hubtab.crm.activity import ActivityKind, Ref, activity_record
+from hubtab.crm.activity import ActivityKind, Ref, activities_record_many, activity_record
+from hubtab.crm.models import Activity
 
 
 def _about(scheduled: ScheduledPayment) -> dict[str, object]:
@@ -25,6 +26,22 @@ def payment_scheduled(*, scheduled: ScheduledPayment, actor: User | None) -> Non
               "credit_unit": scheduled.unit},
         **_about(scheduled),  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+def payments_scheduled(*, scheduled: list[ScheduledPayment], actor: User | None) -> None:
+    """Many payments scheduled or changed at once ("Bill customers"): as payment_scheduled for each,
+    one INSERT per thousand."""
+    now = timezone.now()
+    activities_record_many([
+        Activity(
+            hub_id=row.hub_id, customer=row.customer, kind=ActivityKind.PAYMENT_SCHEDULED,
+            key=f"scheduled:{row.id}:{row.notice_version}", occurred_at=now, amount_minor=row.price_minor,
+            unit=row.currency, ref_kind="scheduled", ref_id=row.id,
+            actor=actor if actor and actor.is_authenticated else None,
+            data={"due_on": row.due_on.isoformat(), "credits_minor": row.credits_minor, "credit_unit": row.unit},
+        )
+        for row in scheduled
+    ])  # fmt: skip
 
 
 def scheduled_payment_cancelled(*, scheduled: ScheduledPayment, actor: User | None, reason: str) -> None:

@@ -18,7 +18,7 @@ from hubtab.billing.models import PaymentAttempt, ScheduledPayment
 from hubtab.core.dates import day_medium
 from hubtab.core.models import Hub, Membership, Role
 from hubtab.core.money import currency_unit, money_format, unit_get
-from hubtab.messaging.services import message_queue
+from hubtab.messaging.services import MessageToCustomer, message_queue, messages_queue_many
 from hubtab.payments.models import SavedCard
 
 
@@ -26,8 +26,11 @@ def _link(name: str, *args: object) -> str:
     return f"{django_settings.HUBTAB_BASE_URL}{reverse(name, args=args)}"
 
 
-def _facts(hub: Hub, scheduled: ScheduledPayment, card: SavedCard | None) -> dict[str, Any]:
-    """What every notice about a payment says, in the hub's language."""
+def _facts(
+    hub: Hub, scheduled: ScheduledPayment, card: SavedCard | None, links: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What every notice about a payment says, in the hub's language (`links`: the hub's, if known)."""
+    links = links or _links(hub)
     customer = scheduled.customer
     price = money_format(scheduled.price_minor, currency_unit(scheduled.currency), hub.locale)
     credits = ""
@@ -38,8 +41,12 @@ def _facts(hub: Hub, scheduled: ScheduledPayment, card: SavedCard | None) -> dic
         "day": day_medium(scheduled.run_on, hub.locale),
         "card": _("%(brand)s card ending in %(last4)s") % {"brand": card.brand.capitalize(), "last4": card.last4}
         if card else "",
-        "account_link": _link("portal_hub", hub.slug), "card_link": _link("my_card_setup", hub.slug),
+        **links,
     }  # fmt: skip
+
+
+def _links(hub: Hub) -> dict[str, str]:
+    return {"account_link": _link("portal_hub", hub.slug), "card_link": _link("my_card_setup", hub.slug)}
 
 
 def _queue(hub: Hub, scheduled: ScheduledPayment, kind: str, key: str, context: dict[str, Any]) -> None:
@@ -54,6 +61,20 @@ def notice_scheduled(*, hub: Hub, scheduled: ScheduledPayment, card: SavedCard |
     with translation.override(hub.locale):
         context = _facts(hub, scheduled, card)
     _queue(hub, scheduled, "scheduled", f"{scheduled.id}:scheduled:{scheduled.notice_version}", context)
+
+
+def notices_scheduled(*, hub: Hub, payments: list[tuple[ScheduledPayment, SavedCard | None]]) -> None:
+    """notice_scheduled for many payments at once ("Bill customers"), one INSERT per thousand."""
+    with translation.override(hub.locale):
+        links = _links(hub)
+        messages = [
+            MessageToCustomer(customer=scheduled.customer, kind="billing_scheduled",
+                              dedupe_key=f"billing:{scheduled.id}:scheduled:{scheduled.notice_version}",
+                              template="billing/email/scheduled", context=_facts(hub, scheduled, card, links))
+            for scheduled, card in payments
+            if scheduled.customer.email  # nobody to tell: crew see it on the payment's page
+        ]  # fmt: skip
+    messages_queue_many(hub=hub, messages=messages)
 
 
 def notice_failed(

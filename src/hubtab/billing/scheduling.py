@@ -22,7 +22,7 @@ from hubtab.billing.models import (
     ScheduledPaymentKind,
     ScheduledPaymentStatus,
 )
-from hubtab.billing.notices import notice_scheduled
+from hubtab.billing.notices import notices_scheduled
 from hubtab.core.dates import day_medium
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub, User
@@ -215,8 +215,10 @@ def _bill_chunk(
         [row for row, _line in changed],
         ["credits_minor", "price_minor", "due_on", "run_on", "status", "attempts_made", "notice_version", "updated_at"],
     )
-    for row, line in [*created, *changed]:
-        events.payment_scheduled(scheduled=row, actor=actor)
-        notice_scheduled(hub=hub, scheduled=row, card=line.card)
+    # Each customer's activity and notice, all in two or three INSERTs per chunk: one statement per
+    # customer each (with its savepoint) made "Bill customers" for 10,000 take minutes.
+    told = [*created, *changed]
+    events.payments_scheduled(scheduled=[row for row, _line in told], actor=actor)
+    notices_scheduled(hub=hub, payments=[(row, line.card) for row, line in told])
     counts["scheduled"], counts["updated"] = len(created), len(changed)
     return counts, skipped

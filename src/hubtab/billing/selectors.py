@@ -3,8 +3,9 @@ their filters and totals per day, one payment's history, and a customer's upcomi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, QuerySet, Sum
 
@@ -12,6 +13,8 @@ from hubtab.billing.models import OPEN_STATUSES, PaymentAttempt, ScheduledPaymen
 from hubtab.core.errors import DomainError
 from hubtab.core.models import Hub
 from hubtab.messaging.models import Delivery
+from hubtab.payments.models import Payment, SavedCard
+from hubtab.payments.services import card_expired
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,30 @@ def notices_of(*, hub: Hub, scheduled: ScheduledPayment) -> QuerySet[Delivery]:
 def upcoming_of(*, hub: Hub, account_id: int) -> QuerySet[ScheduledPayment]:
     """A customer's payments still to come (their account page)."""
     return ScheduledPayment.objects.filter(hub=hub, account_id=account_id, status__in=OPEN_STATUSES).order_by("run_on")
+
+
+def scheduled_cards(*, hub: Hub, payments: Iterable[ScheduledPayment], now: datetime) -> dict[int, SavedCard | None]:
+    """By payment id, the card each is charged to: for one waiting for its day, the card charges use
+    now (the newest saved card not expired); for one being or already taken, its last charge's."""
+    payments = list(payments)
+    cards = list(SavedCard.objects.filter(hub=hub, account_id__in={p.account_id for p in payments})
+                 .order_by("-created_at"))  # fmt: skip
+    # The last attempt that made a charge wins.
+    charged: dict[int, int] = {
+        scheduled_id: payment_id
+        for scheduled_id, payment_id in PaymentAttempt.objects.filter(hub=hub, scheduled_payment__in=payments)
+        .order_by("number")
+        .values_list("scheduled_payment_id", "payment_id")
+        if payment_id is not None
+    }
+    refs = dict(Payment.objects.filter(hub=hub, id__in=charged.values()).values_list("id", "payment_method_ref"))
+    by_ref = {card.payment_method_ref: card for card in cards}
+    found: dict[int, SavedCard | None] = {}
+    for payment in payments:
+        waiting = payment.status in (ScheduledPaymentStatus.SCHEDULED, ScheduledPaymentStatus.RETRYING)
+        if waiting or payment.id not in charged:
+            found[payment.id] = next((c for c in cards if c.account_id == payment.account_id and c.removed_at is None
+                                      and not card_expired(c, now)), None)  # fmt: skip
+        else:
+            found[payment.id] = by_ref.get(refs.get(charged[payment.id]) or "")
+    return found

@@ -21,6 +21,7 @@ from hubtab.core.money import (
 )
 from hubtab.crm.access import own_record_or_404
 from hubtab.crm.forms import StatementPeriodForm
+from hubtab.crm.portal_sections import portal_sections_render
 from hubtab.crm.presenters import account_summary, history_line
 from hubtab.crm.selectors import (
     customer_records_of_user,
@@ -58,7 +59,8 @@ def _period(request: HttpRequest, hub: Hub) -> tuple[StatementPeriodForm, date, 
 
 @login_required
 def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
-    """My account at one hub: figures, credit about to expire, and my history for a period, filtered."""
+    """My account at one hub: figures, credit about to expire, what the domains above add (upcoming
+    payments), and my history for a period, filtered."""
     record = own_record_or_404(request, hub_slug)
     hub = record.hub
     form, first_day, last_day = _period(request, hub)
@@ -85,6 +87,7 @@ def portal_hub(request: HttpRequest, hub_slug: str) -> HttpResponse:
             "form": form,
             "lines": lines,
             "expiring": expiring,
+            "sections": portal_sections_render(request=request, customer=record),  # e.g. upcoming payments
             "opening": money_format(statement.opening_minor, unit, reader_locale()),
             "closing": money_format(statement.closing_minor, unit, reader_locale()),
             "query": urlencode({"first_day": first_day.isoformat(), "last_day": last_day.isoformat(), "group": group}),

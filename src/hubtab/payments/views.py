@@ -50,6 +50,8 @@ from hubtab.payments.services import (
 
 log = logging.getLogger(__name__)
 
+AMOUNT_ASKED_MAX = 10**12  # as the API's largest amount
+
 
 def _own_payment(record: Customer, payment_id: int) -> Payment:
     payment = Payment.objects.filter(hub=record.hub, account_id=record.account_id, id=payment_id).first()
@@ -98,6 +100,16 @@ def _choices(hub: Hub, unit: Unit) -> list[tuple[str, str]]:
     return choices
 
 
+def _amount_asked(request: HttpRequest, unit: Unit) -> dict[str, Any]:
+    """The amount a link asks to pay (`?amount_minor=1550`, in minor units of the hub's credit unit,
+    e.g. "pay now" for a scheduled payment), as the form's "another amount"; anything that is not a
+    whole number from 1 to 10^12 is ignored and the page opens empty."""
+    asked = request.GET.get("amount_minor", "")
+    if not (asked.isascii() and asked.isdigit() and len(asked) <= 13) or not 0 < int(asked) <= AMOUNT_ASKED_MAX:
+        return {}
+    return {"choice": "other", "other": minor_to_decimal(int(asked), unit)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
@@ -108,18 +120,24 @@ def topup(request: HttpRequest, hub_slug: str) -> HttpResponse:
     settings_row = credit_settings_of(hub=hub)
     takes_cards = hub_takes_cards(hub=hub)
     takes_transfers = settings_row.takes_bank_transfers
-    form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit))
+    state = account_state(hub_id=hub.id, account_id=record.account_id)
+    form = TopUpForm(request.POST or None, unit=unit, choices=_choices(hub, unit),
+                     initial=_amount_asked(request, unit))  # fmt: skip
     method = PaymentMethod.BANK_TRANSFER if request.POST.get("method") == "bank_transfer" else PaymentMethod.CARD
     if request.method == "POST" and form.is_valid() and (fields := form.for_service()) is not None:
+        # Paying exactly what is owed (a scheduled payment's "pay now") is paid whatever the hub's
+        # smallest top-up, as an order's shortfall is: small debts are the ones left to chase.
+        owed_minor = max(-state.balance_minor, 0)
+        pays_debt = owed_minor > 0 and fields.get("credits_minor") == owed_minor
         try:
-            payment = topup_start(hub=hub, customer=record, actor=request_user(request), method=method, **fields)
+            payment = topup_start(hub=hub, customer=record, actor=request_user(request), method=method,
+                                  for_shortfall=pays_debt, **fields)  # fmt: skip
         except DomainError as exc:
             form.add_error("other" if exc.code == "invalid_amount" else None, exc.message)
         else:
             if method == PaymentMethod.BANK_TRANSFER:
                 return redirect("topup_done", hub_slug=hub.slug, payment_id=payment.id)
             return redirect("topup_card", hub_slug=hub.slug, payment_id=payment.id)
-    state = account_state(hub_id=hub.id, account_id=record.account_id)
     return render(
         request,
         "payments/topup.html",
@@ -399,6 +417,8 @@ def customer_card_setup(request: HttpRequest, hub: Hub, customer_id: int) -> Htt
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_card_setup(request: HttpRequest, hub_slug: str) -> HttpResponse:
-    """The customer saves a new card (e.g. when the old one expires)."""
+    """The customer saves a new card (e.g. when the old one expires); then back to their automatic
+    top-up, or to their account page when they came from there (`?back=account`: upcoming payments)."""
     record = own_record_or_404(request, hub_slug)
-    return _card_page(request, record.hub, record, reverse("auto_top_up", args=[hub_slug]), False)
+    back = "portal_hub" if request.GET.get("back") == "account" else "auto_top_up"
+    return _card_page(request, record.hub, record, reverse(back, args=[hub_slug]), False)

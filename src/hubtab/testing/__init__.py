@@ -185,15 +185,17 @@ def hub_page_patterns():
     """Every URL pattern of a hub's pages (those taking the hub's slug), the admin's left out."""
     from django.urls import URLPattern, URLResolver, get_resolver
 
-    def walk(resolver):
+    def walk(resolver, under_slug=False):
+        # A hub's pages included under "hubs/<slug>/..." (billing's) take the slug from the include.
         for entry in resolver.url_patterns:
+            takes_slug = under_slug or "slug" in entry.pattern.regex.groupindex
             if isinstance(entry, URLResolver):
                 if entry.namespace != "admin":
-                    yield from walk(entry)
-            elif isinstance(entry, URLPattern):
+                    yield from walk(entry, takes_slug)
+            elif isinstance(entry, URLPattern) and takes_slug:
                 yield entry
 
-    return [p for p in walk(get_resolver()) if "slug" in p.pattern.regex.groupindex]
+    return list(walk(get_resolver()))
 
 
 def shop_objects(hub, customer):

@@ -257,6 +257,21 @@ def hub_page_url(hub):
         ).id,
     }
 
+    # a payment of the customer's (they hold credit: no debt needed to show its page)
+    from hubtab.billing.models import ScheduledPayment
+
+    objects["scheduled_id"] = ScheduledPayment.objects.create(
+        hub=hub,
+        customer=customer,
+        account_id=customer.account_id,
+        due_on=date.today(),
+        run_on=date.today(),
+        credits_minor=500,
+        unit=hub.currency,
+        price_minor=500,
+        currency=hub.currency,
+    ).id
+
     def build(pattern, slug):
         extra = {name: objects[name] for name in pattern.pattern.regex.groupindex if name != "slug"}
         return reverse(pattern.name, kwargs={"slug": slug, **extra})

@@ -33,6 +33,7 @@ from hubtab.accounts.services import (
     unit_price_remove,
     unit_price_set,
 )
+from hubtab.billing.debtors import overdue_overview
 from hubtab.core.access import hub_view, may, request_user
 from hubtab.core.dates import day_short, moment_recent
 from hubtab.core.errors import DomainError
@@ -131,11 +132,15 @@ def dashboard(request: HttpRequest, hub: Hub) -> HttpResponse:
         if may(request, Permission.VIEW_CUSTOMERS)
         else []
     )
+    # Finance's figure: who is overdue, linking to the page where they settle it.
+    overdue = overdue_overview(hub=hub) if may(request, Permission.MOVE_MONEY) else None
     return render(
         request,
         "web/dashboard.html",
         {
             "hub": hub,
+            "overdue": overdue,
+            "overdue_owed": money_format(overdue.owed_minor, unit, reader_locale()) if overdue else "",
             "credit": money_format(totals.credit_minor, unit, reader_locale()),
             "debt": money_format(totals.debt_minor, unit, reader_locale()),
             "has_debt": totals.debt_minor > 0,

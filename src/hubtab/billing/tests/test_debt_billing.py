@@ -136,3 +136,15 @@ def test_a_customer_with_no_valid_card_is_told_and_no_charge_is_made(billing):
     assert not Payment.objects.filter(customer=marie, off_session=True).exists()
     assert _kinds(marie) == ["billing_scheduled", "billing_no_card"]
     assert ScheduledPayment.objects.get(customer=marie).status == ScheduledPaymentStatus.RETRYING
+
+
+def test_finance_crew_get_one_summary_of_the_mornings_run_with_what_failed_and_why(billing):
+    marie = billing.customer("Marie", owes_minor=1000)
+    paul = billing.customer("Paul", card=DECLINING_CARD, owes_minor=800)
+    debt_bill(hub=billing.hub, actor=billing.owner, customer_ids=[marie.id, paul.id], now=MONDAY_AFTERNOON)
+    assert billing_run(now=paris(2026, 12, 9, 5, 1))["summaries"] == 1  # the owner is the hub's only finance crew
+    billing_run(now=paris(2026, 12, 9, 5, 11))
+    [summary] = Delivery.objects.filter(hub=billing.hub, kind="billing_summary")
+    assert summary.to_email == "owner@greenvalley.example" and summary.customer is None
+    assert "1 payé" in summary.subject and "1 non payé" in summary.subject  # the hub speaks French
+    assert "Paul Test" in summary.body and "pas assez d'argent" in summary.body.lower()
