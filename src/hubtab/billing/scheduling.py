@@ -215,8 +215,8 @@ def _bill_chunk(
         [row for row, _line in changed],
         ["credits_minor", "price_minor", "due_on", "run_on", "status", "attempts_made", "notice_version", "updated_at"],
     )
-    # Each customer's activity and notice, all in two or three INSERTs per chunk: one statement per
-    # customer each (with its savepoint) made "Bill customers" for 10,000 take minutes.
+    # The chunk's activities and notices go in with one INSERT each: one per customer, with its
+    # savepoint, was six round trips a customer (2,000 billed in 11.7 s, now 2.5 s: bench/billing.py).
     told = [*created, *changed]
     events.payments_scheduled(scheduled=[row for row, _line in told], actor=actor)
     notices_scheduled(hub=hub, payments=[(row, line.card) for row, line in told])

@@ -16,12 +16,13 @@ NAV = {
         "Orders",
         "Organisations",
         "Accounts",
+        "Billing",
         "Credit settings",
         "Team",
         "API",
         "Activity log",
     ],
-    "finance": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Credit settings"],
+    "finance": ["Overview", "Customers", "Orders", "Organisations", "Accounts", "Billing", "Credit settings"],
     "support": ["Overview", "Customers", "Orders", "Organisations", "Accounts"],
 }
 
